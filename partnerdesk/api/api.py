@@ -1,0 +1,56 @@
+"""The JSON API: /api/v1/. Endpoints are thin: parse, check permission, call one service, return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import NinjaAPI, Router
+
+from partnerdesk.api import services
+from partnerdesk.api.auth import BearerTokenAuth, BrowserSessionAuth, api_user
+from partnerdesk.api.models import PersonalAccessToken
+from partnerdesk.api.problems import install_problem_handlers
+from partnerdesk.api.schemas import Me, Problem, TokenCreated, TokenIn, TokenOut
+
+api = NinjaAPI(
+    title="Partnerdesk API",
+    version="1",
+    description="Accounts, companies and practice client management. Errors are RFC 9457 problem+json with a stable `code`.",
+    urls_namespace="api",
+    auth=[BearerTokenAuth(), BrowserSessionAuth()],
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_problem_handlers(api)
+
+ERRORS: dict[int | Any, Any] = {401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem}
+
+account = Router(tags=["account"])
+
+
+@account.get("/me", response={200: Me, **ERRORS}, summary="The signed-in person")
+def me(request: HttpRequest) -> Any:
+    return api_user(request)
+
+
+@account.get("/tokens", response={200: list[TokenOut], **ERRORS}, summary="Your API tokens")
+def token_list(request: HttpRequest) -> Any:
+    return PersonalAccessToken.objects.filter(user=api_user(request))
+
+
+@account.post("/tokens", response={201: TokenCreated, **ERRORS}, summary="Create an API token (shown once)")
+def token_create(request: HttpRequest, payload: TokenIn) -> Any:
+    token, plaintext = services.token_create(
+        user=api_user(request), name=payload.name, days=payload.days, request=request
+    )
+    return 201, {**TokenOut.from_orm(token).dict(), "token": plaintext}
+
+
+@account.delete("/tokens/{token_id}", response={204: None, **ERRORS}, summary="Revoke an API token")
+def token_revoke(request: HttpRequest, token_id: int) -> Any:
+    services.token_revoke(user=api_user(request), token_id=token_id, request=request)
+    return 204, None
+
+
+api.add_router("/", account)

@@ -1,0 +1,96 @@
+"""RFC 9457 problem details for every API error, each with a stable ``code``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+from partnerdesk.lib.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+def problem(
+    request: HttpRequest, *, status: int, code: str, title: str, detail: str | None = None, **extra: Any
+) -> HttpResponse:
+    body: dict[str, Any] = {
+        "type": f"about:blank#{code}" if status >= 500 else f"/api/v1/problems/{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+        "instance": request.path,
+    }
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def install_problem_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(DomainError)
+    def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        response = problem(request, status=exc.status, code=exc.code, title=exc.title, detail=exc.message, **exc.extra)
+        if exc.status == 429 and "resets_in" in exc.extra:
+            response["Retry-After"] = str(exc.extra["resets_in"])
+        return response
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        errors = [
+            {"loc": [str(part) for part in err.get("loc", [])], "msg": err.get("msg", ""), "type": err.get("type", "")}
+            for err in exc.errors
+        ]
+        return problem(
+            request,
+            status=422,
+            code="validation_error",
+            title="The request is not valid",
+            detail="; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors),
+            errors=errors,
+        )
+
+    @api.exception_handler(AuthenticationError)
+    def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        response = problem(
+            request,
+            status=401,
+            code="not_authenticated",
+            title="Authentication required",
+            detail="Sign in, or send 'Authorization: Bearer <token>' with a personal access token.",
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="partnerdesk"'
+        return response
+
+    @api.exception_handler(AuthorizationError)
+    def authorization_error(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
+        return problem(request, status=403, code="permission_denied", title="You do not have permission to do that")
+
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return problem(request, status=404, code="not_found", title="Not found")
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        code = _STATUS_CODES.get(exc.status_code, "error")
+        return problem(request, status=exc.status_code, code=code, title=str(exc.message) or code)
+
+    @api.exception_handler(Exception)
+    def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("unhandled API error on %s %s", request.method, request.path)
+        return problem(request, status=500, code="internal_error", title="Something went wrong on our side")

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Field, Schema
+
+
+class Problem(Schema):
+    type: str
+    title: str
+    status: int
+    code: str
+    instance: str
+    detail: str | None = None
+
+
+class Me(Schema):
+    id: int
+    email: str
+    full_name: str
+
+
+class TokenIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+    days: int = Field(90, ge=1, le=366)
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    hint: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The token itself. Shown only this once: store it safely.")

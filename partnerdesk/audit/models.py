@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Action(models.TextChoices):
+    """Every audited action, named ``<app>.<subject>.<verb>``. Later features add theirs here."""
+
+    API_TOKEN_CREATE = "api.token.create", "API token created"
+    API_TOKEN_REVOKE = "api.token.revoke", "API token revoked"
+    DEMO_LOAD = "demo.data.load", "Demo data loaded"
+
+
+class AppendOnlyError(Exception):
+    """Audit events are never changed or removed."""
+
+
+class EventQuerySet(models.QuerySet["Event"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("audit events cannot be updated")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError("audit events cannot be deleted")
+
+
+class Event(models.Model):
+    """Append-only audit log. References are kept without FK constraints so history outlives its subjects."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_email = models.EmailField(blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    practice = models.ForeignKey(
+        "practice.Practice", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    company = models.ForeignKey(
+        "identity.Company", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    client = models.ForeignKey(
+        "practice.Client", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    action = models.CharField(max_length=64, choices=Action.choices)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["client", "-at"], name="audit_event_client_idx"),
+            models.Index(fields=["practice", "-at"], name="audit_event_practice_idx"),
+            models.Index(fields=["company", "-at"], name="audit_event_company_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("audit events cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("audit events cannot be deleted")

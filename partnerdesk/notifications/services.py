@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+from partnerdesk.notifications.models import Message, OutboundEmail
+
+if TYPE_CHECKING:
+    from partnerdesk.identity.models import Company
+    from partnerdesk.practice.models import Practice
+
+
+def send_email(*, template: str, to: str | Sequence[str], context: dict[str, Any] | None = None) -> OutboundEmail:
+    """Queue an email in the outbox, inside the caller's transaction.
+
+    Nothing is sent here: the worker renders ``templates/emails/<template>-subject.txt``,
+    ``-body.txt`` and ``-body.html`` and sends after the transaction commits. A rolled-back
+    transaction therefore sends nothing. ``context`` must be JSON-serialisable (pass ids and
+    strings, not model instances).
+    """
+    from partnerdesk.notifications.tasks import deliver_email
+
+    recipients = [to] if isinstance(to, str) else list(to)
+    if not recipients or any(not address for address in recipients):
+        raise ValueError("send_email needs at least one non-empty recipient")
+    # Round-trip through JSON now so a bad context fails in the caller, not in the worker.
+    safe_context = json.loads(json.dumps(context or {}, cls=DjangoJSONEncoder))
+    email = OutboundEmail.objects.create(template=template, to=recipients, context=safe_context)
+    deliver_email.enqueue(str(email.id))
+    return email
+
+
+def message_post(
+    *,
+    subject: str,
+    body: str,
+    company: Company | None = None,
+    practice: Practice | None = None,
+    link: str = "",
+) -> Message:
+    """Post an in-app message to a company's service or to a practice."""
+    if (company is None) == (practice is None):
+        raise ValueError("a message goes to exactly one of company or practice")
+    return Message.objects.create(company=company, practice=practice, subject=subject, body=body, link=link)

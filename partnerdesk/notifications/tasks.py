@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django_tasks import task
+
+from partnerdesk.notifications.models import OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+
+def render_email(email: OutboundEmail) -> EmailMultiAlternatives:
+    context = {**email.context, "BASE_URL": settings.BASE_URL}
+    name = f"emails/{email.template}"
+    subject = " ".join(render_to_string(f"{name}-subject.txt", context).split())
+    body_text = render_to_string(f"{name}-body.txt", context)
+    body_html = render_to_string(f"{name}-body.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=list(email.to),
+        headers={"Message-ID": email.message_id, "X-Partnerdesk-Idempotency-Key": str(email.id)},
+    )
+    message.attach_alternative(body_html, "text/html")
+    return message
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff from one minute, capped, with jitter so a recovering server is not stampeded."""
+    base = min(60 * 2 ** max(attempts - 1, 0), settings.EMAIL_RETRY_MAX_DELAY_SECONDS)
+    return timedelta(seconds=base * random.uniform(0.8, 1.2))  # noqa: S311 - jitter, not security
+
+
+@task(queue_name="email")
+def deliver_email(email_id: str) -> str:
+    """Send one outbox message at most once; on failure schedule a retry until the window closes."""
+    with transaction.atomic():
+        email = OutboundEmail.objects.select_for_update().filter(id=email_id).first()
+        if email is None:
+            logger.warning("outbox message %s no longer exists", email_id)
+            return "missing"
+        if email.status != OutboundEmail.Status.QUEUED:
+            # Already delivered (or given up on): a duplicate task must not send again.
+            return str(email.status)
+        now = timezone.now()
+        email.attempts += 1
+        try:
+            message = render_email(email)
+            message.send(fail_silently=False)
+        except Exception as exc:
+            email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if now - email.created_at >= timedelta(seconds=settings.EMAIL_RETRY_WINDOW_SECONDS):
+                email.status = OutboundEmail.Status.FAILED
+                email.next_attempt_at = None
+                logger.error("outbox message %s failed for good after %d attempts: %s", email.id, email.attempts, exc)
+            else:
+                email.next_attempt_at = now + retry_delay(email.attempts)
+                deliver_email.using(run_after=email.next_attempt_at).enqueue(str(email.id))
+                logger.warning(
+                    "outbox message %s attempt %d failed, retrying at %s: %s",
+                    email.id,
+                    email.attempts,
+                    email.next_attempt_at.isoformat(),
+                    exc,
+                )
+            email.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            return str(email.status)
+        email.status = OutboundEmail.Status.SENT
+        email.sent_at = now
+        email.subject = str(message.subject)[:255]
+        email.next_attempt_at = None
+        email.save(update_fields=["attempts", "status", "sent_at", "subject", "next_attempt_at"])
+        logger.info("outbox message %s sent to %s", email.id, ", ".join(email.to))
+        return str(email.status)

@@ -1,0 +1,85 @@
+"""Demo data for the embedded default: a practice with an admin and a staff member, and clients in several states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+
+from partnerdesk.audit.models import Action
+from partnerdesk.audit.services import record_event
+from partnerdesk.identity.models import Company, CompanyMembership, User
+from partnerdesk.identity.services import company_create
+from partnerdesk.practice.models import Client, Practice, PracticeMember
+
+DEMO_PASSWORD = "partnerdesk-demo-2026"
+DEMO_PRACTICE = "Hartley & Moss Accountants"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    role: str
+
+
+LOGINS = [
+    DemoLogin("admin@hartleymoss.test", "Practice admin (Partner Edition)"),
+    DemoLogin("staff@hartleymoss.test", "Practice staff (Partner Edition)"),
+    DemoLogin("owner@brightsparks.test", "Client subscription owner (Business Cloud Accounting)"),
+    DemoLogin("backoffice@partnerdesk.test", "Back office (/admin/)"),
+]
+
+# business name, contact, email, tab, access, hidden, owner login (participating)
+CLIENTS = [
+    ("Bright Sparks Electrical Ltd", "Priya Shah", "owner@brightsparks.test", "active", "both", False, True),
+    ("Oakwood Joinery", "Tom Baker", "tom@oakwoodjoinery.test", "active", "invited", False, False),
+    ("Riverside Café", "Ana Lopes", "", "active", "none", False, False),
+    ("Greenfield Farm Partnership", "Huw Evans", "huw@greenfieldfarm.test", "active", "disabled", False, False),
+    ("Northgate Dental Practice", "Dr Sam Okafor", "sam@northgatedental.test", "active", "none", True, False),
+    ("Copper Kettle Tearooms", "Jean Hollis", "jean@copperkettle.test", "pending", "none", False, False),
+    ("Fenwick Haulage Ltd", "Mark Fenwick", "", "imported", "none", False, False),
+]
+
+
+def _user(email: str, full_name: str, *, staff: bool = False) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=full_name)
+        if staff:
+            user.is_staff = user.is_superuser = True
+            user.save(update_fields=["is_staff", "is_superuser"])
+    EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    return user
+
+
+def load_demo() -> bool:
+    """Create the demo data once. Returns False when it was already there."""
+    with transaction.atomic():
+        if Practice.objects.filter(name=DEMO_PRACTICE).exists():
+            return False
+        admin = _user("admin@hartleymoss.test", "Helen Hartley")
+        staff = _user("staff@hartleymoss.test", "Raj Patel")
+        _user("backoffice@partnerdesk.test", "Back Office", staff=True)
+        practice_company = company_create(business_name=DEMO_PRACTICE, owner_email=admin.email, owner=admin)
+        CompanyMembership.objects.create(user=admin, company=practice_company, role=CompanyMembership.Role.OWNER)
+        practice = Practice.objects.create(company=practice_company, name=DEMO_PRACTICE, contact_email=admin.email)
+        PracticeMember.objects.create(practice=practice, user=admin, role=PracticeMember.Role.ADMIN)
+        PracticeMember.objects.create(practice=practice, user=staff, role=PracticeMember.Role.STAFF)
+        for name, contact, email, tab, access, hidden, participating in CLIENTS:
+            owner = _user(email, contact) if participating else None
+            company: Company = company_create(business_name=name, owner_email=email, owner=owner)
+            if owner is not None:
+                CompanyMembership.objects.create(user=owner, company=company, role=CompanyMembership.Role.OWNER)
+            Client.objects.create(
+                practice=practice,
+                company=company,
+                business_name=name,
+                contact_name=contact,
+                email=email,
+                tab=tab,
+                access=access,
+                hidden=hidden,
+            )
+        record_event(action=Action.DEMO_LOAD, actor=admin, practice=practice, data={"clients": len(CLIENTS)})
+    return True
