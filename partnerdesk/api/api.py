@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import NinjaAPI, Router
+from ninja import NinjaAPI, Router, Status
 
 from partnerdesk.api import services
 from partnerdesk.api.auth import BearerTokenAuth, BrowserSessionAuth, api_user
@@ -44,13 +44,13 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Any:
     token, plaintext = services.token_create(
         user=api_user(request), name=payload.name, days=payload.days, request=request
     )
-    return 201, {**TokenOut.from_orm(token).dict(), "token": plaintext}
+    return Status(201, {**TokenOut.model_validate(token).model_dump(), "token": plaintext})
 
 
 @account.delete("/tokens/{token_id}", response={204: None, **ERRORS}, summary="Revoke an API token")
 def token_revoke(request: HttpRequest, token_id: int) -> Any:
     services.token_revoke(user=api_user(request), token_id=token_id, request=request)
-    return 204, None
+    return Status(204, None)
 
 
 api.add_router("/", account)

@@ -12,6 +12,7 @@ from partnerdesk.audit.services import record_event
 from partnerdesk.identity.models import User
 from partnerdesk.lib.errors import DomainError, NotFound
 from partnerdesk.lib.tokens import hash_token, new_token
+from partnerdesk.notifications.services import send_email
 
 MAX_TOKEN_DAYS = 366
 MAX_TOKENS_PER_USER = 20
@@ -49,6 +50,18 @@ def token_create(
         )
         record_event(
             action=Action.API_TOKEN_CREATE, actor=user, request=request, data={"token_id": token.pk, "name": token.name}
+        )
+        send_email(
+            template="api-token-created",
+            to=user.email,
+            context={
+                "email": user.email,
+                "full_name": user.full_name,
+                "token_name": token.name,
+                "token_hint": token.hint,
+                "created_at": f"{timezone.localtime(token.created_at):%d %B %Y at %H:%M}",
+                "expires_at": f"{timezone.localtime(token.expires_at):%d %B %Y}",
+            },
         )
     return token, plaintext
 

@@ -1,0 +1,60 @@
+import pytest
+from django.test import Client
+
+from partnerdesk.identity.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _is_problem(response, status: int, code: str) -> dict:
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["title"]
+    assert body["instance"] == response.wsgi_request.path
+    return body
+
+
+def test_unauthenticated_request_is_a_401_problem_with_bearer_challenge(client):
+    response = client.get("/api/v1/me")
+    _is_problem(response, 401, "not_authenticated")
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_garbage_bearer_token_is_a_401_problem(client):
+    _is_problem(client.get("/api/v1/me", headers={"Authorization": "Bearer pdt_nope"}), 401, "not_authenticated")
+
+
+def test_unknown_api_path_is_a_404(client):
+    assert client.get("/api/v1/no-such-thing").status_code == 404
+
+
+def test_malformed_json_is_a_problem_not_a_500():
+    client = Client()
+    client.force_login(UserFactory.create())
+    response = client.post("/api/v1/tokens", "{not json", content_type="application/json")
+    assert response.status_code in {400, 401, 403, 422}
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_unexpected_error_is_a_500_problem_without_internals(monkeypatch):
+    def explode(**kwargs):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr("partnerdesk.api.services.token_revoke", explode)
+    client = Client()
+    client.force_login(UserFactory.create())
+    client.cookies.load({"csrftoken": "a" * 32})
+    response = client.delete("/api/v1/tokens/1", headers={"X-CSRFToken": "a" * 32})
+    body = _is_problem(response, 500, "internal_error")
+    assert "secret internal detail" not in response.content.decode()
+    assert body["title"] == "Something went wrong on our side"
+
+
+def test_openapi_document_and_docs_are_served(client):
+    spec = client.get("/api/v1/openapi.json").json()
+    assert spec["info"]["title"] == "Partnerdesk API"
+    assert "/api/v1/tokens" in spec["paths"]
+    assert client.get("/api/v1/docs").status_code == 200

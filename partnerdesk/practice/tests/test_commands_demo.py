@@ -1,0 +1,34 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from partnerdesk.audit.models import Event
+from partnerdesk.identity.models import User
+from partnerdesk.practice.demo import CLIENTS, DEMO_PASSWORD
+from partnerdesk.practice.models import Client, Practice, PracticeMember
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_loads_once_and_prints_logins(settings, capsys):
+    settings.DEBUG = True
+    call_command("demo")
+    first = capsys.readouterr().out
+    call_command("demo")
+    second = capsys.readouterr().out
+    assert "Demo data loaded." in first
+    assert "Demo data already present." in second
+    assert "admin@hartleymoss.test" in second
+    assert DEMO_PASSWORD in second
+    assert Practice.objects.count() == 1
+    assert Client.objects.count() == len(CLIENTS)
+    assert set(PracticeMember.objects.values_list("role", flat=True)) == {"admin", "staff"}
+    assert set(Client.objects.values_list("tab", flat=True)) == {"active", "pending", "imported"}
+    assert Event.objects.filter(action="demo.data.load").count() == 1
+    assert User.objects.get(email="admin@hartleymoss.test").check_password(DEMO_PASSWORD)
+
+
+def test_demo_refuses_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG off"):
+        call_command("demo")
+    assert not Practice.objects.exists()
