@@ -8,10 +8,10 @@ WEB_WORKERS ?= 2
 
 .PHONY: run test lint typecheck pytest pytest-postgres e2e bench install clean
 
-$(BIN)/activate: requirements.txt requirements-dev.txt
+$(BIN)/activate: requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $(BIN)/activate
 
 install: $(BIN)/activate

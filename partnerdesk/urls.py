@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("", include("partnerdesk.identity.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("partnerdesk.notifications.urls")),
