@@ -12,3 +12,12 @@ def _database_vendor_is_the_expected_one(django_db_setup, django_db_blocker):
 
         if connection.vendor != expected:
             pytest.exit(f"expected the {expected} database, got {connection.vendor}", returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def _static_files_without_manifest(settings):
+    """Tests run without `collectstatic`; production keeps the hashed-manifest storage."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

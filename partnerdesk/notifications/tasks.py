@@ -39,7 +39,7 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=base * random.uniform(0.8, 1.2))  # noqa: S311 - jitter, not security
 
 
-@task(queue_name="email")
+@task()
 def deliver_email(email_id: str) -> str:
     """Send one outbox message at most once; on failure schedule a retry until the window closes."""
     with transaction.atomic():
