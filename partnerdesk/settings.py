@@ -207,7 +207,6 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-WHITENOISE_MANIFEST_STRICT = False
 
 # Security. HTTPS-only cookies and HSTS whenever DEBUG is off.
 SESSION_COOKIE_HTTPONLY = True

@@ -1,17 +1,50 @@
 // Progressive enhancement only: every link and form works without this file.
 (function () {
   "use strict";
-  // After htmx fills the side panel, move keyboard focus into it so screen readers announce it.
+  var opener = null;
+
+  function panel() {
+    return document.getElementById("side-panel");
+  }
+
+  // Remember what opened the side panel, so closing it can give focus back.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "side-panel") opener = event.detail.elt;
+  });
+
+  // After htmx fills the side panel, move keyboard focus into it.
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
-    if (target && target.id === "side-panel") {
-      target.focus();
-    }
+    if (target && target.id === "side-panel") target.focus();
   });
-  // Escape closes the side panel by following its close link (a real URL).
+
+  function closePanel(link) {
+    var aside = panel();
+    if (!aside || !aside.firstElementChild) return false;
+    aside.innerHTML = "";
+    history.pushState({ partnerdeskPanelClosed: true }, "", link.href);
+    var back = opener && document.body.contains(opener) ? opener : document.getElementById("main");
+    if (back) back.focus();
+    return true;
+  }
+
+  // "Close" empties the panel in place (no reload) and returns focus to the row link that opened it.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("#side-panel .panel-close");
+    if (link && closePanel(link)) event.preventDefault();
+  });
+
+  // Escape closes the panel, unless the person is typing in a field.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
-    var close = document.querySelector("#side-panel .panel-close");
-    if (close) close.click();
+    if (event.target.closest && event.target.closest("input, textarea, select, [contenteditable]")) return;
+    var link = document.querySelector("#side-panel .panel-close");
+    if (link && closePanel(link)) event.preventDefault();
+  });
+
+  // Back/forward onto an entry made by closePanel: let the server render it (htmx restores its own entries).
+  window.addEventListener("popstate", function (event) {
+    if (event.state && event.state.partnerdeskPanelClosed) window.location.reload();
   });
 })();
