@@ -38,6 +38,14 @@ def _dev_secret(filename: str, make: str) -> str:
             from cryptography.fernet import Fernet
 
             value = Fernet.generate_key().decode()
+        elif make == "rsa":
+            from cryptography.hazmat.primitives import serialization
+            from cryptography.hazmat.primitives.asymmetric import rsa
+
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            value = key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ).decode()
         else:
             value = secrets.token_urlsafe(50)
         path.write_text(value)
@@ -85,6 +93,10 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "allauth.idp.oidc",
+    "allauth.headless",
     "partnerdesk.identity",
     "partnerdesk.practice",
     "partnerdesk.billing",
@@ -108,6 +120,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
 ]
 
 ROOT_URLCONF = "partnerdesk.urls"
@@ -170,13 +183,68 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-ACCOUNT_LOGOUT_REDIRECT_URL = "home"
+
+# Accounts (django-allauth): email is the login, verified by an emailed code. See docs/decisions.md.
+ACCOUNT_ADAPTER = "partnerdesk.identity.adapters.AccountAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "partnerdesk.identity.forms.SignupDetailsForm"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_TIMEOUT = 10 * 60
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_MAX_ATTEMPTS = 3
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_FORMAT = {"length": 8, "numeric": True, "dashed": False}
+ACCOUNT_EMAIL_VERIFICATION_MAX_RESEND_COUNT = 5
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_SIGNUP_REDIRECT_URL = "/account/link/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_PASSWORD_INPUT_RENDER_VALUE = False
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if BASE_URL.startswith("https://") else "http"
+PASSWORD_RESET_TIMEOUT = 60 * 60  # reset links last one hour and die when the password changes
+# Rate limits live in the shared cache, so they hold across processes and machines.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "10/h/ip",
+    "confirm_email": "1/1m/key",
+    "verify_email": "30/m/ip",
+    "reset_password": "10/m/ip,3/15m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Partnerdesk"
+MFA_RECOVERY_CODE_COUNT = 10
+USERSESSIONS_TRACK_ACTIVITY = True
+HEADLESS_ONLY = False
+HEADLESS_CLIENTS = ("browser", "app")
+
+# OpenID Connect provider (allauth.idp.oidc): RS256 signing key from OIDC_PRIVATE_KEY (PEM).
+_oidc_key = env_str("OIDC_PRIVATE_KEY").replace("\\n", "\n")
+if not _oidc_key:
+    if not DEBUG:
+        raise ImproperlyConfigured("OIDC_PRIVATE_KEY (an RSA private key in PEM) must be set when DEBUG is off")
+    _oidc_key = _dev_secret("dev-oidc-private-key.pem", "rsa")
+elif "PRIVATE KEY-----" not in _oidc_key:
+    raise ImproperlyConfigured("OIDC_PRIVATE_KEY must be an RSA private key in PEM format")
+IDP_OIDC_PRIVATE_KEY = _oidc_key
+IDP_OIDC_ADAPTER = "partnerdesk.identity.oidc.OIDCAdapter"
+IDP_OIDC_ROTATE_REFRESH_TOKEN = True
+IDP_OIDC_ACCESS_TOKEN_EXPIRES_IN = 15 * 60
+IDP_OIDC_REFRESH_TOKEN_EXPIRES_IN = 30 * 24 * 3600
+IDP_OIDC_USERINFO_ENDPOINT = None
 
 # Argon2id with OWASP's parameters (t=2, m=19 MiB, p=1): see partnerdesk/identity/hashers.py.
 PASSWORD_HASHERS = [
@@ -184,9 +252,14 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# NIST 800-63B: length, not composition rules. Each validator has its own message.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "partnerdesk.identity.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ["email", "full_name"]},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

@@ -11,6 +11,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("", include("allauth.idp.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
     path("", include("partnerdesk.identity.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

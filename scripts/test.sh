@@ -11,6 +11,11 @@ BIN=.venv/bin
 export DEBUG=0
 export SECRET_KEY="test-only-$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(48))')"
 export FIELD_ENCRYPTION_KEY="$($BIN/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+export OIDC_PRIVATE_KEY="$($BIN/python -c '
+from cryptography.hazmat.primitives import serialization as s
+from cryptography.hazmat.primitives.asymmetric import rsa
+k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+print(k.private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8, s.NoEncryption()).decode())')"
 export EMAIL_URL="locmem://"
 export ALLOWED_HOSTS="testserver,127.0.0.1,localhost"
 export SECURE_SSL_REDIRECT=0

@@ -10,6 +10,17 @@ from django.utils import timezone
 class Action(models.TextChoices):
     """Every audited action, named ``<app>.<subject>.<verb>``. Later features add theirs here."""
 
+    IDENTITY_SIGNUP = "identity.user.signup", "Account created"
+    IDENTITY_EMAIL_VERIFY = "identity.email.verify", "Email address verified"
+    IDENTITY_LOGIN = "identity.login.success", "Signed in"
+    IDENTITY_LOGIN_FAILED = "identity.login.failure", "Sign-in failed"
+    IDENTITY_LOGOUT = "identity.logout", "Signed out"
+    IDENTITY_PASSWORD_CHANGE = "identity.password.change", "Password changed"
+    IDENTITY_PASSWORD_RESET = "identity.password.reset", "Password reset"
+    IDENTITY_MFA_ADD = "identity.mfa.add", "Two-factor method added"
+    IDENTITY_MFA_REMOVE = "identity.mfa.remove", "Two-factor method removed"
+    IDENTITY_MFA_RESET = "identity.mfa.reset", "Recovery codes regenerated"
+    IDENTITY_SESSION_END = "identity.session.end", "Session ended"
     API_TOKEN_CREATE = "api.token.create", "API token created"
     API_TOKEN_REVOKE = "api.token.revoke", "API token revoked"
     DEMO_LOAD = "demo.data.load", "Demo data loaded"

@@ -12,3 +12,20 @@ class ApiTokenForm(forms.Form):
     days = forms.IntegerField(
         label="Valid for (days)", min_value=1, max_value=MAX_TOKEN_DAYS, initial=90, help_text="Between 1 and 366 days."
     )
+
+
+class SignupDetailsForm(forms.Form):
+    """Extra fields on allauth's Create account form (email and password twice come from allauth)."""
+
+    full_name = forms.CharField(
+        label="Full name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+
+    def clean_full_name(self) -> str:
+        name = " ".join(self.cleaned_data["full_name"].split())
+        if not name:
+            raise forms.ValidationError("Enter your full name.")
+        return name
+
+    def signup(self, request: object, user: object) -> None:
+        """Required by allauth; the adapter's save_user has already stored the name."""

@@ -20,3 +20,17 @@ def home_summary(*, user: User | AnonymousUser) -> dict[str, Any]:
             PracticeMember.objects.filter(user=user).select_related("practice").order_by("practice__name")
         ),
     }
+
+
+def companies_claim(*, user: User) -> list[dict[str, Any]]:
+    """The companies a person may use in the products, for OIDC tokens and the API."""
+    memberships = CompanyMembership.objects.filter(user=user).select_related("company").order_by("company_id")
+    return [
+        {
+            "customer_number": m.company.customer_number,
+            "business_name": m.company.business_name,
+            "role": m.role,
+            "services": [],
+        }
+        for m in memberships
+    ]

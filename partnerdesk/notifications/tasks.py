@@ -77,6 +77,8 @@ def deliver_email(email_id: str) -> str:
         email.sent_at = now
         email.subject = str(message.subject)[:255]
         email.next_attempt_at = None
-        email.save(update_fields=["attempts", "status", "sent_at", "subject", "next_attempt_at"])
+        # Codes and links live in the context: once delivered, the outbox keeps none of them.
+        email.context = {}
+        email.save(update_fields=["attempts", "status", "sent_at", "subject", "next_attempt_at", "context"])
         logger.info("outbox message %s sent to %s", email.id, ", ".join(email.to))
         return str(email.status)

@@ -144,7 +144,18 @@ def _import_settings(**env):
     )
 
 
+def _rsa_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
 PRODUCTION = {
+    "OIDC_PRIVATE_KEY": _rsa_pem(),
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(60),
     "FIELD_ENCRYPTION_KEY": FERNET,
@@ -156,6 +167,13 @@ PRODUCTION = {
 
 def test_settings_load_with_a_complete_production_environment():
     result = _import_settings(**PRODUCTION)
+    assert result.returncode == 0, result.stderr
+
+
+def test_oidc_key_may_come_with_escaped_newlines():
+    one_line = PRODUCTION["OIDC_PRIVATE_KEY"].replace("\n", "\\n")
+    assert "\n" not in one_line
+    result = _import_settings(**{**PRODUCTION, "OIDC_PRIVATE_KEY": one_line})
     assert result.returncode == 0, result.stderr
 
 
@@ -172,6 +190,8 @@ def test_settings_load_with_a_complete_production_environment():
         ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL must start with"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must start with"),
         ({"EMAIL_URL": "smtp://"}, "EMAIL_URL must name a host"),
+        ({"OIDC_PRIVATE_KEY": ""}, "OIDC_PRIVATE_KEY (an RSA private key in PEM) must be set"),
+        ({"OIDC_PRIVATE_KEY": "not a key"}, "OIDC_PRIVATE_KEY must be an RSA private key in PEM"),
     ],
 )
 def test_settings_refuse_to_start_on_bad_values(change, message):

@@ -58,6 +58,7 @@ def test_worker_renders_three_templates_and_sends(smtp_sink, run_worker):
     assert "<strong>CI</strong>" in parts["text/html"]
     email.refresh_from_db()
     assert (email.status, email.attempts, email.sent_at is not None) == ("sent", 1, True)
+    assert email.context == {}  # secrets in the context (codes, links) are not kept after delivery
 
 
 @pytest.mark.django_db(transaction=True)

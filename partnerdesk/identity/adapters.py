@@ -1,0 +1,54 @@
+"""django-allauth configured for Partnerdesk: every email goes through the outbox, full name on sign-up."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.forms import Form
+from django.http import HttpRequest
+from django.utils import timezone
+
+from partnerdesk.notifications.services import send_email
+
+# Context keys that are objects we do not carry into the outbox (the worker has BASE_URL of its own).
+_DROPPED = {"request", "current_site", "emailconfirmation", "email_address"}
+
+
+def email_template_name(template_prefix: str) -> str:
+    """``account/email/password_reset_key`` -> ``account-password_reset_key`` (templates/emails/...)."""
+    app, _, name = template_prefix.partition("/email/")
+    return f"{app}-{name}"
+
+
+def outbox_context(context: dict[str, Any]) -> dict[str, Any]:
+    """allauth's email context, reduced to JSON-safe values the email templates use."""
+    safe: dict[str, Any] = {}
+    for key, value in context.items():
+        if key in _DROPPED:
+            continue
+        if isinstance(value, AbstractBaseUser):
+            safe[key] = {"email": getattr(value, "email", ""), "full_name": getattr(value, "full_name", "")}
+        elif isinstance(value, datetime.datetime):
+            safe[key] = f"{timezone.localtime(value):%d %B %Y at %H:%M %Z}"
+        elif value is None or isinstance(value, str | int | float | bool):
+            safe[key] = value
+        else:
+            safe[key] = str(value)
+    return safe
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        with transaction.atomic():
+            send_email(template=email_template_name(template_prefix), to=email, context=outbox_context(context))
+
+    def save_user(self, request: HttpRequest, user: AbstractBaseUser, form: Form, commit: bool = True) -> Any:
+        user = super().save_user(request, user, form, commit=False)
+        user.full_name = " ".join(str(form.cleaned_data.get("full_name", "")).split())  # type: ignore[attr-defined]
+        if commit:
+            user.save()
+        return user
