@@ -224,6 +224,9 @@ ACCOUNT_RATE_LIMITS = {
     "manage_email": "10/m/user",
     "reauthenticate": "10/m/user",
 }
+# RATE_LIMITS=0 turns every allauth limit off: for load tests on loopback only (bench/), never in production.
+if not env_bool("RATE_LIMITS", True):
+    ACCOUNT_RATE_LIMITS = False  # type: ignore[assignment]
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Partnerdesk"
 MFA_RECOVERY_CODE_COUNT = 10
