@@ -21,3 +21,11 @@ def _static_files_without_manifest(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_local_cache():
+    """Per-process throttles must not leak between tests."""
+    from django.core.cache import caches
+
+    caches["local"].clear()

@@ -12,7 +12,7 @@ def test_anonymous_home_offers_sign_in_and_sign_up(page, console_messages, scree
     expect(page).to_have_title("Home · Partnerdesk")
     expect(page.get_by_role("heading", level=1)).to_have_text("Partnerdesk")
     main = page.get_by_role("main")
-    expect(main.get_by_role("link", name="Sign in")).to_have_attribute("href", "/accounts/login/")
+    expect(main.get_by_role("link", name="Sign in")).to_have_attribute("href", "/signin/")
     expect(main.get_by_role("link", name="Create account")).to_have_attribute("href", "/accounts/signup/")
     expect(page.get_by_role("banner").get_by_role("link", name="Sign in")).to_be_visible()
     # Signed-out visitors get no product switcher.

@@ -35,7 +35,7 @@ def test_sign_in_shows_the_account_and_products_then_sign_out(page, live_server,
         ("Payroll", "payroll"),
         ("Partner Edition", "partner"),
     ]:
-        expect(products.get_by_role("link", name=label, exact=True)).to_have_attribute("href", f"/?product={slug}")
+        expect(products.get_by_role("link", name=label, exact=True)).to_have_attribute("href", f"/products/{slug}/")
     screenshot("home-signed-in")
 
     products.get_by_role("link", name="Payroll").click()

@@ -120,7 +120,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "partnerdesk.identity.middleware.UserSessionActivityMiddleware",
 ]
 
 ROOT_URLCONF = "partnerdesk.urls"
@@ -154,6 +154,8 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "partnerdesk_cache"}}
+# Per-process memory, for throttles that only save work and need no agreement between processes.
+CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "partnerdesk-local"}
 
 TASKS = {
     "default": {
@@ -230,7 +232,7 @@ if not env_bool("RATE_LIMITS", True):
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Partnerdesk"
 MFA_RECOVERY_CODE_COUNT = 10
-USERSESSIONS_TRACK_ACTIVITY = True
+USERSESSIONS_TRACK_ACTIVITY = False  # our middleware tracks activity, throttled
 HEADLESS_ONLY = False
 HEADLESS_CLIENTS = ("browser", "app")
 

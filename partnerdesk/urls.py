@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("allauth.idp.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("", include("partnerdesk.identity.urls")),
+    path("", include("partnerdesk.practice.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("partnerdesk.notifications.urls")),

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from partnerdesk.api.services import MAX_TOKEN_DAYS
+from partnerdesk.identity.products import PORTALS, PRODUCTS
 
 
 class ApiTokenForm(forms.Form):
@@ -29,3 +30,12 @@ class SignupDetailsForm(forms.Form):
 
     def signup(self, request: object, user: object) -> None:
         """Required by allauth; the adapter's save_user has already stored the name."""
+
+
+class PortalChoiceForm(forms.Form):
+    """Step one of signing in: which portal, then which product."""
+
+    portal = forms.ChoiceField(label="Portal", choices=[("", "Select a portal"), *PORTALS])
+    product = forms.ChoiceField(
+        label="Product", choices=[("", "Select a product"), *[(p.slug, p.name) for p in PRODUCTS]]
+    )

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 def test_anonymous_home_offers_sign_in_and_create_account(client):
     body = client.get("/").content.decode()
-    assert 'href="/accounts/login/"' in body
+    assert 'href="/signin/"' in body
     assert "Create account" in body
     assert "Skip to main content" in body
 

@@ -1,0 +1,54 @@
+import pytest
+
+from partnerdesk.identity.services import company_create
+from partnerdesk.identity.tests.factories import UserFactory
+from partnerdesk.practice.models import Client, Practice, PracticeMember
+
+pytestmark = pytest.mark.django_db
+
+
+def _practice(name: str, member_email: str):
+    company = company_create(business_name=name)
+    practice = Practice.objects.create(company=company, name=name)
+    user = UserFactory.create(email=member_email)
+    PracticeMember.objects.create(practice=practice, user=user, role="admin")
+    return practice, user
+
+
+def _client(practice, name, **facts):
+    return Client.objects.create(
+        practice=practice, company=company_create(business_name=name), business_name=name, **facts
+    )
+
+
+def test_client_list_shows_own_practice_active_clients_only(client):
+    mine, me = _practice("Mine LLP", "me@mine.test")
+    theirs, _ = _practice("Theirs LLP", "them@theirs.test")
+    _client(mine, "Alpha Ltd", access="invited")
+    _client(mine, "Hidden Ltd", hidden=True)
+    _client(mine, "Waiting Ltd", tab="pending")
+    _client(theirs, "Other Practice Client Ltd")
+    client.force_login(me)
+    body = client.get("/partner/clients/").content.decode()
+    assert "Alpha Ltd" in body
+    assert "Awaiting Client Activation" in body
+    assert "Hidden Ltd" not in body
+    assert "Waiting Ltd" not in body
+    assert "Other Practice Client Ltd" not in body
+    assert "Waiting Ltd" in client.get("/partner/clients/?tab=pending").content.decode()
+
+
+def test_client_list_is_404_for_non_members(client):
+    client.force_login(UserFactory.create())
+    assert client.get("/partner/clients/").status_code == 404
+
+
+def test_client_list_query_count_does_not_grow_with_clients(client, django_assert_max_num_queries):
+    practice, me = _practice("Mine LLP", "me@mine.test")
+    for i in range(30):
+        _client(practice, f"Client {i:02d} Ltd")
+    client.force_login(me)
+    client.get("/partner/clients/")  # first request of the session records the device (throttled after)
+    with django_assert_max_num_queries(4):
+        response = client.get("/partner/clients/")
+    assert response.content.decode().count("<tr>") == 31
