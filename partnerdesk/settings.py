@@ -234,7 +234,9 @@ MFA_TOTP_ISSUER = "Partnerdesk"
 MFA_RECOVERY_CODE_COUNT = 10
 USERSESSIONS_TRACK_ACTIVITY = False  # our middleware tracks activity, throttled
 HEADLESS_ONLY = False
-HEADLESS_CLIENTS = ("browser", "app")
+HEADLESS_CLIENTS = ("browser", "app")  # browser: session + CSRF; app: X-Session-Token for scripts and apps
+HEADLESS_SERVE_SPECIFICATION = True  # OpenAPI of the account API at /_allauth/openapi.html
+ACCOUNT_USER_DISPLAY = "partnerdesk.identity.adapters.user_display"
 
 # OpenID Connect provider (allauth.idp.oidc): RS256 signing key from OIDC_PRIVATE_KEY (PEM).
 _oidc_key = env_str("OIDC_PRIVATE_KEY").replace("\\n", "\n")

@@ -12,6 +12,7 @@ from django.forms import Form
 from django.http import HttpRequest
 from django.utils import timezone
 
+from partnerdesk.identity.models import User
 from partnerdesk.notifications.services import send_email
 
 # Context keys that are objects we do not carry into the outbox (the worker has BASE_URL of its own).
@@ -41,6 +42,10 @@ def outbox_context(context: dict[str, Any]) -> dict[str, Any]:
     return safe
 
 
+def user_display(user: AbstractBaseUser) -> str:
+    return getattr(user, "full_name", "") or getattr(user, "email", "")
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         with transaction.atomic():
@@ -48,7 +53,8 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def save_user(self, request: HttpRequest, user: AbstractBaseUser, form: Form, commit: bool = True) -> Any:
         user = super().save_user(request, user, form, commit=False)
-        user.full_name = " ".join(str(form.cleaned_data.get("full_name", "")).split())  # type: ignore[attr-defined]
+        if isinstance(user, User):
+            user.full_name = " ".join(str(form.cleaned_data.get("full_name", "")).split())
         if commit:
             user.save()
         return user

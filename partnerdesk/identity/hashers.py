@@ -3,11 +3,9 @@ import unicodedata
 from django.contrib.auth.hashers import Argon2PasswordHasher
 
 
-def normalize_password(password: str | bytes) -> str | bytes:
+def normalize_password(password: str) -> str:
     """NFKC, so the same passphrase typed on different keyboards/OSes hashes the same (NIST 800-63B 5.1.1.2)."""
-    if isinstance(password, str):
-        return unicodedata.normalize("NFKC", password)
-    return password
+    return unicodedata.normalize("NFKC", password)
 
 
 class Argon2idOwaspHasher(Argon2PasswordHasher):
@@ -25,7 +23,7 @@ class Argon2idOwaspHasher(Argon2PasswordHasher):
     parallelism = 1
 
     def encode(self, password: str, salt: str) -> str:
-        return super().encode(normalize_password(password), salt)  # type: ignore[arg-type]
+        return super().encode(normalize_password(password), salt)
 
     def verify(self, password: str, encoded: str) -> bool:
-        return super().verify(normalize_password(password), encoded)  # type: ignore[arg-type]
+        return super().verify(normalize_password(password), encoded)
