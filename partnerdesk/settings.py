@@ -121,6 +121,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "partnerdesk.identity.middleware.UserSessionActivityMiddleware",
+    "partnerdesk.identity.oidc.OIDCPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "partnerdesk.urls"

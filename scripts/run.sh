@@ -22,6 +22,8 @@ trap cleanup INT TERM EXIT
 
 $BIN/python manage.py db_worker --queue-name '*' --interval 1 &
 pids+=($!)
+$BIN/python manage.py scheduler &
+pids+=($!)
 $BIN/gunicorn partnerdesk.wsgi:application --bind "127.0.0.1:${PORT}" --workers "${WEB_WORKERS:-2}" \
   --access-logfile - --graceful-timeout 5 &
 pids+=($!)

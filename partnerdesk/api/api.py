@@ -12,6 +12,7 @@ from partnerdesk.api.auth import BearerTokenAuth, BrowserSessionAuth, api_user
 from partnerdesk.api.models import PersonalAccessToken
 from partnerdesk.api.problems import install_problem_handlers
 from partnerdesk.api.schemas import Me, Problem, TokenCreated, TokenIn, TokenOut
+from partnerdesk.identity.api import router as identity_router
 
 api = NinjaAPI(
     title="Partnerdesk API",
@@ -54,3 +55,4 @@ def token_revoke(request: HttpRequest, token_id: int) -> Any:
 
 
 api.add_router("/", account)
+api.add_router("/", identity_router)

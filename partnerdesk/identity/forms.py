@@ -39,3 +39,26 @@ class PortalChoiceForm(forms.Form):
     product = forms.ChoiceField(
         label="Product", choices=[("", "Select a product"), *[(p.slug, p.name) for p in PRODUCTS]]
     )
+
+
+class LinkSubscriptionForm(forms.Form):
+    number = forms.CharField(
+        label="Customer Number or Registration ID",
+        max_length=20,
+        help_text="Your Customer Number is on your invoice. Your Registration ID starts with MBR: "
+        "enter it in full or just its last 6 digits.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+    )
+    email = forms.EmailField(
+        label="Email Address",
+        help_text="The email address of the Subscription Owner (Administrator). If that is you, enter your own.",
+    )
+
+    def clean_number(self) -> str:
+        from partnerdesk.identity.services import InvalidSubscriptionNumber, parse_subscription_number
+
+        try:
+            parse_subscription_number(self.cleaned_data["number"])
+        except InvalidSubscriptionNumber as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
+        return str(self.cleaned_data["number"])

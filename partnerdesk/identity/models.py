@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -121,3 +122,45 @@ class CompanyMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.company} ({self.role})"
+
+
+class AccessRequest(models.Model):
+    """A person asks to use a company's subscription; its owner (or managing practice's admins) decides."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    requester = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_requests")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="access_requests")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requester", "company"],
+                condition=models.Q(status="pending"),
+                name="access_request_one_open_per_person_company",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "approved", "declined", "expired", "cancelled"]),
+                name="access_request_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="pending") | models.Q(decided_at__isnull=False),
+                name="access_request_decided_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"], name="access_request_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.requester} -> {self.company} ({self.status})"

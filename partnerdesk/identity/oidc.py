@@ -1,16 +1,51 @@
-"""The OpenID Connect provider's claims: who the person is and which companies they may use."""
+"""The OpenID Connect provider: claims, discovery, and the policy allauth leaves loose.
+
+allauth (``allauth.idp.oidc``, on oauthlib) already enforces, per client: the registered
+response types and grant types, scopes, PKCE for *public* clients, single-use authorization
+codes, the code's redirect URI at the token endpoint, refresh-token rotation
+(``IDP_OIDC_ROTATE_REFRESH_TOKEN``) and that inactive users get no tokens. It never grants the
+password grant (``validate_user`` is always false).
+
+Where it is looser than our policy, ``OIDCPolicyMiddleware`` tightens it:
+
+- redirect URIs: allauth accepts *extra* query parameters and, for ``http://127.0.0.1``
+  URIs, any port (RFC 8252 loopback rule). We require an exact string match.
+- PKCE method: oauthlib also accepts ``plain`` (and assumes it when the method is omitted),
+  although discovery advertises S256 only. We require ``S256`` on every code request.
+- authorization-code replay: allauth refuses a reused code but keeps no record of it, so it
+  cannot revoke what the first exchange issued (RFC 6749 section 4.1.2 says it SHOULD). We
+  remember each redeemed code briefly and, on a replay, revoke the tokens issued from it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any, Literal
 
+from allauth.core.internal.httpkit import extract_basic_auth
 from allauth.idp.oidc.adapter import DefaultOIDCAdapter
-from allauth.idp.oidc.models import Client
+from allauth.idp.oidc.models import Client, Token
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from partnerdesk.identity.models import User
 from partnerdesk.identity.selectors import companies_claim
+
+CLAIMS_SUPPORTED = ["sub", "iss", "aud", "exp", "iat", "nonce", "email", "email_verified", "name", "companies"]
+GRANT_TYPES_SUPPORTED = [Client.GrantType.AUTHORIZATION_CODE.value, Client.GrantType.REFRESH_TOKEN.value]
+RESPONSE_TYPES_SUPPORTED = [Client.ResponseType.CODE.value]
+PKCE_METHOD = "S256"
+# How long a redeemed authorization code is remembered for replay detection (the code itself
+# lives IDP_OIDC_AUTHORIZATION_CODE_EXPIRES_IN seconds, 60 by default).
+REDEEMED_CODE_MEMORY_SECONDS = 60 * 60
 
 
 class OIDCAdapter(DefaultOIDCAdapter):
@@ -34,3 +69,122 @@ class OIDCAdapter(DefaultOIDCAdapter):
             # Read at token time, so a company whose access was removed disappears from the next token.
             claims["companies"] = companies_claim(user=user)
         return claims
+
+    def populate_server_metadata(self, data: dict[str, str | list[str]]) -> None:
+        """Advertise what is actually allowed: code flow with PKCE S256, no device flow."""
+        data["response_types_supported"] = list(RESPONSE_TYPES_SUPPORTED)
+        data["grant_types_supported"] = list(GRANT_TYPES_SUPPORTED)
+        data["code_challenge_methods_supported"] = [PKCE_METHOD]
+        data["response_modes_supported"] = ["query"]
+        data["claims_supported"] = list(CLAIMS_SUPPORTED)
+        data.pop("device_authorization_endpoint", None)
+
+
+def _refuse(request: HttpRequest, description: str) -> HttpResponse:
+    """Show the error on our own page: never redirect to a URI that failed validation."""
+    error = {"error": "invalid_request", "description": description}
+    return render(request, "idp/oidc/error.html", {"error": error}, status=400)
+
+
+def _redeemed_code_key(client_id: str, code: str) -> str:
+    digest = hashlib.sha256(f"{client_id}\0{code}".encode()).hexdigest()
+    return f"partnerdesk.oidc.redeemed-code:{digest}"
+
+
+class OIDCPolicyMiddleware:
+    """Enforce exact redirect URIs, PKCE S256 and code-replay revocation (see module docstring).
+
+    Install in ``MIDDLEWARE`` (anywhere after ``SessionMiddleware``); it only looks at the
+    authorization and token endpoints.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if path == reverse("idp:oidc:authorization") and request.method == "GET":
+            refusal = self._check_authorization_request(request)
+            if refusal is not None:
+                return refusal
+        elif (
+            path == reverse("idp:oidc:token")
+            and request.method == "POST"
+            and request.POST.get("grant_type") == Client.GrantType.AUTHORIZATION_CODE
+        ):
+            return self._token_with_replay_detection(request)
+        return self.get_response(request)
+
+    def _check_authorization_request(self, request: HttpRequest) -> HttpResponse | None:
+        # A POST to this endpoint carries a signed copy of an already checked GET request (the
+        # consent form), or is turned into a GET by allauth; checking GET covers both.
+        params = request.GET
+        client_id = params.get("client_id")
+        client = Client.objects.filter(pk=client_id).first() if client_id else None
+        if client is None:
+            return None  # allauth refuses unknown clients on its own error page
+        redirect_uri = params.get("redirect_uri")
+        if redirect_uri is not None and redirect_uri not in client.get_redirect_uris():
+            return _refuse(request, _("The redirect URI is not registered for this application."))
+        if "code" in params.get("response_type", "").split():
+            if not params.get("code_challenge"):
+                return _refuse(request, _("A PKCE code challenge (S256) is required."))
+            if params.get("code_challenge_method") != PKCE_METHOD:
+                return _refuse(request, _("The PKCE code challenge method must be S256."))
+        return None
+
+    def _token_with_replay_detection(self, request: HttpRequest) -> HttpResponse:
+        code = request.POST.get("code") or ""
+        client_id = request.POST.get("client_id") or extract_basic_auth(dict(request.headers))[0] or ""
+        if not code or not client_id:
+            return self.get_response(request)
+        key = _redeemed_code_key(client_id, code)
+        redeemed = cache.get(key)
+        started = timezone.now()
+        response = self.get_response(request)
+        if redeemed is not None:
+            # allauth has already refused the reused code (it deletes codes once used).
+            _revoke_issued_from(redeemed)
+            return response
+        if response.status_code != 200:
+            return response
+        issued = _issued_token(response, started=started)
+        if issued is None:
+            return response
+        if not cache.add(key, issued, timeout=REDEEMED_CODE_MEMORY_SECONDS):
+            # Two exchanges of one code raced each other and both got tokens: revoke both.
+            earlier = cache.get(key) or issued
+            _revoke_issued_from({**issued, "at": min(earlier["at"], issued["at"])})
+            return JsonResponse(
+                {"error": "invalid_grant", "error_description": "Authorization code already used."}, status=400
+            )
+        return response
+
+
+def _issued_token(response: HttpResponse, *, started: datetime) -> dict[str, Any] | None:
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return None
+    access_token = body.get("access_token") if isinstance(body, dict) else None
+    if not isinstance(access_token, str):
+        return None
+    token = Token.objects.by_value(access_token).filter(type=Token.Type.ACCESS_TOKEN).first()
+    if token is None or token.user_id is None or token.client_id is None:
+        return None
+    # "at": when this exchange began, so the refresh token saved alongside is included.
+    return {"user_id": token.user_id, "client_id": token.client_id, "at": started.isoformat()}
+
+
+def _revoke_issued_from(redeemed: dict[str, Any]) -> None:
+    """Revoke the user's tokens for this client issued since the code was first redeemed.
+
+    That covers the first exchange's access and refresh tokens and every rotation since.
+    """
+    since = datetime.fromisoformat(redeemed["at"])
+    Token.objects.filter(
+        user_id=redeemed["user_id"],
+        client_id=redeemed["client_id"],
+        type__in=[Token.Type.ACCESS_TOKEN, Token.Type.REFRESH_TOKEN],
+        created_at__gte=since,
+    ).delete()

@@ -3,28 +3,49 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from partnerdesk.identity.models import CompanyMembership, User
-from partnerdesk.practice.models import PracticeMember
+from partnerdesk.identity.models import AccessRequest, Company, CompanyMembership, User
+from partnerdesk.lib.errors import NotFound
+from partnerdesk.practice.models import Client, Practice, PracticeMember
+
+
+def memberships_with_access(*, user: User) -> QuerySet[CompanyMembership]:
+    """The person's companies, each marked ``access_disabled`` when its accountant has disabled the
+    client's access. This is the one place that rule is read: portal, API and OIDC claims use it."""
+    disabled = Client.objects.filter(company=OuterRef("company_id"), access=Client.Access.DISABLED)
+    return (
+        CompanyMembership.objects.filter(user=user)
+        .select_related("company")
+        .annotate(access_disabled=Exists(disabled))
+        .order_by("company__business_name", "company_id")
+    )
+
+
+def membership_for_company(*, user: User, customer_number: str) -> CompanyMembership:
+    """The person's membership of one company (404 for anyone else's)."""
+    membership = memberships_with_access(user=user).filter(company__customer_number=customer_number).first()
+    if membership is None:
+        raise NotFound("No such company")
+    return membership
 
 
 def home_summary(*, user: User | AnonymousUser) -> dict[str, Any]:
-    """What the signed-in home page lists: the person's companies and practices."""
+    """What the signed-in home page lists: the person's companies, practices and requests."""
     if not isinstance(user, User):
         return {}
     return {
-        "memberships": list(
-            CompanyMembership.objects.filter(user=user).select_related("company").order_by("company__business_name")
-        ),
+        "memberships": list(memberships_with_access(user=user)),
         "practice_memberships": list(
             PracticeMember.objects.filter(user=user).select_related("practice").order_by("practice__name")
         ),
+        "my_requests": list(access_requests_by(user=user).filter(status=AccessRequest.Status.PENDING)),
+        "requests_to_decide": list(access_requests_to_decide(user=user)),
     }
 
 
 def companies_claim(*, user: User) -> list[dict[str, Any]]:
-    """The companies a person may use in the products, for OIDC tokens and the API."""
-    memberships = CompanyMembership.objects.filter(user=user).select_related("company").order_by("company_id")
+    """The companies a person may use in the products, for OIDC tokens and the API (disabled ones left out)."""
     return [
         {
             "customer_number": m.company.customer_number,
@@ -32,5 +53,51 @@ def companies_claim(*, user: User) -> list[dict[str, Any]]:
             "role": m.role,
             "services": [],
         }
-        for m in memberships
+        for m in memberships_with_access(user=user)
+        if not m.access_disabled  # type: ignore[attr-defined]
     ]
+
+
+def access_requests_by(*, user: User) -> QuerySet[AccessRequest]:
+    return AccessRequest.objects.filter(requester=user).select_related("company")
+
+
+def access_requests_to_decide(*, user: User) -> QuerySet[AccessRequest]:
+    """Pending requests this person may approve or decline (see services.may_decide for the rule)."""
+    from allauth.account.models import EmailAddress
+
+    admin_practices = PracticeMember.objects.filter(user=user, role=PracticeMember.Role.ADMIN).values("practice_id")
+    managed = Client.objects.filter(company=OuterRef("company_id"), tab=Client.Tab.ACTIVE)
+    managed_by_my_practice = managed.filter(practice_id__in=admin_practices)
+    verified = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    return (
+        AccessRequest.objects.filter(status=AccessRequest.Status.PENDING)
+        .select_related("company", "requester")
+        .filter(
+            Q(company__owner=user)
+            | Q(
+                company__owner__isnull=True,
+                pk__in=AccessRequest.objects.filter(Exists(managed_by_my_practice)).values("pk"),
+            )
+            | Q(
+                company__owner__isnull=True,
+                company__owner_email__in=list(verified),
+                pk__in=AccessRequest.objects.exclude(Exists(managed)).values("pk"),
+            )
+        )
+        .order_by("created_at")
+    )
+
+
+def company_members(*, company: Company) -> QuerySet[CompanyMembership]:
+    return CompanyMembership.objects.filter(company=company).select_related("user").order_by("role", "user__email")
+
+
+def managing_practice(*, company: Company) -> Practice | None:
+    client = (
+        Client.objects.filter(company=company, tab=Client.Tab.ACTIVE)
+        .select_related("practice")
+        .order_by("created_at")
+        .first()
+    )
+    return client.practice if client else None

@@ -1,8 +1,61 @@
+"""Writes for identity: companies, linking an account to a subscription, access requests, members."""
+
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from partnerdesk.identity.models import Company, User, _new_customer_number, _new_registration_id
+from allauth.account.models import EmailAddress
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from partnerdesk.audit.models import Action
+from partnerdesk.audit.services import record_event
+from partnerdesk.identity.models import (
+    AccessRequest,
+    Company,
+    CompanyMembership,
+    User,
+    _new_customer_number,
+    _new_registration_id,
+)
+from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, NotFound
+from partnerdesk.lib.ratelimit import LINK_LOOKUP_PER_IP, LINK_LOOKUP_PER_USER
+from partnerdesk.lib.request import client_ip
+from partnerdesk.notifications.services import send_email
+
+ACCESS_REQUEST_DAYS = 14
+NUMBER_FORMAT_MESSAGE = (
+    "Enter your 8-digit Customer Number, or your Registration ID: MBR followed by 8 digits, or just its last 6 digits."
+)
+NO_MATCH_MESSAGE = (
+    "We couldn't match those details. Check the Customer Number or Registration ID and the Subscription "
+    "Owner's email address, then try again."
+)
+
+
+class InvalidSubscriptionNumber(DomainError):
+    code = "subscription_number_format"
+    title = NUMBER_FORMAT_MESSAGE
+
+
+class NoMatch(DomainError):
+    code = "link_no_match"
+    status = 400
+    title = NO_MATCH_MESSAGE
+
+
+class AlreadyLinked(Conflict):
+    code = "already_linked"
+    title = "Your account is already linked to this subscription."
+
+
+class RequestAlreadyOpen(Conflict):
+    code = "access_request_open"
+    title = "You already asked for access to this subscription; the request is waiting for approval."
 
 
 def company_create(*, business_name: str, owner_email: str = "", owner: User | None = None) -> Company:
@@ -12,7 +65,7 @@ def company_create(*, business_name: str, owner_email: str = "", owner: User | N
             with transaction.atomic():
                 return Company.objects.create(
                     business_name=business_name,
-                    owner_email=owner_email.lower(),
+                    owner_email=owner_email.strip().lower(),
                     owner=owner,
                     customer_number=_new_customer_number(),
                     registration_id=_new_registration_id(),
@@ -20,3 +73,300 @@ def company_create(*, business_name: str, owner_email: str = "", owner: User | N
         except IntegrityError:
             continue
     raise RuntimeError("could not allocate a unique customer number")
+
+
+@dataclass(frozen=True)
+class SubscriptionNumber:
+    kind: str  # "customer_number" | "registration_id" | "registration_suffix"
+    value: str
+
+
+def parse_subscription_number(raw: str) -> SubscriptionNumber:
+    """Accept an 8-digit customer number, MBR + 8 digits, or the registration id's last 6 digits."""
+    text = re.sub(r"[\s-]", "", raw or "").upper()
+    if re.fullmatch(r"[0-9]{8}", text):
+        return SubscriptionNumber("customer_number", text)
+    if re.fullmatch(r"MBR[0-9]{8}", text):
+        return SubscriptionNumber("registration_id", text)
+    if re.fullmatch(r"[0-9]{6}", text):
+        return SubscriptionNumber("registration_suffix", text)
+    raise InvalidSubscriptionNumber(NUMBER_FORMAT_MESSAGE)
+
+
+def _find_company_for_update(number: SubscriptionNumber, email: str) -> Company | None:
+    companies = Company.objects.select_for_update().filter(owner_email__iexact=email).exclude(owner_email="")
+    if number.kind == "customer_number":
+        companies = companies.filter(customer_number=number.value)
+    elif number.kind == "registration_id":
+        companies = companies.filter(registration_id=number.value)
+    else:
+        companies = companies.filter(registration_id__endswith=number.value)
+    found = list(companies[:2])
+    return found[0] if len(found) == 1 else None
+
+
+def _managing_practice_id(company: Company) -> int | None:
+    from partnerdesk.practice.models import Client
+
+    return (
+        Client.objects.filter(company=company, tab=Client.Tab.ACTIVE)
+        .order_by("created_at")
+        .values_list("practice_id", flat=True)
+        .first()
+    )
+
+
+def _has_verified_email(user: User, email: str) -> bool:
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
+
+def _decider_emails(company: Company) -> list[str]:
+    from partnerdesk.practice.models import PracticeMember
+
+    if company.owner is not None:
+        return [company.owner.email]
+    practice_id = _managing_practice_id(company)
+    if practice_id is not None:
+        return list(
+            PracticeMember.objects.filter(practice_id=practice_id, role=PracticeMember.Role.ADMIN)
+            .order_by("user__email")
+            .values_list("user__email", flat=True)
+        )
+    return [company.owner_email]
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    outcome: str  # "owner" | "requested"
+    company: Company
+    access_request: AccessRequest | None = None
+
+
+def company_link(*, user: User, number: str, email: str, request: HttpRequest | None = None) -> LinkResult:
+    """Link the person to a subscription: as its owner at once, or by asking whoever decides for it."""
+    parsed = parse_subscription_number(number)
+    LINK_LOOKUP_PER_USER.hit(str(user.pk))
+    LINK_LOOKUP_PER_IP.hit(client_ip(request) or "unknown")
+    email = email.strip().lower()
+    with transaction.atomic():
+        company = _find_company_for_update(parsed, email)
+        if company is None:
+            raise NoMatch(NO_MATCH_MESSAGE)
+        if CompanyMembership.objects.filter(user=user, company=company).exists():
+            raise AlreadyLinked()
+        managed_without_owner = company.owner_id is None and _managing_practice_id(company) is not None
+        if company.owner_id is None and not managed_without_owner and _has_verified_email(user, email):
+            company.owner = user
+            company.save(update_fields=["owner"])
+            CompanyMembership.objects.create(user=user, company=company, role=CompanyMembership.Role.OWNER)
+            record_event(action=Action.COMPANY_LINK_OWNER, actor=user, request=request, company=company)
+            return LinkResult("owner", company)
+        if AccessRequest.objects.filter(requester=user, company=company, status=AccessRequest.Status.PENDING).exists():
+            raise RequestAlreadyOpen()
+        now = timezone.now()
+        access_request = AccessRequest.objects.create(
+            requester=user, company=company, created_at=now, expires_at=now + timedelta(days=ACCESS_REQUEST_DAYS)
+        )
+        record_event(
+            action=Action.ACCESS_REQUEST_CREATE,
+            actor=user,
+            request=request,
+            company=company,
+            data={"access_request": str(access_request.public_id)},
+        )
+        send_email(
+            template="access-request-approval",
+            to=_decider_emails(company),
+            context={
+                "requester_name": user.full_name or user.email,
+                "requester_email": user.email,
+                "business_name": company.business_name,
+                "request_path": f"/account/requests/{access_request.public_id}/",
+                "expires_on": f"{timezone.localtime(access_request.expires_at):%d %B %Y}",
+            },
+        )
+        return LinkResult("requested", company, access_request)
+
+
+def may_decide(*, user: User, access_request: AccessRequest) -> bool:
+    """The subscription owner decides; for an ownerless company, its managing practice's admins or the
+    person who holds the recorded owner email."""
+    from partnerdesk.practice.models import PracticeMember
+
+    company = access_request.company
+    if company.owner_id is not None:
+        return company.owner_id == user.pk
+    practice_id = _managing_practice_id(company)
+    if practice_id is not None:
+        return PracticeMember.objects.filter(
+            practice_id=practice_id, user=user, role=PracticeMember.Role.ADMIN
+        ).exists()
+    return bool(company.owner_email) and _has_verified_email(user, company.owner_email)
+
+
+def _lock_request(public_id: uuid.UUID | str) -> AccessRequest:
+    try:
+        found = (
+            AccessRequest.objects.select_for_update().select_related("company", "requester").get(public_id=public_id)
+        )
+    except (AccessRequest.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such request") from None
+    return found
+
+
+def _expire_if_due(access_request: AccessRequest, now: datetime) -> None:
+    if access_request.status == AccessRequest.Status.PENDING and access_request.expires_at <= now:
+        access_request.status = AccessRequest.Status.EXPIRED
+        access_request.decided_at = now
+        access_request.save(update_fields=["status", "decided_at"])
+        record_event(
+            action=Action.ACCESS_REQUEST_EXPIRE,
+            company=access_request.company,
+            data={"access_request": str(access_request.public_id)},
+        )
+
+
+def _refuse_if_closed(access_request: AccessRequest) -> None:
+    if access_request.status != AccessRequest.Status.PENDING:
+        raise InvalidTransition(
+            f"This request is {access_request.get_status_display().lower()} and can no longer be changed.",
+            code=f"access_request_{access_request.status}",
+        )
+
+
+def access_request_approve(
+    *, actor: User, public_id: uuid.UUID | str, request: HttpRequest | None = None
+) -> AccessRequest:
+    now = timezone.now()
+    with transaction.atomic():
+        access_request = _lock_request(public_id)
+        if not may_decide(user=actor, access_request=access_request):
+            raise NotFound("No such request")
+        if access_request.status == AccessRequest.Status.APPROVED:
+            return access_request  # approving twice is harmless
+        _expire_if_due(access_request, now)  # committed with this block, even though we refuse below
+        if access_request.status == AccessRequest.Status.PENDING:
+            company = Company.objects.select_for_update().get(pk=access_request.company_id)
+            if company.owner_id is None and _managing_practice_id(company) is None:
+                # The holder of the recorded owner email decides for the first time: they become the owner.
+                company.owner = actor
+                company.save(update_fields=["owner"])
+                CompanyMembership.objects.update_or_create(
+                    user=actor, company=company, defaults={"role": CompanyMembership.Role.OWNER}
+                )
+                record_event(action=Action.COMPANY_LINK_OWNER, actor=actor, request=request, company=company)
+            CompanyMembership.objects.get_or_create(
+                user=access_request.requester, company=company, defaults={"role": CompanyMembership.Role.USER}
+            )
+            _decide(access_request, AccessRequest.Status.APPROVED, actor=actor, now=now, request=request)
+            return access_request
+    _refuse_if_closed(access_request)
+    return access_request
+
+
+def access_request_decline(
+    *, actor: User, public_id: uuid.UUID | str, request: HttpRequest | None = None
+) -> AccessRequest:
+    now = timezone.now()
+    with transaction.atomic():
+        access_request = _lock_request(public_id)
+        if not may_decide(user=actor, access_request=access_request):
+            raise NotFound("No such request")
+        if access_request.status == AccessRequest.Status.DECLINED:
+            return access_request
+        _expire_if_due(access_request, now)
+        if access_request.status == AccessRequest.Status.PENDING:
+            _decide(access_request, AccessRequest.Status.DECLINED, actor=actor, now=now, request=request)
+            return access_request
+    _refuse_if_closed(access_request)
+    return access_request
+
+
+def _decide(
+    access_request: AccessRequest, status: str, *, actor: User, now: datetime, request: HttpRequest | None
+) -> None:
+    access_request.status = status
+    access_request.decided_at = now
+    access_request.decided_by = actor
+    access_request.save(update_fields=["status", "decided_at", "decided_by"])
+    approved = status == AccessRequest.Status.APPROVED
+    record_event(
+        action=Action.ACCESS_REQUEST_APPROVE if approved else Action.ACCESS_REQUEST_DECLINE,
+        actor=actor,
+        request=request,
+        company=access_request.company,
+        data={"access_request": str(access_request.public_id), "requester": access_request.requester.email},
+    )
+    send_email(
+        template="access-request-approved" if approved else "access-request-declined",
+        to=access_request.requester.email,
+        context={
+            "business_name": access_request.company.business_name,
+            "requester_name": access_request.requester.full_name or access_request.requester.email,
+        },
+    )
+
+
+def access_request_cancel(
+    *, actor: User, public_id: uuid.UUID | str, request: HttpRequest | None = None
+) -> AccessRequest:
+    with transaction.atomic():
+        access_request = _lock_request(public_id)
+        if access_request.requester_id != actor.pk:
+            raise NotFound("No such request")
+        if access_request.status == AccessRequest.Status.CANCELLED:
+            return access_request
+        _refuse_if_closed(access_request)
+        access_request.status = AccessRequest.Status.CANCELLED
+        access_request.decided_at = timezone.now()
+        access_request.save(update_fields=["status", "decided_at"])
+        record_event(
+            action=Action.ACCESS_REQUEST_CANCEL,
+            actor=actor,
+            request=request,
+            company=access_request.company,
+            data={"access_request": str(access_request.public_id)},
+        )
+    return access_request
+
+
+def access_requests_expire(*, now: datetime | None = None) -> int:
+    """Mark every pending request past its 14 days as expired (the periodic task). Returns how many."""
+    now = now or timezone.now()
+    expired = 0
+    with transaction.atomic():
+        due = list(
+            AccessRequest.objects.select_for_update(skip_locked=True)
+            .select_related("company")
+            .filter(status=AccessRequest.Status.PENDING, expires_at__lte=now)[:1000]
+        )
+        for access_request in due:
+            _expire_if_due(access_request, now)
+            expired += 1
+    return expired
+
+
+def company_member_remove(*, actor: User, company: Company, user_id: int, request: HttpRequest | None = None) -> None:
+    """The subscription owner removes a user from the company (never the owner themself)."""
+    with transaction.atomic():
+        if company.owner_id != actor.pk:
+            raise NotFound("No such company")
+        membership = (
+            CompanyMembership.objects.select_for_update()
+            .select_related("user")
+            .filter(company=company, user_id=user_id)
+            .first()
+        )
+        if membership is None:
+            raise NotFound("No such user")
+        if membership.role == CompanyMembership.Role.OWNER:
+            raise InvalidTransition("The Subscription Owner cannot be removed.", code="owner_cannot_be_removed")
+        removed_email = membership.user.email
+        membership.delete()
+        record_event(
+            action=Action.COMPANY_MEMBER_REMOVE,
+            actor=actor,
+            request=request,
+            company=company,
+            data={"user": removed_email},
+        )

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -11,11 +14,11 @@ from django.views.decorators.http import require_POST
 
 from partnerdesk.api import services as api_services
 from partnerdesk.api.models import PersonalAccessToken
-from partnerdesk.identity.forms import ApiTokenForm, PortalChoiceForm
-from partnerdesk.identity.models import User
+from partnerdesk.identity import selectors, services
+from partnerdesk.identity.forms import ApiTokenForm, LinkSubscriptionForm, PortalChoiceForm
+from partnerdesk.identity.models import AccessRequest, CompanyMembership, User
 from partnerdesk.identity.products import PRODUCTS_BY_SLUG
-from partnerdesk.identity.selectors import home_summary
-from partnerdesk.lib.errors import DomainError
+from partnerdesk.lib.errors import DomainError, NotFound
 from partnerdesk.practice.selectors import membership_for_user
 
 
@@ -80,14 +83,181 @@ def product_home(request: HttpRequest, product: str) -> HttpResponse:
     if chosen.slug == "partner" and is_member:
         return redirect("practice:clients")
     return render(
-        request, "identity/product_home.html", {"product": chosen, "is_member": is_member, **home_summary(user=user)}
+        request,
+        "identity/product_home.html",
+        {"product": chosen, "is_member": is_member, **selectors.home_summary(user=user)},
     )
 
 
 @login_required
 def link_subscription(request: HttpRequest) -> HttpResponse:
-    """After the sign-up code: link the account to a subscription, or Do this later."""
-    return render(request, "identity/link_subscription.html")
+    """Link the account to a subscription (after the sign-up code, or any time later), or Do this later."""
+    user = _user(request)
+    form = LinkSubscriptionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.company_link(
+                user=user, number=form.cleaned_data["number"], email=form.cleaned_data["email"], request=request
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if result.outcome == "owner":
+                messages.success(
+                    request, f"Your account is linked to {result.company.business_name} as its Subscription Owner."
+                )
+                return redirect("identity:company", result.company.customer_number)
+            messages.success(
+                request,
+                f"We have asked the Subscription Owner of {result.company.business_name} to approve your request. "
+                "You will get an email when they decide.",
+            )
+            return redirect("home")
+    return render(request, "identity/link_subscription.html", {"form": form})
+
+
+@login_required
+def access_request_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """An access request, for the person who decides on it (Approve/Decline) or who made it (Cancel)."""
+    user = _user(request)
+    access_request = AccessRequest.objects.select_related("company", "requester").filter(public_id=public_id).first()
+    if access_request is None:
+        raise Http404("No such request")
+    can_decide = services.may_decide(user=user, access_request=access_request)
+    is_requester = access_request.requester_id == user.pk
+    if not (can_decide or is_requester):
+        raise Http404("No such request")
+    return render(
+        request,
+        "identity/access_request.html",
+        {"access_request": access_request, "can_decide": can_decide, "is_requester": is_requester},
+    )
+
+
+def _request_action(request: HttpRequest, public_id: uuid.UUID, action: str) -> HttpResponse:
+    user = _user(request)
+    service = {
+        "approve": services.access_request_approve,
+        "decline": services.access_request_decline,
+        "cancel": services.access_request_cancel,
+    }[action]
+    try:
+        access_request = service(actor=user, public_id=public_id, request=request)
+    except NotFound:
+        raise Http404("No such request") from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("identity:access_request", public_id)
+    done = {"approve": "approved", "decline": "declined", "cancel": "cancelled"}[action]
+    messages.success(
+        request, f"Request from {access_request.requester.email} for {access_request.company.business_name} {done}."
+    )
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def access_request_approve(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    return _request_action(request, public_id, "approve")
+
+
+@login_required
+@require_POST
+def access_request_decline(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    return _request_action(request, public_id, "decline")
+
+
+@login_required
+@require_POST
+def access_request_cancel(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    return _request_action(request, public_id, "cancel")
+
+
+def _company_page(
+    request: HttpRequest,
+    customer_number: str,
+    template: str,
+    *,
+    owner_only: bool = False,
+    extra: Callable[[CompanyMembership], dict[str, Any]] | None = None,
+) -> HttpResponse:
+    """Render one of a company's portal pages for a member (404 for others; a clear page if access is disabled)."""
+    user = _user(request)
+    try:
+        membership = selectors.membership_for_company(user=user, customer_number=customer_number)
+    except NotFound:
+        raise Http404("No such company") from None
+    if membership.access_disabled:  # type: ignore[attr-defined]
+        return render(request, "identity/company_disabled.html", {"membership": membership}, status=403)
+    is_owner = membership.role == CompanyMembership.Role.OWNER
+    if owner_only and not is_owner:
+        raise Http404("No such page")
+    context = {"membership": membership, "company": membership.company, "is_owner": is_owner}
+    if extra is not None:
+        context.update(extra(membership))
+    return render(request, template, context)
+
+
+@login_required
+def company(request: HttpRequest, customer_number: str) -> HttpResponse:
+    return _company_page(request, customer_number, "identity/company.html")
+
+
+@login_required
+def company_users(request: HttpRequest, customer_number: str) -> HttpResponse:
+    user = _user(request)
+    return _company_page(
+        request,
+        customer_number,
+        "identity/company_users.html",
+        owner_only=True,
+        extra=lambda m: {
+            "members": selectors.company_members(company=m.company),
+            "pending": selectors.access_requests_to_decide(user=user).filter(company=m.company),
+        },
+    )
+
+
+@login_required
+@require_POST
+def company_user_remove(request: HttpRequest, customer_number: str, user_id: int) -> HttpResponse:
+    user = _user(request)
+    try:
+        membership = selectors.membership_for_company(user=user, customer_number=customer_number)
+        services.company_member_remove(actor=user, company=membership.company, user_id=user_id, request=request)
+    except NotFound:
+        raise Http404("No such user") from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "User removed. They can no longer use this company.")
+    return redirect("identity:company_users", customer_number)
+
+
+@login_required
+def company_payment(request: HttpRequest, customer_number: str) -> HttpResponse:
+    return _company_page(request, customer_number, "identity/company_payment.html", owner_only=True)
+
+
+@login_required
+def company_invoices(request: HttpRequest, customer_number: str) -> HttpResponse:
+    return _company_page(request, customer_number, "identity/company_invoices.html", owner_only=True)
+
+
+@login_required
+def company_accountant(request: HttpRequest, customer_number: str) -> HttpResponse:
+    return _company_page(
+        request,
+        customer_number,
+        "identity/company_accountant.html",
+        extra=lambda m: {"practice": selectors.managing_practice(company=m.company)},
+    )
+
+
+@login_required
+def company_details(request: HttpRequest, customer_number: str) -> HttpResponse:
+    """Administration > My Profile > My Details: the Registration ID in full, on the right-hand side."""
+    return _company_page(request, customer_number, "identity/company_details.html", owner_only=True)
 
 
 @login_required

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, Any
+
 import factory
 from allauth.account.models import EmailAddress
 
@@ -19,3 +21,15 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     def verified(self, create, extracted, **kwargs):
         if create and extracted is not False:
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+def requested(result: Any) -> "AccessRequest":
+    """The access request a LinkResult carries (typed: the outcome was 'requested')."""
+    from partnerdesk.identity.models import AccessRequest
+
+    assert isinstance(result.access_request, AccessRequest)
+    return result.access_request
+
+
+if TYPE_CHECKING:
+    from partnerdesk.identity.models import AccessRequest

@@ -3,6 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from partnerdesk.identity.oidc_clients import ensure_product_clients
 from partnerdesk.practice.demo import DEMO_PASSWORD, LOGINS, load_demo
 
 
@@ -20,3 +21,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for login in LOGINS:
             self.stdout.write(f"  {login.email:<32} {login.role}")
+        self.stdout.write("OpenID Connect clients (public, authorization code + PKCE S256):")
+        for oidc_client in ensure_product_clients(base_url=settings.BASE_URL):
+            self.stdout.write(f"  {oidc_client.id:<32} {oidc_client.name:<28} {oidc_client.get_redirect_uris()[0]}")

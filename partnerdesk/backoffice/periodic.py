@@ -1,0 +1,40 @@
+"""Periodic jobs: which task runs how often. `manage.py scheduler` enqueues each once per slot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.module_loading import import_string
+
+from partnerdesk.backoffice.models import PeriodicRun
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    task_path: str
+    every_seconds: int
+
+
+SCHEDULE = [
+    Periodic("identity.expire_access_requests", "partnerdesk.identity.tasks.expire_access_requests", 3600),
+]
+
+
+def enqueue_due(*, now: datetime, schedule: list[Periodic] | None = None) -> list[str]:
+    """Enqueue every job whose current slot has not been enqueued yet (by any scheduler). Returns their names."""
+    enqueued = []
+    for periodic in schedule or SCHEDULE:
+        slot = int(now.timestamp()) // periodic.every_seconds * periodic.every_seconds
+        try:
+            with transaction.atomic():
+                PeriodicRun.objects.create(name=periodic.name, slot=slot)
+                task: Any = import_string(periodic.task_path)
+                task.enqueue()
+        except IntegrityError:
+            continue  # another scheduler got this slot
+        enqueued.append(periodic.name)
+    return enqueued

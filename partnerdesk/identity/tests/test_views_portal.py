@@ -1,0 +1,123 @@
+import pytest
+from django.core.cache import cache
+from django.test import Client as HttpClient
+
+from partnerdesk.identity.models import AccessRequest, CompanyMembership
+from partnerdesk.identity.services import company_create, company_link
+from partnerdesk.identity.tests.factories import UserFactory, requested
+from partnerdesk.practice.models import Client, Practice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+
+
+@pytest.fixture
+def owner_setup():
+    owner = UserFactory.create(email="owner@acme.test", full_name="Olive Owner")
+    company = company_create(business_name="Acme Ltd", owner_email="owner@acme.test", owner=owner)
+    CompanyMembership.objects.create(user=owner, company=company, role="owner")
+    client = HttpClient()
+    client.force_login(owner)
+    return owner, company, client
+
+
+def test_link_form_links_the_owner_and_shows_the_company(client):
+    owner = UserFactory.create(email="me@mine.test")
+    company = company_create(business_name="Mine Ltd", owner_email="me@mine.test")
+    client.force_login(owner)
+    response = client.post("/account/link/", {"number": company.customer_number, "email": "me@mine.test"}, follow=True)
+    body = response.content.decode()
+    assert "linked to Mine Ltd as its Subscription Owner" in body
+    assert response.redirect_chain[-1][0] == f"/companies/{company.customer_number}/"
+
+
+@pytest.mark.parametrize("number", ["ABCDEFGH", "12345", "123456789", "MBR1234567"])
+def test_link_form_format_errors_are_inline_and_keep_the_input(client, number):
+    client.force_login(UserFactory.create())
+    response = client.post("/account/link/", {"number": number, "email": "x@example.test"})
+    form = response.context["form"]
+    assert "8-digit Customer Number" in form.errors["number"][0]
+    assert f'value="{number}"' in response.content.decode()
+
+
+def test_link_form_unknown_number_gets_the_neutral_message(client):
+    client.force_login(UserFactory.create())
+    response = client.post("/account/link/", {"number": "12345678", "email": "x@example.test"})
+    assert "We couldn&#x27;t match those details" in response.content.decode()
+
+
+def test_requester_sees_waiting_for_approval_and_owner_approves_from_the_portal(owner_setup):
+    owner, company, owner_client = owner_setup
+    requester = UserFactory.create(email="req@example.test", full_name="Rita Requester")
+    req_client = HttpClient()
+    req_client.force_login(requester)
+    req_client.post("/account/link/", {"number": company.customer_number, "email": owner.email})
+    assert "Waiting for approval" in req_client.get("/").content.decode()
+
+    users_page = owner_client.get(f"/companies/{company.customer_number}/users/").content.decode()
+    assert "Rita Requester" in users_page
+    ar = AccessRequest.objects.get()
+    response = owner_client.post(f"/account/requests/{ar.public_id}/approve/", follow=True)
+    assert "approved" in response.content.decode()
+    assert "Acme Ltd" in req_client.get("/").content.decode()
+    assert req_client.get(f"/companies/{company.customer_number}/").status_code == 200
+    assert req_client.get(f"/companies/{company.customer_number}/users/").status_code == 404  # owners only
+
+
+def test_another_persons_request_is_404(owner_setup):
+    owner, company, _ = owner_setup
+    requester = UserFactory.create()
+    ar = requested(company_link(user=requester, number=company.customer_number, email=owner.email))
+    stranger = HttpClient()
+    stranger.force_login(UserFactory.create())
+    assert stranger.get(f"/account/requests/{ar.public_id}/").status_code == 404
+    assert stranger.post(f"/account/requests/{ar.public_id}/approve/").status_code == 404
+    assert stranger.post(f"/account/requests/{ar.public_id}/cancel/").status_code == 404
+
+
+def test_another_companys_pages_are_404(owner_setup, client):
+    _, company, _ = owner_setup
+    client.force_login(UserFactory.create())
+    for page in ("", "users/", "payment/", "invoices/", "accountant/", "details/"):
+        assert client.get(f"/companies/{company.customer_number}/{page}").status_code == 404
+
+
+def test_my_details_shows_the_full_registration_id_to_the_owner(owner_setup):
+    _, company, client = owner_setup
+    body = client.get(f"/companies/{company.customer_number}/details/").content.decode()
+    assert "Administration &gt; My Profile &gt; My Details" in body
+    assert f'<p class="big">{company.registration_id}</p>' in body
+
+
+def test_my_accountant_names_the_managing_practice(owner_setup):
+    _, company, client = owner_setup
+    practice = Practice.objects.create(company=company_create(business_name="Ledger LLP"), name="Ledger LLP")
+    Client.objects.create(practice=practice, company=company, business_name=company.business_name)
+    assert "Ledger LLP" in client.get(f"/companies/{company.customer_number}/accountant/").content.decode()
+
+
+def test_disabled_access_shows_a_clear_message_instead_of_the_company(owner_setup):
+    _, company, client = owner_setup
+    practice = Practice.objects.create(company=company_create(business_name="Ledger LLP"), name="Ledger LLP")
+    Client.objects.create(practice=practice, company=company, business_name=company.business_name, access="disabled")
+    response = client.get(f"/companies/{company.customer_number}/")
+    assert response.status_code == 403
+    assert "Your accountant has disabled your access" in response.content.decode()
+
+
+def test_owner_removes_a_user_from_the_users_page(owner_setup):
+    _owner, company, client = owner_setup
+    user = UserFactory.create(email="gone@example.test")
+    CompanyMembership.objects.create(user=user, company=company, role="user")
+    response = client.post(f"/companies/{company.customer_number}/users/{user.pk}/remove/", follow=True)
+    assert "User removed" in response.content.decode()
+    assert not CompanyMembership.objects.filter(user=user).exists()
+
+
+def test_person_without_company_sees_how_to_link_one(client):
+    client.force_login(UserFactory.create())
+    assert 'href="/account/link/"' in client.get("/").content.decode()

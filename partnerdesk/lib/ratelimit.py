@@ -1,0 +1,45 @@
+"""Named rate limiters in the shared cache (fixed windows), raising RateLimited with ``resets_in``."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+from partnerdesk.lib.errors import RateLimited
+
+
+@dataclass(frozen=True)
+class RateLimiter:
+    name: str
+    limit: int
+    window_seconds: int
+
+    def _key(self, key: str) -> tuple[str, int]:
+        window = int(time.time() // self.window_seconds)
+        resets_in = self.window_seconds - int(time.time() % self.window_seconds)
+        return f"ratelimit:{self.name}:{key}:{window}", resets_in
+
+    def hit(self, key: str) -> None:
+        """Count one attempt for ``key``; raise RateLimited when the window's allowance is used up."""
+        cache_key, resets_in = self._key(key)
+        if cache.add(cache_key, 1, self.window_seconds + 1):
+            count = 1
+        else:
+            try:
+                count = cache.incr(cache_key)
+            except ValueError:  # expired between add and incr
+                cache.add(cache_key, 1, self.window_seconds + 1)
+                count = 1
+        if count > self.limit:
+            minutes = max(1, round(resets_in / 60))
+            raise RateLimited(
+                f"Too many attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+                resets_in=resets_in,
+            )
+
+
+# Looking up a subscription by number: per person and per IP.
+LINK_LOOKUP_PER_USER = RateLimiter("link-lookup-user", limit=10, window_seconds=3600)
+LINK_LOOKUP_PER_IP = RateLimiter("link-lookup-ip", limit=30, window_seconds=3600)
