@@ -180,16 +180,16 @@ EMAIL_RETRY_WINDOW_SECONDS = env_int("EMAIL_RETRY_WINDOW_SECONDS", 26 * 3600, mi
 EMAIL_RETRY_MAX_DELAY_SECONDS = 3600
 
 AUTH_USER_MODEL = "identity.User"
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+# allauth's backend extends Django's ModelBackend (permissions, admin sign-in by email): one backend means
+# one password hash per attempt, also for failed and unknown-account attempts.
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 
 # Accounts (django-allauth): email is the login, verified by an emailed code. See docs/decisions.md.
 ACCOUNT_ADAPTER = "partnerdesk.identity.adapters.AccountAdapter"
 ACCOUNT_SIGNUP_FORM_CLASS = "partnerdesk.identity.forms.SignupDetailsForm"
+ACCOUNT_FORMS = {"signup": "partnerdesk.identity.signup.SignupForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -199,7 +199,7 @@ ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_TIMEOUT = 10 * 60
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_MAX_ATTEMPTS = 3
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_FORMAT = {"length": 8, "numeric": True, "dashed": False}
-ACCOUNT_EMAIL_VERIFICATION_MAX_RESEND_COUNT = 5
+ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_RESEND = 5  # Resend code, at most 5 times per sign-up
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
@@ -220,7 +220,6 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "10/h/ip",
     "confirm_email": "1/1m/key",
-    "verify_email": "30/m/ip",
     "reset_password": "10/m/ip,3/15m/key",
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from partnerdesk import views
 from partnerdesk.api.api import api
+from partnerdesk.identity.signup import AtomicLoginView, ConfirmEmailCodeView
 
 admin.site.site_header = "Partnerdesk back office"
 admin.site.site_title = "Partnerdesk back office"
@@ -10,6 +11,8 @@ admin.site.site_title = "Partnerdesk back office"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", AtomicLoginView.as_view(), name="account_login"),
+    path("accounts/confirm-email/", ConfirmEmailCodeView.as_view(), name="account_email_verification_sent"),
     path("accounts/", include("allauth.urls")),
     path("", include("allauth.idp.urls")),
     path("_allauth/", include("allauth.headless.urls")),
@@ -19,3 +22,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("partnerdesk.notifications.urls")),
 ]
+
+handler429 = "partnerdesk.views.too_many_requests"

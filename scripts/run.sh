@@ -24,7 +24,7 @@ $BIN/python manage.py db_worker --queue-name '*' --interval 1 &
 pids+=($!)
 $BIN/python manage.py scheduler &
 pids+=($!)
-$BIN/gunicorn partnerdesk.wsgi:application --bind "127.0.0.1:${PORT}" --workers "${WEB_WORKERS:-2}" \
+$BIN/gunicorn partnerdesk.wsgi:application --bind "127.0.0.1:${PORT}" --workers "${WEB_WORKERS:-2}" --threads 2 \
   --access-logfile - --graceful-timeout 5 &
 pids+=($!)
 echo "Partnerdesk is running at http://127.0.0.1:${PORT}/  (developer inbox: /dev/mail/, back office: /admin/). Ctrl-C stops it."

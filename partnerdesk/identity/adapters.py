@@ -49,7 +49,11 @@ def user_display(user: AbstractBaseUser) -> str:
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         with transaction.atomic():
-            send_email(template=email_template_name(template_prefix), to=email, context=outbox_context(context))
+            send_email(
+                template=email_template_name(template_prefix),
+                to=email,
+                context=outbox_context({"email": email, **context}),
+            )
 
     def save_user(self, request: HttpRequest, user: AbstractBaseUser, form: Form, commit: bool = True) -> Any:
         user = super().save_user(request, user, form, commit=False)

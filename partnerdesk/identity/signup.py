@@ -1,0 +1,67 @@
+"""allauth's sign-up form and code view, with the two rules allauth leaves to us.
+
+A separate module: allauth's forms module imports our ACCOUNT_SIGNUP_FORM_CLASS (identity.forms),
+so subclassing allauth's SignupForm there would be circular.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.account.internal.flows.email_verification_by_code import EMAIL_VERIFICATION_CODE_SESSION_KEY
+from allauth.account.views import ConfirmEmailVerificationCodeView, LoginView
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+
+from partnerdesk.identity.models import User
+
+CODE_EXPIRED_MESSAGE = "That code has expired. Sign in again and we'll email you a new one."
+
+
+class SignupForm(AllauthSignupForm):
+    """Also refuses a password too similar to the full name (allauth checks only against the email)."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean()
+        password = cleaned.get("password1")
+        if password:
+            candidate = User(email=cleaned.get("email", ""), full_name=cleaned.get("full_name", ""))
+            try:
+                password_validation.validate_password(password, candidate)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
+
+
+class ConfirmEmailCodeView(ConfirmEmailVerificationCodeView):
+    """The "We sent a code" page: says clearly when a code has expired, and a resent code gets its own
+    ten minutes (allauth keeps the first code's clock)."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        state = request.session.get(EMAIL_VERIFICATION_CODE_SESSION_KEY)
+        if state and time.time() - state.get("at", 0) > settings.ACCOUNT_EMAIL_VERIFICATION_BY_CODE_TIMEOUT:
+            messages.error(request, CODE_EXPIRED_MESSAGE)
+        return super().dispatch(request, *args, **kwargs)
+
+    def _resend_form_valid(self, form: Any) -> HttpResponse:
+        response: HttpResponse = super()._resend_form_valid(form)
+        if getattr(self._process, "did_send", False):
+            self._process.state["at"] = time.time()
+            self._process.persist()
+        return response
+
+
+class AtomicLoginView(LoginView):
+    """allauth's sign-in, with its writes (session, last login, device, audit) committed once, not four times."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with transaction.atomic():
+            response: HttpResponse = super().post(request, *args, **kwargs)
+        return response
