@@ -29,3 +29,14 @@ def _fresh_local_cache():
     from django.core.cache import caches
 
     caches["local"].clear()
+
+
+@pytest.fixture(autouse=True)
+def _clean_shared_cache(request):
+    """Rate-limit counters live in the shared (database) cache, which test rollbacks and flushes do not
+    touch: every database test starts from none."""
+    if request.node.get_closest_marker("django_db") is not None:
+        request.getfixturevalue("_django_db_helper")
+        from django.core.cache import cache
+
+        cache.clear()

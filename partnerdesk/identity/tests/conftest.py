@@ -7,20 +7,11 @@ from collections.abc import Callable
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.core.management import call_command
 
 from partnerdesk.notifications.models import OutboundEmail
 
 CSRF_TOKEN = re.compile(r"\b[A-Za-z0-9]{64}\b")
-
-
-@pytest.fixture(autouse=True)
-def _clean_rate_limits(request):
-    """allauth keeps its rate-limit counters in the shared (database) cache: each database test starts from none."""
-    if request.node.get_closest_marker("django_db") is not None:
-        request.getfixturevalue("_django_db_helper")
-        cache.clear()
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 import pytest
-from django.core.cache import cache
 from django.test import Client as HttpClient
 
 from partnerdesk.identity.models import AccessRequest, CompanyMembership
@@ -8,11 +7,6 @@ from partnerdesk.identity.tests.factories import UserFactory
 from partnerdesk.practice.models import Client, Practice
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()
 
 
 def _api(user) -> HttpClient:

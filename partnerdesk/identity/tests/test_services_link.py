@@ -2,7 +2,6 @@ from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.core.cache import cache
 from django.utils import timezone
 
 from partnerdesk.audit.models import Event
@@ -15,11 +14,6 @@ from partnerdesk.notifications.models import OutboundEmail
 from partnerdesk.practice.models import Client, Practice, PracticeMember
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()
 
 
 @pytest.fixture
