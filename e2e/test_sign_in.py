@@ -24,7 +24,7 @@ def test_sign_in_shows_the_account_and_products_then_sign_out(page, live_server,
 
     email.fill(user.email)
     password.fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
 
     page.wait_for_url(f"{live_server.url}/")
     expect(page.get_by_role("banner")).to_contain_text("Signed in as Ada Lovelace")
