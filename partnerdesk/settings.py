@@ -232,6 +232,7 @@ if not env_bool("RATE_LIMITS", True):
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Partnerdesk"
 MFA_RECOVERY_CODE_COUNT = 10
+MFA_RECOVERY_CODES_SHOW_ONCE = True
 USERSESSIONS_TRACK_ACTIVITY = False  # our middleware tracks activity, throttled
 HEADLESS_ONLY = False
 HEADLESS_CLIENTS = ("browser", "app")  # browser: session + CSRF; app: X-Session-Token for scripts and apps

@@ -370,3 +370,18 @@ def company_member_remove(*, actor: User, company: Company, user_id: int, reques
             company=company,
             data={"user": removed_email},
         )
+
+
+def user_session_end(*, user: User, session_id: int, request: HttpRequest | None = None) -> None:
+    """End one of the person's other signed-in sessions (device)."""
+    from allauth.usersessions.models import UserSession
+
+    with transaction.atomic():
+        session = UserSession.objects.select_for_update().filter(pk=session_id, user=user).first()
+        if session is None:
+            raise NotFound("No such session")
+        if request is not None and session.session_key == request.session.session_key:
+            raise InvalidTransition("This is the device you are using: use Sign out instead.", code="current_session")
+        data = {"ip": session.ip, "user_agent": session.user_agent[:200]}
+        session.end()
+        record_event(action=Action.IDENTITY_SESSION_END, actor=user, request=request, data=data)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("products/<slug:product>/", views.product_home, name="product_home"),
     path("account/link/", views.link_subscription, name="link_subscription"),
     path("account/security/", views.security, name="security"),
+    path("account/sessions/<int:session_id>/end/", views.session_end, name="session_end"),
     path("account/requests/<uuid:public_id>/", views.access_request_detail, name="access_request"),
     path("account/requests/<uuid:public_id>/approve/", views.access_request_approve, name="access_request_approve"),
     path("account/requests/<uuid:public_id>/decline/", views.access_request_decline, name="access_request_decline"),

@@ -275,3 +275,17 @@ def security(request: HttpRequest) -> HttpResponse:
             "has_recovery_codes": Authenticator.Type.RECOVERY_CODES in types,
         },
     )
+
+
+@login_required
+@require_POST
+def session_end(request: HttpRequest, session_id: int) -> HttpResponse:
+    try:
+        services.user_session_end(user=_user(request), session_id=session_id, request=request)
+    except NotFound:
+        raise Http404("No such session") from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "That device has been signed out.")
+    return redirect("usersessions_list")
