@@ -26,7 +26,6 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         while running:
-            close_old_connections()
             for name in enqueue_due(now=timezone.now()):
                 self.stdout.write(f"enqueued {name}")
             if once:
@@ -35,3 +34,4 @@ class Command(BaseCommand):
             while running and slept < interval:
                 time.sleep(0.5)
                 slept += 0.5
+            close_old_connections()  # like a request's end: drop broken or expired connections
