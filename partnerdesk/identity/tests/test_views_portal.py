@@ -4,6 +4,7 @@ from django.test import Client as HttpClient
 from partnerdesk.identity.models import AccessRequest, CompanyMembership
 from partnerdesk.identity.services import company_create, company_link
 from partnerdesk.identity.tests.factories import UserFactory, requested
+from partnerdesk.notifications.models import OutboundEmail
 from partnerdesk.practice.models import Client, Practice
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +116,31 @@ def test_owner_removes_a_user_from_the_users_page(owner_setup):
 def test_person_without_company_sees_how_to_link_one(client):
     client.force_login(UserFactory.create())
     assert 'href="/account/link/"' in client.get("/").content.decode()
+
+
+def test_owner_without_an_account_is_led_through_sign_up_to_the_request(client):
+    company = company_create(business_name="Acme Ltd", owner_email="new-owner@acme.test")
+    requester = UserFactory.create()
+    ar = requested(company_link(user=requester, number=company.customer_number, email="new-owner@acme.test"))
+    path = f"/account/requests/{ar.public_id}/"
+
+    login = client.get(path)
+    assert login.status_code == 302
+    login_page = client.get(login["Location"]).content.decode()
+    signup_href = f'href="/accounts/signup/?next={path.replace("/", "%2F")}"'
+    assert signup_href in login_page
+    client.post(
+        f"/accounts/signup/?next={path}",
+        {
+            "email": "new-owner@acme.test",
+            "password1": "a good long passphrase",
+            "password2": "a good long passphrase",
+            "full_name": "New Owner",
+            "next": path,
+        },
+    )
+    code = OutboundEmail.objects.get(template="account-email_confirmation_signup").context["code"]
+    response = client.post("/accounts/confirm-email/", {"code": code})
+    assert response["Location"] == path
+    page = client.get(path).content.decode()
+    assert ">Approve</button>" in page
