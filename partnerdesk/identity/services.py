@@ -234,17 +234,21 @@ def _refuse_if_closed(access_request: AccessRequest) -> None:
         )
 
 
+def _lock_for_decision(*, actor: User, public_id: uuid.UUID | str, now: datetime) -> AccessRequest:
+    """Lock a request for ``actor`` to decide on (404 for anyone else), expiring it first if its time is up."""
+    access_request = _lock_request(public_id)
+    if not may_decide(user=actor, access_request=access_request):
+        raise NotFound("No such request")
+    _expire_if_due(access_request, now)  # committed with the caller's block, even when it then refuses
+    return access_request
+
+
 def access_request_approve(
     *, actor: User, public_id: uuid.UUID | str, request: HttpRequest | None = None
 ) -> AccessRequest:
     now = timezone.now()
     with transaction.atomic():
-        access_request = _lock_request(public_id)
-        if not may_decide(user=actor, access_request=access_request):
-            raise NotFound("No such request")
-        if access_request.status == AccessRequest.Status.APPROVED:
-            return access_request  # approving twice is harmless
-        _expire_if_due(access_request, now)  # committed with this block, even though we refuse below
+        access_request = _lock_for_decision(actor=actor, public_id=public_id, now=now)
         if access_request.status == AccessRequest.Status.PENDING:
             company = Company.objects.select_for_update().get(pk=access_request.company_id)
             if company.owner_id is None and _managing_practice_id(company) is None:
@@ -259,8 +263,8 @@ def access_request_approve(
                 user=access_request.requester, company=company, defaults={"role": CompanyMembership.Role.USER}
             )
             _decide(access_request, AccessRequest.Status.APPROVED, actor=actor, now=now, request=request)
-            return access_request
-    _refuse_if_closed(access_request)
+    if access_request.status != AccessRequest.Status.APPROVED:  # approving twice is harmless
+        _refuse_if_closed(access_request)
     return access_request
 
 
@@ -269,16 +273,11 @@ def access_request_decline(
 ) -> AccessRequest:
     now = timezone.now()
     with transaction.atomic():
-        access_request = _lock_request(public_id)
-        if not may_decide(user=actor, access_request=access_request):
-            raise NotFound("No such request")
-        if access_request.status == AccessRequest.Status.DECLINED:
-            return access_request
-        _expire_if_due(access_request, now)
+        access_request = _lock_for_decision(actor=actor, public_id=public_id, now=now)
         if access_request.status == AccessRequest.Status.PENDING:
             _decide(access_request, AccessRequest.Status.DECLINED, actor=actor, now=now, request=request)
-            return access_request
-    _refuse_if_closed(access_request)
+    if access_request.status != AccessRequest.Status.DECLINED:
+        _refuse_if_closed(access_request)
     return access_request
 
 
