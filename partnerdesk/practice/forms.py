@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import re
+
+from django import forms
+
+from partnerdesk.practice.models import Client
+
+UK_VAT = re.compile(r"^(GB)?([0-9]{9}|[0-9]{12}|GD[0-4][0-9]{2}|HA[5-9][0-9]{2})$")
+UK_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+COMPANY_NUMBER = re.compile(r"^([0-9]{8}|[A-Z]{2}[0-9]{6})$")
+
+
+class ClientDetailsForm(forms.ModelForm[Client]):
+    """A client's business details: business name required, the rest optional but well-formed."""
+
+    class Meta:
+        model = Client
+        fields = [
+            "business_name",
+            "contact_name",
+            "email",
+            "phone",
+            "address",
+            "postcode",
+            "vat_number",
+            "company_number",
+        ]
+        labels = {"vat_number": "VAT number", "company_number": "Company number", "contact_name": "Contact name"}
+        help_texts = {
+            "email": "Only enter an email address for a participating client if you want them to have access to "
+            "their subscription.",
+            "vat_number": "UK format, e.g. GB123456789.",
+            "company_number": "8 characters, e.g. 01234567 or SC123456.",
+        }
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_business_name(self) -> str:
+        name = " ".join(self.cleaned_data["business_name"].split())
+        if not name:
+            raise forms.ValidationError("Enter the business name.")
+        return name
+
+    def clean_vat_number(self) -> str:
+        value = re.sub(r"\s", "", self.cleaned_data.get("vat_number", "")).upper()
+        if value and not UK_VAT.match(value):
+            raise forms.ValidationError("Enter a UK VAT number: GB followed by 9 or 12 digits (e.g. GB123456789).")
+        return value
+
+    def clean_company_number(self) -> str:
+        value = re.sub(r"\s", "", self.cleaned_data.get("company_number", "")).upper()
+        if value and not COMPANY_NUMBER.match(value):
+            raise forms.ValidationError("Enter the 8-character company number (e.g. 01234567 or SC123456).")
+        return value
+
+    def clean_postcode(self) -> str:
+        value = " ".join(self.cleaned_data.get("postcode", "").upper().split())
+        if value and not UK_POSTCODE.match(value):
+            raise forms.ValidationError("Enter a UK postcode, e.g. SW1A 1AA.")
+        if value and " " not in value:
+            value = f"{value[:-3]} {value[-3:]}"
+        return value
+
+    def clean_email(self) -> str:
+        return self.cleaned_data.get("email", "").strip().lower()

@@ -1,0 +1,162 @@
+"""Writes for the practice side: clients (add, amend details, hide/show), staff and invitations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+
+from partnerdesk.audit.models import Action, Event
+from partnerdesk.audit.services import record_event
+from partnerdesk.backoffice.models import ChangeRequest
+from partnerdesk.identity.services import company_create
+from partnerdesk.lib.errors import Conflict, NotFound
+from partnerdesk.lib.request import client_ip
+from partnerdesk.notifications.services import send_email
+from partnerdesk.practice.models import Client, PracticeMember
+
+DETAIL_FIELDS = [
+    "business_name",
+    "contact_name",
+    "email",
+    "phone",
+    "address",
+    "postcode",
+    "vat_number",
+    "company_number",
+]
+
+
+class StaleClientDetails(Conflict):
+    code = "client_details_stale"
+    title = "Someone else changed this client's details after you opened them. Reload to see their changes, then amend again."
+
+
+def client_create(*, member: PracticeMember, details: dict[str, Any], request: HttpRequest | None = None) -> Client:
+    """Add client: a new company and its client record on the Active tab, non-participating, accountant-paying."""
+    with transaction.atomic():
+        company = company_create(business_name=details["business_name"], owner_email=details.get("email", ""))
+        client = Client.objects.create(
+            practice=member.practice,
+            company=company,
+            tab=Client.Tab.ACTIVE,
+            access=Client.Access.NONE,
+            payer=Client.Payer.ACCOUNTANT,
+            **{field: details.get(field, "") for field in DETAIL_FIELDS},
+        )
+        record_event(
+            action=Action.CLIENT_CREATE,
+            actor=member.user,
+            request=request,
+            practice=member.practice,
+            company=company,
+            client=client,
+            data={"business_name": client.business_name},
+        )
+    return client
+
+
+def client_update_details(
+    *, member: PracticeMember, client_id: int, version: int, details: dict[str, Any], request: HttpRequest | None = None
+) -> Client:
+    """Amend a client's details, refusing to overwrite a newer edit (compare-and-set on ``version``).
+
+    For a participating client the administration team is told: an email and a change request in the
+    back office with the client's business name and email, the practice's name and the user's login email.
+    """
+    with transaction.atomic():
+        client = (
+            Client.objects.select_for_update()
+            .select_related("company", "practice")
+            .filter(pk=client_id, practice=member.practice)
+            .first()
+        )
+        if client is None:
+            raise NotFound("No such client")
+        if client.version != version:
+            raise StaleClientDetails()
+        changes = {
+            field: [getattr(client, field), details.get(field, "")]
+            for field in DETAIL_FIELDS
+            if field in details and getattr(client, field) != details[field]
+        }
+        if not changes:
+            return client
+        for field, (_, new) in changes.items():
+            setattr(client, field, new)
+        client.version = F("version") + 1
+        client.updated_at = timezone.now()
+        client.save(update_fields=[*changes.keys(), "version", "updated_at"])
+        client.refresh_from_db(fields=["version"])
+        record_event(
+            action=Action.CLIENT_UPDATE,
+            actor=member.user,
+            request=request,
+            practice=client.practice,
+            company=client.company,
+            client=client,
+            data={"changes": changes},
+        )
+        if client.company.owner_id is not None:  # participating: the administration team applies it
+            change_request = ChangeRequest.objects.create(
+                client=client,
+                business_name=client.business_name,
+                client_email=client.email,
+                practice_name=client.practice.name,
+                practice_user_email=member.user.email,
+                changes=changes,
+            )
+            send_email(
+                template="practice-client-details-changed",
+                to=settings.ADMIN_TEAM_EMAIL,
+                context={
+                    "business_name": client.business_name,
+                    "client_email": client.email,
+                    "practice_name": client.practice.name,
+                    "practice_user_email": member.user.email,
+                    "changes": [{"field": f, "old": o, "new": n} for f, (o, n) in changes.items()],
+                    "change_request_id": change_request.pk,
+                },
+            )
+    return client
+
+
+def clients_set_hidden(
+    *, member: PracticeMember, client_ids: Iterable[int], hidden: bool, request: HttpRequest | None = None
+) -> int:
+    """Show/Hide: only the list changes (subscription, billing and access stay as they are). Returns how many
+    changed. A bounded number of queries whatever the count: one update and one bulk audit insert."""
+    ids = {int(i) for i in client_ids}
+    with transaction.atomic():
+        changing = list(
+            Client.objects.select_for_update()
+            .filter(practice=member.practice, pk__in=ids)
+            .exclude(hidden=hidden)
+            .values_list("pk", "company_id")
+        )
+        if not changing:
+            return 0
+        Client.objects.filter(pk__in=[pk for pk, _ in changing]).update(hidden=hidden)
+        now = timezone.now()
+        Event.objects.bulk_create(
+            [
+                Event(
+                    at=now,
+                    action=Action.CLIENT_HIDE if hidden else Action.CLIENT_SHOW,
+                    actor=member.user,
+                    actor_email=member.user.email,
+                    ip=client_ip(request),
+                    practice=member.practice,
+                    company_id=company_id,
+                    client_id=pk,
+                )
+                for pk, company_id in changing
+            ],
+            batch_size=500,
+        )
+    return len(changing)
