@@ -11,7 +11,7 @@ from partnerdesk.api import services
 from partnerdesk.api.auth import BearerTokenAuth, BrowserSessionAuth, api_user
 from partnerdesk.api.models import PersonalAccessToken
 from partnerdesk.api.problems import install_problem_handlers
-from partnerdesk.api.schemas import Me, Problem, TokenCreated, TokenIn, TokenOut
+from partnerdesk.api.schemas import Me, PathId, Problem, TokenCreated, TokenIn, TokenOut
 from partnerdesk.identity.api import router as identity_router
 
 api = NinjaAPI(
@@ -49,10 +49,12 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Any:
 
 
 @account.delete("/tokens/{token_id}", response={204: None, **ERRORS}, summary="Revoke an API token")
-def token_revoke(request: HttpRequest, token_id: int) -> Any:
+def token_revoke(request: HttpRequest, token_id: PathId) -> Any:
     services.token_revoke(user=api_user(request), token_id=token_id, request=request)
     return Status(204, None)
 
 
 api.add_router("/", account)
 api.add_router("/", identity_router)
+api.add_router("/", "partnerdesk.practice.api.router")
+api.add_router("/", "partnerdesk.practice.api_clients.router")

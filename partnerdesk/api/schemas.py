@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from ninja import Field, Schema
+from ninja import Field, Path, Schema
 
 
 class Problem(Schema):
@@ -37,3 +38,9 @@ class TokenOut(Schema):
 
 class TokenCreated(TokenOut):
     token: str = Field(description="The token itself. Shown only this once: store it safely.")
+
+
+# Database ids: positive and within a 64-bit signed integer (larger values can never exist; SQLite would overflow).
+MAX_DB_ID = 2**63 - 1
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_DB_ID)]

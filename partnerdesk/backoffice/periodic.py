@@ -21,6 +21,7 @@ class Periodic:
 
 SCHEDULE = [
     Periodic("identity.expire_access_requests", "partnerdesk.identity.tasks.expire_access_requests", 3600),
+    Periodic("practice.expire_staff_invitations", "partnerdesk.practice.tasks.expire_staff_invitations", 3600),
 ]
 
 

@@ -1,7 +1,11 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 
 from partnerdesk.identity.models import Company, CompanyMembership, User
+from partnerdesk.identity.services import company_rename
 
 
 @admin.register(User)
@@ -19,15 +23,35 @@ class UserAdmin(DjangoUserAdmin):
 
 
 class MembershipInline(admin.TabularInline[CompanyMembership, Company]):
+    """Who can use the company. Read-only here: linking, approvals and removals go through the services."""
+
     model = CompanyMembership
     extra = 0
-    raw_id_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["user", "role", "created_at"]
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin[Company]):
+    """Customer services: the one place a participating client's business name is changed ("change business
+    name"): saving a new name records who did it and tells the company's owner."""
+
     list_display = ["business_name", "customer_number", "registration_id", "owner_email", "owner"]
     search_fields = ["business_name", "customer_number", "registration_id", "owner_email"]
-    readonly_fields = ["customer_number", "registration_id"]
-    raw_id_fields = ["owner"]
+    fields = ["business_name", "customer_number", "registration_id", "owner_email", "owner", "created_at"]
+    readonly_fields = ["customer_number", "registration_id", "owner_email", "owner", "created_at"]
     inlines = [MembershipInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Company, form: Any, change: bool) -> None:
+        if change and "business_name" in form.changed_data:
+            assert isinstance(request.user, User)
+            company_rename(actor=request.user, company_id=obj.pk, business_name=obj.business_name, request=request)
+        elif not change:
+            super().save_model(request, obj, form, change)

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from partnerdesk.api.auth import api_user
-from partnerdesk.api.schemas import Problem
+from partnerdesk.api.schemas import PathId, Problem
 from partnerdesk.identity import selectors, services
 from partnerdesk.identity.models import AccessRequest
 from partnerdesk.lib.errors import NotFound, PermissionDenied
@@ -106,7 +106,7 @@ def member_list(request: HttpRequest, customer_number: str) -> Any:
     response={204: None, **ERRORS},
     summary="Remove a user (owner only)",
 )
-def member_remove(request: HttpRequest, customer_number: str, user_id: int) -> Any:
+def member_remove(request: HttpRequest, customer_number: str, user_id: PathId) -> Any:
     user = api_user(request)
     membership = selectors.membership_for_company(user=user, customer_number=customer_number)
     services.company_member_remove(actor=user, company=membership.company, user_id=user_id, request=request)

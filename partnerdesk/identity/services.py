@@ -384,3 +384,36 @@ def user_session_end(*, user: User, session_id: int, request: HttpRequest | None
         data = {"ip": session.ip, "user_agent": session.user_agent[:200]}
         session.end()
         record_event(action=Action.IDENTITY_SESSION_END, actor=user, request=request, data=data)
+
+
+def company_rename(*, actor: User, company_id: int, business_name: str, request: HttpRequest | None = None) -> Company:
+    """Customer services renames a business (participating clients cannot rename themselves): recorded and
+    the owner is told. The practices' client records follow the new name."""
+    from partnerdesk.practice.models import Client
+
+    business_name = " ".join(business_name.split())
+    if not business_name:
+        raise DomainError("Enter the business name.", code="business_name_required")
+    with transaction.atomic():
+        company = Company.objects.select_for_update(of=("self",)).select_related("owner").get(pk=company_id)
+        old = company.business_name
+        if old == business_name:
+            return company
+        company.business_name = business_name
+        company.save(update_fields=["business_name"])
+        Client.objects.filter(company=company).update(business_name=business_name, updated_at=timezone.now())
+        record_event(
+            action=Action.COMPANY_RENAME,
+            actor=actor,
+            request=request,
+            company=company,
+            data={"from": old, "to": business_name},
+        )
+        recipient = company.owner.email if company.owner else company.owner_email
+        if recipient:
+            send_email(
+                template="company-renamed",
+                to=recipient,
+                context={"old_name": old, "business_name": business_name, "customer_number": company.customer_number},
+            )
+    return company

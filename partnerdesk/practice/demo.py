@@ -42,6 +42,64 @@ CLIENTS = [
 ]
 
 
+_TRADES = [
+    "Bakery",
+    "Joinery",
+    "Plumbing",
+    "Florists",
+    "Garage",
+    "Dental",
+    "Opticians",
+    "Printers",
+    "Builders",
+    "Kennels",
+    "Salon",
+    "Deli",
+    "Cycles",
+    "Surveyors",
+    "Tailors",
+    "Roofing",
+    "Catering",
+    "Lettings",
+]
+_PLACES = [
+    "Ashford",
+    "Bramley",
+    "Carlton",
+    "Dalby",
+    "Elmhurst",
+    "Fairfield",
+    "Glenside",
+    "Harrow",
+    "Ivybridge",
+    "Kingsley",
+    "Langley",
+    "Marston",
+    "Newbury",
+    "Oakham",
+    "Penrith",
+    "Quarry Bank",
+    "Redhill",
+    "Selby",
+]
+_ACTIVE_ACCESS = ["none", "none", "invited", "both", "disabled"]
+
+
+def generated_clients(count: int = 53) -> list[tuple[str, str, str, str, str, bool, bool, str]]:
+    """Deterministic extra clients so the demo list has every tab, access state, payer and hidden case."""
+    rows = []
+    for i in range(count):
+        name = f"{_PLACES[i % len(_PLACES)]} {_TRADES[(i * 7 + i // len(_PLACES)) % len(_TRADES)]}{' Ltd' if i % 3 else ''}"
+        tab = "pending" if i % 9 == 4 else "imported" if i % 9 == 7 else "active"
+        access = _ACTIVE_ACCESS[i % len(_ACTIVE_ACCESS)] if tab == "active" else "none"
+        payer = "client" if tab == "active" and i % 6 == 5 else "accountant"
+        hidden = tab == "active" and i % 11 == 3
+        contact = f"Contact {i + 1:02d}"
+        email = f"accounts{i + 1:02d}@{name.split()[0].lower()}.test" if i % 4 else ""
+        rows.append((name, contact, email, tab, access, hidden, False, payer))
+    return rows
+
+
 def _user(email: str, full_name: str, *, staff: bool = False) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
@@ -66,7 +124,8 @@ def load_demo() -> bool:
         practice = Practice.objects.create(company=practice_company, name=DEMO_PRACTICE, contact_email=admin.email)
         PracticeMember.objects.create(practice=practice, user=admin, role=PracticeMember.Role.ADMIN)
         PracticeMember.objects.create(practice=practice, user=staff, role=PracticeMember.Role.STAFF)
-        for name, contact, email, tab, access, hidden, participating in CLIENTS:
+        rows = [(*row, "accountant") for row in CLIENTS] + generated_clients()
+        for name, contact, email, tab, access, hidden, participating, payer in rows:
             owner = _user(email, contact) if participating else None
             company: Company = company_create(business_name=name, owner_email=email, owner=owner)
             if owner is not None:
@@ -80,6 +139,7 @@ def load_demo() -> bool:
                 tab=tab,
                 access=access,
                 hidden=hidden,
+                payer=payer,
             )
-        record_event(action=Action.DEMO_LOAD, actor=admin, practice=practice, data={"clients": len(CLIENTS)})
+        record_event(action=Action.DEMO_LOAD, actor=admin, practice=practice, data={"clients": len(rows)})
     return True

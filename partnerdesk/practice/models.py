@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -13,7 +15,17 @@ class Practice(models.Model):
     company = models.OneToOneField(Company, on_delete=models.PROTECT, related_name="practice")
     name = models.CharField(max_length=200)
     contact_email = models.EmailField(blank=True)
+    discount_rate = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("0"), help_text="Percent off RRP on accountant-paying licences."
+    )
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(discount_rate__gte=0, discount_rate__lte=100), name="practice_discount_rate_range"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -27,6 +39,9 @@ class PracticeMember(models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="practice_memberships")
     role = models.CharField(max_length=10, choices=Role.choices)
+    sees_all_clients = models.BooleanField(
+        default=True, help_text="Staff only: see every client, or only the clients assigned to them. Admins see all."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -73,6 +88,9 @@ class Client(models.Model):
     payer = models.CharField(max_length=10, choices=Payer.choices, default=Payer.ACCOUNTANT)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(
+        default=1, help_text="Bumped on every details change (optimistic concurrency)."
+    )
 
     class Meta:
         constraints = [
@@ -89,3 +107,66 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return self.business_name
+
+
+class PracticeInvitation(models.Model):
+    """An admin's invitation for someone to join the practice as admin or staff: a single-use link, stored hashed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(help_text="Stored lower-case.")
+    role = models.CharField(max_length=10, choices=PracticeMember.Role.choices, default=PracticeMember.Role.STAFF)
+    token_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the link's token; never the token.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "email"],
+                condition=models.Q(status="pending"),
+                name="practice_invitation_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "accepted", "revoked", "expired"]),
+                name="practice_invitation_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["admin", "staff"]), name="practice_invitation_role_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"], name="practice_invitation_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.email} -> {self.practice} ({self.status})"
+
+
+class ClientAssignment(models.Model):
+    """A client assigned to a staff member who does not see all of the practice's clients."""
+
+    member = models.ForeignKey(PracticeMember, on_delete=models.CASCADE, related_name="assignments")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="assignments")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "client"], name="client_assignment_unique")]
+        indexes = [models.Index(fields=["client", "member"], name="client_assignment_client_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.client} -> {self.member}"

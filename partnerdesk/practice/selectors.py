@@ -1,9 +1,14 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
 
+from django.db.models import Count, Q, QuerySet
+
+from partnerdesk.audit.models import Event
 from partnerdesk.identity.models import User
-from partnerdesk.practice.models import Client, PracticeMember
+from partnerdesk.lib.errors import NotFound
+from partnerdesk.lib.tokens import hash_token
+from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeInvitation, PracticeMember
 
 
 def membership_for_user(*, user: User) -> PracticeMember | None:
@@ -11,10 +16,129 @@ def membership_for_user(*, user: User) -> PracticeMember | None:
     return PracticeMember.objects.select_related("practice").filter(user=user).order_by("created_at").first()
 
 
-def client_list(*, member: PracticeMember, tab: str = Client.Tab.ACTIVE) -> QuerySet[Client]:
-    """The practice's clients on one tab, hidden ones left out, always scoped to the member's practice."""
+def client_list(
+    *, member: PracticeMember, tab: str = Client.Tab.ACTIVE, include_hidden: bool = False
+) -> QuerySet[Client]:
+    """The practice's clients on one tab (hidden ones left out unless asked), always scoped to the member's practice."""
+    clients = visible_clients(member=member).filter(tab=tab).select_related("company")
+    if not include_hidden:
+        clients = clients.filter(hidden=False)
+    return clients.order_by("business_name", "id")
+
+
+SORTS = {
+    "name": ("business_name", "id"),
+    "contact": ("contact_name", "id"),
+    "email": ("email", "id"),
+    "access": ("access", "business_name", "id"),
+    "payer": ("payer", "business_name", "id"),
+    "activity": ("updated_at", "id"),
+}
+
+
+@dataclass(frozen=True)
+class ClientListQuery:
+    """What the client list shows: tab, search, sort and filters, all kept in the URL."""
+
+    tab: str = Client.Tab.ACTIVE
+    q: str = ""
+    sort: str = "name"
+    descending: bool = False
+    access: str = ""
+    payer: str = ""
+    show_hidden: bool = False
+
+
+def client_search(*, member: PracticeMember, query: ClientListQuery) -> QuerySet[Client]:
+    clients = client_list(member=member, tab=query.tab, include_hidden=query.show_hidden)
+    if query.q:
+        term = query.q.strip()
+        clients = clients.filter(
+            Q(business_name__icontains=term)
+            | Q(contact_name__icontains=term)
+            | Q(email__icontains=term)
+            | Q(company__customer_number=term)
+        )
+    if query.access:
+        clients = clients.filter(access=query.access)
+    if query.payer:
+        clients = clients.filter(payer=query.payer)
+    fields = SORTS.get(query.sort, SORTS["name"])
+    return clients.order_by(*[f"-{f}" if query.descending else f for f in fields])
+
+
+def tab_counts(*, member: PracticeMember, show_hidden: bool = False) -> dict[str, int]:
+    """How many clients each tab holds (one grouped query)."""
+    clients = visible_clients(member=member)
+    if not show_hidden:
+        clients = clients.filter(hidden=False)
+    counts = dict(clients.values_list("tab").annotate(n=Count("id")).values_list("tab", "n"))
+    return {tab: counts.get(tab, 0) for tab in Client.Tab.values}
+
+
+def client_for_member(*, member: PracticeMember, client_id: int) -> Client:
+    """One client of the member's practice; another practice's client is a 404 (NotFound)."""
+    client = visible_clients(member=member).select_related("company", "company__owner").filter(pk=client_id).first()
+    if client is None:
+        raise NotFound("No such client")
+    return client
+
+
+def client_history(*, client: Client, limit: int = 50) -> list[Event]:
+    return list(Event.objects.filter(client=client).order_by("-at", "-id")[:limit])
+
+
+def visible_clients(*, member: PracticeMember) -> QuerySet[Client]:
+    """Every client of the member's practice for admins and unrestricted staff; only assigned ones otherwise."""
+    clients = Client.objects.filter(practice_id=member.practice_id)
+    if member.role != PracticeMember.Role.ADMIN and not member.sees_all_clients:
+        clients = clients.filter(assignments__member=member)
+    return clients
+
+
+def admin_membership_for_user(*, user: User) -> PracticeMember | None:
+    """The person's membership when they are an admin of their practice (admin-only pages are a 404 otherwise)."""
+    member = membership_for_user(user=user)
+    return member if member is not None and member.role == PracticeMember.Role.ADMIN else None
+
+
+def staff_list(*, practice: Practice) -> QuerySet[PracticeMember]:
+    """A practice's members with their login and how many clients are assigned to each (one query)."""
     return (
-        Client.objects.filter(practice=member.practice, tab=tab, hidden=False)
-        .select_related("company")
-        .order_by("business_name", "id")
+        PracticeMember.objects.filter(practice=practice)
+        .select_related("user")
+        .annotate(assigned_count=Count("assignments"))
+        .order_by("role", "user__full_name", "user__email", "id")  # admins first
     )
+
+
+def member_of_practice(*, practice: Practice, member_id: int) -> PracticeMember:
+    """One member of the practice; another practice's member is a 404 (NotFound)."""
+    member = PracticeMember.objects.select_related("user", "practice").filter(practice=practice, pk=member_id).first()
+    if member is None:
+        raise NotFound("No such member")
+    return member
+
+
+def pending_invitations(*, practice: Practice) -> QuerySet[PracticeInvitation]:
+    return (
+        PracticeInvitation.objects.filter(practice=practice, status=PracticeInvitation.Status.PENDING)
+        .select_related("invited_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def invitation_for_token(*, token: str) -> PracticeInvitation | None:
+    """The invitation a link's token opens (looked up by its hash), or None for an unknown or superseded link."""
+    if not token or len(token) > 200:
+        return None
+    return PracticeInvitation.objects.select_related("practice").filter(token_hash=hash_token(token)).first()
+
+
+def assigned_client_ids(*, member: PracticeMember) -> set[int]:
+    return set(ClientAssignment.objects.filter(member=member).values_list("client_id", flat=True))
+
+
+def assignable_clients(*, practice: Practice) -> QuerySet[Client]:
+    """Every client of the practice on any tab, for the assignments page."""
+    return Client.objects.filter(practice=practice).order_by("business_name", "id")

@@ -15,7 +15,7 @@ from partnerdesk.audit.models import Action, Event
 from partnerdesk.audit.services import record_event
 from partnerdesk.backoffice.models import ChangeRequest
 from partnerdesk.identity.services import company_create
-from partnerdesk.lib.errors import Conflict, NotFound
+from partnerdesk.lib.errors import Conflict, DomainError, NotFound
 from partnerdesk.lib.request import client_ip
 from partnerdesk.notifications.services import send_email
 from partnerdesk.practice.models import Client, PracticeMember
@@ -160,3 +160,42 @@ def clients_set_hidden(
             batch_size=500,
         )
     return len(changing)
+
+
+class ClientNotDeletable(DomainError):
+    code = "client_not_deletable"
+    status = 409
+    title = "Only Pending and Imported clients can be deleted. Use Stop Managing This Client for Active clients."
+
+
+def client_delete(*, member: PracticeMember, client_id: int, request: HttpRequest | None = None) -> str:
+    """Delete Client (Pending or Imported tab only; nothing was billed for them). Returns the business name.
+
+    A company that only this practice's import created (no owner, no other practice) goes too."""
+    with transaction.atomic():
+        client = (
+            Client.objects.select_for_update()
+            .select_related("company")
+            .filter(pk=client_id, practice=member.practice)
+            .first()
+        )
+        if client is None:
+            raise NotFound("No such client")
+        if client.tab not in (Client.Tab.PENDING, Client.Tab.IMPORTED):
+            raise ClientNotDeletable()
+        company = client.company
+        name = client.business_name
+        record_event(
+            action=Action.CLIENT_DELETE,
+            actor=member.user,
+            request=request,
+            practice=member.practice,
+            company=company,
+            client=client,
+            data={"business_name": name, "tab": client.tab},
+        )
+        client.delete()
+        orphan = company.owner_id is None and not Client.objects.filter(company=company).exists()
+        if orphan and not hasattr(company, "practice"):
+            company.delete()
+    return name

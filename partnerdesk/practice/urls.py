@@ -1,8 +1,33 @@
 from django.urls import path
 
-from partnerdesk.practice import views
+from partnerdesk.practice import staff_views, views
 
 app_name = "practice"
 urlpatterns = [
     path("partner/clients/", views.clients, name="clients"),
+    path("partner/clients/add/", views.client_add, name="client_add"),
+    path("partner/clients/visibility/", views.clients_visibility, name="clients_visibility"),
+    path("partner/clients/export.csv", views.clients_export, name="clients_export"),
+    path("partner/clients/<int:client_id>/delete/", views.client_delete, name="client_delete"),
+    path("partner/clients/<int:client_id>/", views.client_panel, name="client"),
+    path("partner/clients/<int:client_id>/details/", views.client_details, name="client_details"),
+]
+urlpatterns += [
+    path("partner/staff/", staff_views.staff, name="staff"),
+    path("partner/staff/<int:member_id>/role/", staff_views.member_role, name="staff_role"),
+    path("partner/staff/<int:member_id>/visibility/", staff_views.member_visibility, name="staff_visibility"),
+    path("partner/staff/<int:member_id>/remove/", staff_views.member_remove, name="staff_remove"),
+    path("partner/staff/<int:member_id>/clients/", staff_views.member_clients, name="staff_clients"),
+    path(
+        "partner/staff/invitations/<int:invitation_id>/resend/",
+        staff_views.invitation_resend,
+        name="staff_invitation_resend",
+    ),
+    path(
+        "partner/staff/invitations/<int:invitation_id>/revoke/",
+        staff_views.invitation_revoke,
+        name="staff_invitation_revoke",
+    ),
+    path("partner/settings/", staff_views.practice_settings, name="settings"),
+    path("partner/invitations/<str:token>/", staff_views.invitation, name="invitation"),
 ]

@@ -1,26 +1,222 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from partnerdesk.identity.models import User
-from partnerdesk.practice.models import Client
-from partnerdesk.practice.selectors import client_list, membership_for_user
+from partnerdesk.lib.errors import DomainError, NotFound
+from partnerdesk.lib.request import is_htmx
+from partnerdesk.practice import services
+from partnerdesk.practice.export import clients_csv
+from partnerdesk.practice.forms import ClientDetailsForm
+from partnerdesk.practice.models import Client, PracticeMember
+from partnerdesk.practice.selectors import (
+    SORTS,
+    ClientListQuery,
+    client_for_member,
+    client_history,
+    client_search,
+    membership_for_user,
+    tab_counts,
+)
+
+CLIENTS_PER_PAGE = 50
+TAB_ORDER = [Client.Tab.ACTIVE, Client.Tab.PENDING, Client.Tab.IMPORTED]
+
+
+def _member(request: HttpRequest) -> PracticeMember:
+    """The signed-in person's practice membership; anyone else gets a 404."""
+    user = request.user
+    member = membership_for_user(user=user) if isinstance(user, User) else None
+    if member is None:
+        raise Http404("You are not a member of a practice.")
+    return member
+
+
+def _list_query(request: HttpRequest) -> ClientListQuery:
+    """Read the list's state from the URL, ignoring values that are not allowed."""
+    get = request.GET
+    tab = get.get("tab", "")
+    sort = get.get("sort", "name")
+    return ClientListQuery(
+        tab=tab if tab in Client.Tab.values else Client.Tab.ACTIVE,
+        q=get.get("q", "").strip()[:100],
+        sort=sort if sort in SORTS else "name",
+        descending=get.get("dir") == "desc",
+        access=get.get("access", "") if get.get("access") in Client.Access.values else "",
+        payer=get.get("payer", "") if get.get("payer") in Client.Payer.values else "",
+        show_hidden=get.get("hidden") == "1",
+    )
+
+
+def _list_context(request: HttpRequest, member: PracticeMember) -> dict[str, Any]:
+    query = _list_query(request)
+    counts = tab_counts(member=member, show_hidden=query.show_hidden)
+    page = Paginator(client_search(member=member, query=query), CLIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return {
+        "member": member,
+        "query": query,
+        "page": page,
+        # The seed's order: Active, Pending, Imported.
+        "tabs": [(tab, Client.Tab(tab).label, counts[tab]) for tab in TAB_ORDER],
+        "access_choices": Client.Access.choices,
+        "payer_choices": Client.Payer.choices,
+        "sort_columns": [
+            ("name", "Business name"),
+            ("contact", "Contact"),
+            ("email", "Email"),
+            ("access", "Access"),
+            ("payer", "Who pays"),
+            ("activity", "Last activity"),
+        ],
+        "query_string": params.urlencode(),
+    }
 
 
 @login_required
 def clients(request: HttpRequest) -> HttpResponse:
-    """Partner Edition home: the practice's client list, one tab at a time."""
-    assert isinstance(request.user, User)
-    member = membership_for_user(user=request.user)
-    if member is None:
-        raise Http404("You are not a member of a practice.")
-    tab = request.GET.get("tab", Client.Tab.ACTIVE)
-    if tab not in Client.Tab.values:
-        tab = Client.Tab.ACTIVE
-    return render(
-        request,
-        "practice/clients.html",
-        {"member": member, "tab": tab, "tabs": Client.Tab.choices, "clients": client_list(member=member, tab=tab)},
+    """Partner Edition home: the client list with tabs, search, sort, filters and pages, all in the URL."""
+    member = _member(request)
+    return render(request, "practice/clients.html", _list_context(request, member))
+
+
+@login_required
+def client_panel(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The side panel of one client: summary, Manage, History. Loaded directly it shows beside the list."""
+    member = _member(request)
+    try:
+        client = client_for_member(member=member, client_id=client_id)
+    except NotFound:
+        raise Http404("No such client") from None
+    panel_tab = request.GET.get("panel", "summary")
+    return _render_panel(request, member, client, panel_tab=panel_tab)
+
+
+def _render_panel(
+    request: HttpRequest,
+    member: PracticeMember,
+    client: Client,
+    *,
+    panel_tab: str,
+    form: ClientDetailsForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    panel_tab = panel_tab if panel_tab in {"summary", "details", "history"} else "summary"
+    context = {
+        "client": client,
+        "panel_tab": panel_tab,
+        "history": client_history(client=client) if panel_tab == "history" else [],
+        "participating": client.company.owner_id is not None,
+        "form": form or (ClientDetailsForm(instance=client) if panel_tab == "details" else None),
+    }
+    if is_htmx(request):
+        return render(request, "practice/_client_panel.html", context, status=status)
+    full = {**_list_context(request, member), **context, "panel_client": client}
+    return render(request, "practice/clients.html", full, status=status)
+
+
+@login_required
+@require_POST
+def client_details(request: HttpRequest, client_id: int) -> HttpResponse:
+    """Manage -> Details -> Save. A newer edit by someone else is never silently overwritten."""
+    member = _member(request)
+    try:
+        client = client_for_member(member=member, client_id=client_id)
+    except NotFound:
+        raise Http404("No such client") from None
+    form = ClientDetailsForm(request.POST, instance=Client(pk=client.pk))
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = -1
+    if form.is_valid():
+        try:
+            updated = services.client_update_details(
+                member=member, client_id=client.pk, version=version, details=form.cleaned_data, request=request
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            participating = updated.company.owner_id is not None
+            messages.success(
+                request,
+                "Details saved. Our administration team has been told about the change."
+                if participating
+                else "Details saved.",
+            )
+            if is_htmx(request):
+                return _render_panel(request, member, updated, panel_tab="details")
+            return redirect(f"{reverse('practice:client', args=[updated.pk])}?panel=details")
+    # htmx only swaps successful responses into the panel, so it gets the form with its errors as a 200.
+    return _render_panel(
+        request, member, client, panel_tab="details", form=form, status=200 if is_htmx(request) else 400
     )
+
+
+@login_required
+def client_add(request: HttpRequest) -> HttpResponse:
+    """Add client: business details; the client starts on the Active tab, non-participating, accountant-paying."""
+    member = _member(request)
+    form = ClientDetailsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        client = services.client_create(member=member, details=form.cleaned_data, request=request)
+        messages.success(request, f"{client.business_name} added to your Active clients.")
+        return redirect("practice:client", client.pk)
+    return render(request, "practice/client_add.html", {"form": form, "member": member})
+
+
+@login_required
+@require_POST
+def clients_visibility(request: HttpRequest) -> HttpResponse:
+    """Show/Hide for the selected rows; nothing else about the clients changes."""
+    member = _member(request)
+    action = request.POST.get("action")
+    ids = [int(value) for value in request.POST.getlist("client") if value.isdigit()]
+    if action not in {"hide", "show"} or not ids:
+        messages.error(request, "Select one or more clients first.")
+    else:
+        changed = services.clients_set_hidden(member=member, client_ids=ids, hidden=action == "hide", request=request)
+        verb = "hidden" if action == "hide" else "shown again"
+        hint = " Use Filters → Show hidden clients to find them." if action == "hide" else ""
+        messages.success(request, f"{changed} client{'s' if changed != 1 else ''} {verb}.{hint}")
+    query = request.GET.urlencode()
+    return redirect(f"{reverse('practice:clients')}{'?' + query if query else ''}")
+
+
+@login_required
+def client_delete(request: HttpRequest, client_id: int) -> HttpResponse:
+    """Manage -> Delete Client -> Yes (Pending and Imported clients only)."""
+    member = _member(request)
+    try:
+        client = client_for_member(member=member, client_id=client_id)
+    except NotFound:
+        raise Http404("No such client") from None
+    if request.method == "POST":
+        try:
+            name = services.client_delete(member=member, client_id=client.pk, request=request)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("practice:client", client.pk)
+        messages.success(request, f"{name} deleted.")
+        return redirect(f"{reverse('practice:clients')}?tab={client.tab}")
+    return render(request, "practice/client_delete.html", {"client": client})
+
+
+@login_required
+def clients_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The current filtered list (every page) as CSV."""
+    member = _member(request)
+    query = _list_query(request)
+    rows = client_search(member=member, query=query).iterator(chunk_size=2000)
+    response = StreamingHttpResponse(clients_csv(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="clients-{query.tab}.csv"'
+    return response

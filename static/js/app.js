@@ -43,6 +43,14 @@
     if (link && closePanel(link)) event.preventDefault();
   });
 
+  // "Select all" checkboxes tick or clear every row checkbox with the name they name.
+  document.addEventListener("change", function (event) {
+    var all = event.target;
+    if (!all.matches || !all.matches("input[data-select-all]")) return;
+    var boxes = document.querySelectorAll('input[type=checkbox][name="' + all.getAttribute("data-select-all") + '"]');
+    boxes.forEach(function (box) { box.checked = all.checked; });
+  });
+
   // Back/forward onto an entry made by closePanel: let the server render it (htmx restores its own entries).
   window.addEventListener("popstate", function (event) {
     if (event.state && event.state.partnerdeskPanelClosed) window.location.reload();

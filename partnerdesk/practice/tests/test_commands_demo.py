@@ -3,7 +3,7 @@ from django.core.management import CommandError, call_command
 
 from partnerdesk.audit.models import Event
 from partnerdesk.identity.models import User
-from partnerdesk.practice.demo import CLIENTS, DEMO_PASSWORD
+from partnerdesk.practice.demo import DEMO_PASSWORD
 from partnerdesk.practice.models import Client, Practice, PracticeMember
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,10 @@ def test_demo_loads_once_and_prints_logins(settings, capsys):
     assert "admin@hartleymoss.test" in second
     assert DEMO_PASSWORD in second
     assert Practice.objects.count() == 1
-    assert Client.objects.count() == len(CLIENTS)
+    assert Client.objects.count() == 60
+    assert set(Client.objects.values_list("access", flat=True)) == {"none", "invited", "both", "disabled"}
+    assert set(Client.objects.values_list("payer", flat=True)) == {"accountant", "client"}
+    assert Client.objects.filter(hidden=True).count() >= 2
     assert set(PracticeMember.objects.values_list("role", flat=True)) == {"admin", "staff"}
     assert set(Client.objects.values_list("tab", flat=True)) == {"active", "pending", "imported"}
     assert Event.objects.filter(action="demo.data.load").count() == 1

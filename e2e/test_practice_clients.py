@@ -1,0 +1,91 @@
+"""The Partner Edition client list in Chromium (issue 5): find a client, open the side panel, amend details,
+hide two clients and bring them back through Filters."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from e2e.conftest import console_errors, csp_violations
+from e2e.test_portal_link import sign_in
+from partnerdesk.identity.services import company_create
+from partnerdesk.identity.tests.factories import PASSWORD, UserFactory
+from partnerdesk.practice.models import Client, Practice, PracticeMember
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def practice_admin():
+    practice = Practice.objects.create(company=company_create(business_name="Hartley LLP"), name="Hartley LLP")
+    admin = UserFactory(email="helen@hartley.test", full_name="Helen Hartley")
+    PracticeMember.objects.create(practice=practice, user=admin, role="admin")
+    for name, contact in [
+        ("Alpha Bakery", "Ann"),
+        ("Beta Joinery", "Bob"),
+        ("Gamma Garage", "Gus"),
+        ("Delta Deli", "Dee"),
+    ]:
+        Client.objects.create(
+            practice=practice, company=company_create(business_name=name), business_name=name, contact_name=contact
+        )
+    return admin
+
+
+def test_find_open_amend_hide_and_unhide(page, live_server, practice_admin, console_messages, screenshot):
+    sign_in(page, practice_admin.email, PASSWORD)
+    page.goto("/partner/clients/")
+    table = page.get_by_role("table")
+    expect(table.get_by_role("row")).to_have_count(5)
+
+    # Find a client.
+    page.get_by_label("Search").fill("joinery")
+    page.get_by_role("button", name="Search").click()
+    expect(table.get_by_role("row")).to_have_count(2)
+    expect(page).to_have_url(re.compile(r"/partner/clients/\?tab=active&sort=name&q=joinery"))  # kept in the URL
+
+    # Open the side panel (htmx, with a real URL).
+    table.get_by_role("link", name="Beta Joinery").click()
+    panel = page.locator("#side-panel")
+    expect(panel.get_by_role("heading", name="Beta Joinery")).to_be_visible()
+    beta = Client.objects.get(business_name="Beta Joinery")
+    expect(page).to_have_url(re.compile(rf"/partner/clients/{beta.pk}/\?tab=active&sort=name&q=joinery"))
+
+    # Manage -> amend details -> Save.
+    panel.get_by_role("link", name="Manage").click()
+    expect(panel.get_by_label("Business name")).to_have_value("Beta Joinery")
+    panel.get_by_label("VAT number").fill("12345")
+    panel.get_by_role("button", name="Save").click()
+    expect(panel.locator("#id_vat_number_error")).to_contain_text("UK VAT number")
+    panel.get_by_label("VAT number").fill("GB123456789")
+    panel.get_by_label("Phone").fill("0113 496 0000")
+    panel.get_by_role("button", name="Save").click()
+    expect(panel.get_by_role("status")).to_contain_text("Details saved.")
+    screenshot("practice-client-panel")
+    client = Client.objects.get(business_name="Beta Joinery")
+    assert (client.vat_number, client.phone, client.version) == ("GB123456789", "0113 496 0000", 2)
+    panel.get_by_role("link", name="History").click()
+    expect(panel.get_by_role("table")).to_contain_text("Client details amended")
+
+    # Hide two clients, then bring them back through Filters.
+    page.goto("/partner/clients/")
+    page.get_by_label("Select Alpha Bakery").check()
+    page.get_by_label("Select Gamma Garage").check()
+    page.get_by_role("button", name="Hide selected").click()
+    expect(page.get_by_role("status")).to_contain_text("2 clients hidden.")
+    expect(page.get_by_role("table").get_by_role("row")).to_have_count(3)
+    page.get_by_text("Filters", exact=True).click()
+    page.get_by_label("Show hidden clients").check()
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("table").get_by_role("row")).to_have_count(5)
+    screenshot("practice-client-list-hidden")
+    page.get_by_label("Select Alpha Bakery").check()
+    page.get_by_label("Select Gamma Garage").check()
+    page.get_by_role("button", name="Show selected").click()
+    expect(page.get_by_role("status")).to_contain_text("2 clients shown again.")
+    assert Client.objects.filter(hidden=True).count() == 0
+
+    assert csp_violations(console_messages) == []
+    assert console_errors(console_messages) == []

@@ -1,0 +1,65 @@
+"""Practice staff in Chromium (issue 5): an admin invites a staff member, who signs in from the link in a second
+browser, accepts, and then appears on the admin's Staff page."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from e2e.conftest import SCREENSHOTS, console_errors, csp_violations
+from e2e.test_account_entrance import last_email
+from e2e.test_portal_link import sign_in
+from partnerdesk.identity.tests.factories import PASSWORD, UserFactory
+from partnerdesk.practice.tests.staff_factories import make_practice
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_admin_invites_staff_who_accepts_in_another_browser(browser, live_server):
+    _practice, admin = make_practice("Hartley & Moss", "helen@hartley.test")
+    UserFactory(email="raj@example.test", full_name="Raj Patel")
+    admin_context = browser.new_context(base_url=live_server.url)
+    invitee_context = browser.new_context(base_url=live_server.url)
+    messages: list[str] = []
+    try:
+        helen = admin_context.new_page()
+        helen.on("console", lambda msg: messages.append(f"{msg.type}: {msg.text}"))
+        sign_in(helen, admin.email, PASSWORD)
+        helen.goto("/")
+        helen.get_by_role("navigation", name="Main").get_by_role("link", name="Staff").click()
+        expect(helen.get_by_role("heading", level=1)).to_have_text("Staff")
+        invite = helen.get_by_role("region", name="Invite a member")
+        invite.get_by_label("Email address").fill("raj@example.test")
+        invite.get_by_label("Role").select_option("staff")
+        invite.get_by_role("button", name="Send invitation").click()
+        expect(helen.get_by_role("status")).to_contain_text("Invitation sent to raj@example.test")
+        pending = helen.get_by_role("region", name="Pending invitations")
+        expect(pending.get_by_role("row", name="raj@example.test")).to_be_visible()
+        expect(pending.get_by_role("button", name="Resend to raj@example.test")).to_be_visible()
+
+        link = last_email("raj@example.test", "practice-staff-invitation").context["invitation_path"]
+        raj = invitee_context.new_page()
+        raj.on("console", lambda msg: messages.append(f"{msg.type}: {msg.text}"))
+        raj.goto(link)
+        expect(raj.get_by_role("heading", level=1)).to_have_text("Join Hartley & Moss")
+        raj.get_by_role("link", name="Sign in", exact=True).last.click()
+        raj.get_by_label("Email").fill("raj@example.test")
+        raj.get_by_label("Password").fill(PASSWORD)
+        raj.get_by_role("button", name="Sign in").click()
+        expect(raj.get_by_role("heading", level=1)).to_have_text("Join Hartley & Moss")
+        SCREENSHOTS.mkdir(exist_ok=True)
+        raj.screenshot(path=str(SCREENSHOTS / "practice-invitation.png"), full_page=True)
+        raj.get_by_role("button", name="Accept invitation").click()
+        expect(raj.get_by_role("status")).to_contain_text("You have joined Hartley & Moss")
+        expect(raj.get_by_role("navigation", name="Main").get_by_role("link", name="Staff")).to_have_count(0)
+
+        helen.reload()
+        members = helen.get_by_role("region", name="Members")
+        expect(members.get_by_role("row", name="Raj Patel")).to_contain_text("raj@example.test")
+        expect(helen.get_by_role("region", name="Pending invitations")).to_contain_text("No pending invitations")
+        helen.screenshot(path=str(SCREENSHOTS / "practice-staff.png"), full_page=True)
+        assert csp_violations(messages) == []
+        assert console_errors(messages) == []
+    finally:
+        admin_context.close()
+        invitee_context.close()

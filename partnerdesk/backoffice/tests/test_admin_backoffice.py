@@ -1,0 +1,86 @@
+import pytest
+from django.test import Client as HttpClient
+
+from partnerdesk.audit.models import Event
+from partnerdesk.backoffice.models import ChangeRequest
+from partnerdesk.identity.models import CompanyMembership, User
+from partnerdesk.identity.services import company_create
+from partnerdesk.identity.tests.factories import UserFactory
+from partnerdesk.notifications.models import OutboundEmail
+from partnerdesk.practice.models import Client, Practice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client():
+    user = User.objects.create_superuser(email="cs@partnerdesk.test", password="x" * 16)
+    http = HttpClient()
+    http.force_login(user)
+    return http, user
+
+
+@pytest.fixture
+def managed():
+    owner = UserFactory.create(email="owner@acme.test")
+    company = company_create(business_name="Acme Ltd", owner_email="owner@acme.test", owner=owner)
+    CompanyMembership.objects.create(user=owner, company=company, role="owner")
+    practice = Practice.objects.create(company=company_create(business_name="Ledger LLP"), name="Ledger LLP")
+    client = Client.objects.create(practice=practice, company=company, business_name="Acme Ltd")
+    return company, client
+
+
+def test_customer_services_renames_a_business_and_the_owner_is_told(staff_client, managed):
+    staff_client, staff_user = staff_client
+    company, client = managed
+    url = f"/admin/identity/company/{company.pk}/change/"
+    form = staff_client.get(url)
+    assert form.status_code == 200
+    response = staff_client.post(
+        url,
+        {
+            "business_name": "Acme Trading Ltd",
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "1",
+            "memberships-MIN_NUM_FORMS": "0",
+            "memberships-MAX_NUM_FORMS": "1000",
+            "memberships-0-id": str(CompanyMembership.objects.get(company=company).pk),
+            "memberships-0-company": str(company.pk),
+        },
+    )
+    assert response.status_code == 302, (
+        response.context["adminform"].form.errors,
+        [f.errors for f in response.context["inline_admin_formsets"][0].formset],
+    )
+    company.refresh_from_db()
+    client.refresh_from_db()
+    assert (company.business_name, client.business_name) == ("Acme Trading Ltd", "Acme Trading Ltd")
+    event = Event.objects.get(action="backoffice.company.rename")
+    assert (event.actor, event.data) == (staff_user, {"from": "Acme Ltd", "to": "Acme Trading Ltd"})
+    assert OutboundEmail.objects.get(template="company-renamed").to == ["owner@acme.test"]
+
+
+def test_change_requests_are_listed_and_marked_done(staff_client, managed):
+    staff_client, staff_user = staff_client
+    _, client = managed
+    change = ChangeRequest.objects.create(
+        client=client,
+        business_name="Acme Ltd",
+        client_email="owner@acme.test",
+        practice_name="Ledger LLP",
+        practice_user_email="admin@ledger.test",
+        changes={"phone": ["", "0113 000 0000"]},
+    )
+    listing = staff_client.get("/admin/backoffice/changerequest/?status__exact=new").content.decode()
+    assert "admin@ledger.test" in listing
+    staff_client.post(
+        "/admin/backoffice/changerequest/", {"action": "mark_done", "_selected_action": [change.pk]}, follow=True
+    )
+    change.refresh_from_db()
+    assert (change.status, change.handled_by) == ("done", staff_user)
+    assert Event.objects.filter(action="backoffice.change_request.done", client=client).count() == 1
+
+
+def test_back_office_is_for_staff_only(client, managed):
+    client.force_login(UserFactory.create())
+    assert client.get("/admin/backoffice/changerequest/").status_code == 302

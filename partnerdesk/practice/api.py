@@ -1,0 +1,289 @@
+"""JSON API for a practice's people: staff invitations, members, roles, client visibility and assignments, and the
+practice's settings. Admin-only: for anyone else (staff, other practices) every object here is a 404."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Path, Router, Schema, Status
+
+from partnerdesk.api.auth import api_user
+from partnerdesk.api.schemas import Problem
+from partnerdesk.identity.models import User
+from partnerdesk.lib.errors import NotFound
+from partnerdesk.practice import selectors, staff_services
+from partnerdesk.practice.models import PracticeInvitation, PracticeMember
+
+router = Router(tags=["practice staff"])
+ERRORS: dict[int | Any, Any] = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem}
+MAX_ID = 2**63 - 1
+Role = Literal["admin", "staff"]
+
+
+class MemberOut(Schema):
+    id: int
+    user_id: int
+    email: str
+    full_name: str
+    role: str
+    sees_all_clients: bool
+    assigned_clients: int
+    joined_at: datetime
+
+
+class InvitationOut(Schema):
+    id: int
+    email: str
+    role: str
+    status: str
+    invited_by: str | None
+    created_at: datetime
+    expires_at: datetime
+
+
+class InvitationIn(Schema):
+    email: str = Field(min_length=3, max_length=254)
+    role: Role = "staff"
+
+
+class AcceptIn(Schema):
+    token: str = Field(min_length=1, max_length=200, description="The token from the invitation link")
+
+
+class RoleIn(Schema):
+    role: Role
+
+
+class VisibilityIn(Schema):
+    sees_all_clients: bool = Field(description="True: every client; false: only the clients assigned to them")
+
+
+ClientId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class ClientIdsIn(Schema):
+    client_ids: list[ClientId] = Field(min_length=1, max_length=staff_services.MAX_BULK_ASSIGN)
+
+
+class AssignedOut(Schema):
+    changed: int = Field(description="How many assignments were added or ended")
+    client_ids: list[int] = Field(description="Every client assigned to the member afterwards")
+
+
+class SettingsOut(Schema):
+    name: str
+    contact_email: str
+    discount_rate: Decimal = Field(description="Percent off RRP on accountant-paying licences (read-only)")
+
+
+class SettingsIn(Schema):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    contact_email: str | None = Field(None, max_length=254)
+
+
+def _admin(request: HttpRequest) -> tuple[User, PracticeMember]:
+    user = api_user(request)
+    member = selectors.admin_membership_for_user(user=user)
+    if member is None:
+        raise NotFound("No such practice")
+    return user, member
+
+
+def _member_out(member: PracticeMember) -> dict[str, Any]:
+    return {
+        "id": member.pk,
+        "user_id": member.user_id,
+        "email": member.user.email,
+        "full_name": member.user.full_name,
+        "role": member.role,
+        "sees_all_clients": member.sees_all_clients or member.role == PracticeMember.Role.ADMIN,
+        "assigned_clients": getattr(member, "assigned_count", 0),
+        "joined_at": member.created_at,
+    }
+
+
+def _invitation_out(invitation: PracticeInvitation) -> dict[str, Any]:
+    return {
+        "id": invitation.pk,
+        "email": invitation.email,
+        "role": invitation.role,
+        "status": invitation.status,
+        "invited_by": invitation.invited_by.email if invitation.invited_by else None,
+        "created_at": invitation.created_at,
+        "expires_at": invitation.expires_at,
+    }
+
+
+def _member(member: PracticeMember, member_id: int) -> PracticeMember:
+    return selectors.staff_list(practice=member.practice).filter(pk=member_id).first() or _raise_not_found()
+
+
+def _raise_not_found() -> Any:
+    raise NotFound("No such member")
+
+
+def _assigned(member: PracticeMember) -> list[int]:
+    return sorted(selectors.assigned_client_ids(member=member))
+
+
+@router.get("/practice/members", response={200: list[MemberOut], **ERRORS}, summary="The practice's members")
+def member_list(request: HttpRequest) -> Any:
+    _, admin = _admin(request)
+    return [_member_out(m) for m in selectors.staff_list(practice=admin.practice)]
+
+
+@router.put(
+    "/practice/members/{member_id}/role", response={200: MemberOut, **ERRORS}, summary="Make a member admin or staff"
+)
+def member_role(request: HttpRequest, payload: RoleIn, member_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user, admin = _admin(request)
+    staff_services.member_change_role(
+        actor=user, practice=admin.practice, member_id=member_id, role=payload.role, request=request
+    )
+    return _member_out(_member(admin, member_id))
+
+
+@router.put(
+    "/practice/members/{member_id}/visibility",
+    response={200: MemberOut, **ERRORS},
+    summary="Let a staff member see all clients or only assigned ones",
+)
+def member_visibility(request: HttpRequest, payload: VisibilityIn, member_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user, admin = _admin(request)
+    staff_services.member_set_visibility(
+        actor=user,
+        practice=admin.practice,
+        member_id=member_id,
+        sees_all_clients=payload.sees_all_clients,
+        request=request,
+    )
+    return _member_out(_member(admin, member_id))
+
+
+@router.delete(
+    "/practice/members/{member_id}",
+    response={204: None, **ERRORS},
+    summary="Remove a member (their access to every client ends at once)",
+)
+def member_remove(request: HttpRequest, member_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user, admin = _admin(request)
+    staff_services.member_remove(actor=user, practice=admin.practice, member_id=member_id, request=request)
+    return Status(204, None)
+
+
+@router.get(
+    "/practice/members/{member_id}/clients",
+    response={200: AssignedOut, **ERRORS},
+    summary="The clients assigned to a member",
+)
+def member_clients(request: HttpRequest, member_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    _, admin = _admin(request)
+    member = selectors.member_of_practice(practice=admin.practice, member_id=member_id)
+    return {"changed": 0, "client_ids": _assigned(member)}
+
+
+@router.post(
+    "/practice/members/{member_id}/clients",
+    response={200: AssignedOut, **ERRORS},
+    summary="Assign one or many clients to a staff member",
+)
+def member_clients_assign(
+    request: HttpRequest, payload: ClientIdsIn, member_id: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
+    user, admin = _admin(request)
+    changed = staff_services.clients_assign(
+        actor=user, practice=admin.practice, member_id=member_id, client_ids=payload.client_ids, request=request
+    )
+    member = selectors.member_of_practice(practice=admin.practice, member_id=member_id)
+    return {"changed": changed, "client_ids": _assigned(member)}
+
+
+@router.post(
+    "/practice/members/{member_id}/clients/unassign",
+    response={200: AssignedOut, **ERRORS},
+    summary="Unassign one or many clients from a staff member",
+)
+def member_clients_unassign(
+    request: HttpRequest, payload: ClientIdsIn, member_id: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
+    user, admin = _admin(request)
+    changed = staff_services.clients_unassign(
+        actor=user, practice=admin.practice, member_id=member_id, client_ids=payload.client_ids, request=request
+    )
+    member = selectors.member_of_practice(practice=admin.practice, member_id=member_id)
+    return {"changed": changed, "client_ids": _assigned(member)}
+
+
+@router.get("/practice/invitations", response={200: list[InvitationOut], **ERRORS}, summary="Pending staff invitations")
+def invitation_list(request: HttpRequest) -> Any:
+    _, admin = _admin(request)
+    return [_invitation_out(i) for i in selectors.pending_invitations(practice=admin.practice)]
+
+
+@router.post(
+    "/practice/invitations",
+    response={201: InvitationOut, **ERRORS},
+    summary="Invite someone by email (they get a single-use link valid for 14 days)",
+)
+def invitation_create(request: HttpRequest, payload: InvitationIn) -> Any:
+    user, admin = _admin(request)
+    invitation = staff_services.invitation_create(
+        actor=user, practice=admin.practice, email=payload.email, role=payload.role, request=request
+    )
+    return Status(201, _invitation_out(invitation))
+
+
+# Registered before /practice/invitations/{invitation_id} so that 'accept' is not read as an id.
+@router.post(
+    "/practice/invitations/accept",
+    response={200: MemberOut, **ERRORS},
+    summary="Accept an invitation sent to your verified email address",
+)
+def invitation_accept(request: HttpRequest, payload: AcceptIn) -> Any:
+    member = staff_services.invitation_accept(user=api_user(request), token=payload.token, request=request)
+    return _member_out(selectors.staff_list(practice=member.practice).get(pk=member.pk))
+
+
+@router.post(
+    "/practice/invitations/{invitation_id}/resend",
+    response={200: InvitationOut, **ERRORS},
+    summary="Send a pending invitation again with a new link (the old link stops working)",
+)
+def invitation_resend(request: HttpRequest, invitation_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user, admin = _admin(request)
+    invitation = staff_services.invitation_resend(
+        actor=user, practice=admin.practice, invitation_id=invitation_id, request=request
+    )
+    return _invitation_out(invitation)
+
+
+@router.delete(
+    "/practice/invitations/{invitation_id}",
+    response={204: None, **ERRORS},
+    summary="Revoke a pending invitation (only pending ones can be deleted)",
+)
+def invitation_revoke(request: HttpRequest, invitation_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user, admin = _admin(request)
+    staff_services.invitation_revoke(actor=user, practice=admin.practice, invitation_id=invitation_id, request=request)
+    return Status(204, None)
+
+
+@router.get("/practice/settings", response={200: SettingsOut, **ERRORS}, summary="The practice's settings")
+def settings_get(request: HttpRequest) -> Any:
+    _, admin = _admin(request)
+    return admin.practice
+
+
+@router.patch(
+    "/practice/settings",
+    response={200: SettingsOut, **ERRORS},
+    summary="Change the practice's name or contact email (the discount rate is read-only)",
+)
+def settings_update(request: HttpRequest, payload: SettingsIn) -> Any:
+    user, admin = _admin(request)
+    return staff_services.practice_update_settings(
+        actor=user, practice=admin.practice, name=payload.name, contact_email=payload.contact_email, request=request
+    )

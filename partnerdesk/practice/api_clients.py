@@ -1,0 +1,182 @@
+"""JSON API for a practice's client list: list (same filters and pages as the UI), details with their version,
+add, amend, bulk hide/show, delete and CSV export. Another practice's client is a 404."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, StreamingHttpResponse
+from ninja import Field, Query, Router, Schema, Status
+
+from partnerdesk.api.auth import api_user
+from partnerdesk.api.schemas import DbId, PathId, Problem
+from partnerdesk.lib.errors import DomainError, NotFound
+from partnerdesk.practice import services
+from partnerdesk.practice.export import clients_csv
+from partnerdesk.practice.forms import ClientDetailsForm
+from partnerdesk.practice.models import Client, PracticeMember
+from partnerdesk.practice.selectors import ClientListQuery, client_for_member, client_search, membership_for_user
+
+router = Router(tags=["practice clients"])
+ERRORS: dict[int | Any, Any] = {400: Problem, 401: Problem, 404: Problem, 409: Problem, 422: Problem}
+PAGE_SIZE = 50
+
+
+class ClientOut(Schema):
+    id: int
+    business_name: str
+    contact_name: str
+    email: str
+    phone: str
+    address: str
+    postcode: str
+    vat_number: str
+    company_number: str
+    customer_number: str = Field(alias="company.customer_number")
+    tab: str
+    access: str
+    access_label: str = Field(alias="get_access_display")
+    payer: str
+    hidden: bool
+    participating: bool
+    version: int
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_participating(obj: Client) -> bool:
+        return obj.company.owner_id is not None
+
+
+class ClientPage(Schema):
+    count: int
+    page: int
+    pages: int
+    results: list[ClientOut]
+
+
+class ListFilters(Schema):
+    tab: Literal["active", "pending", "imported"] = "active"
+    q: str = Field("", max_length=100)
+    sort: Literal["name", "contact", "email", "access", "payer", "activity"] = "name"
+    dir: Literal["asc", "desc"] = "asc"
+    access: Literal["", "none", "invited", "both", "disabled"] = ""
+    payer: Literal["", "accountant", "client"] = ""
+    hidden: bool = False
+    page: int = Field(1, ge=1, le=1_000_000)
+
+
+class DetailsIn(Schema):
+    business_name: str = Field(max_length=200)
+    contact_name: str = Field("", max_length=150)
+    email: str = Field("", max_length=254)
+    phone: str = Field("", max_length=30)
+    address: str = Field("", max_length=1000)
+    postcode: str = Field("", max_length=10)
+    vat_number: str = Field("", max_length=14)
+    company_number: str = Field("", max_length=8)
+
+
+class DetailsUpdateIn(DetailsIn):
+    version: int = Field(ge=1, description="The version you read; a newer edit by someone else is a 409")
+
+
+class VisibilityIn(Schema):
+    client_ids: list[DbId] = Field(min_length=1, max_length=5000)
+    hidden: bool
+
+
+class VisibilityOut(Schema):
+    changed: int
+
+
+class InvalidDetails(DomainError):
+    code = "client_details_invalid"
+    status = 422
+    title = "Some details are not valid"
+
+
+def _member(request: HttpRequest) -> PracticeMember:
+    member = membership_for_user(user=api_user(request))
+    if member is None:
+        raise NotFound("You are not a member of a practice")
+    return member
+
+
+def _query(filters: ListFilters) -> ClientListQuery:
+    return ClientListQuery(
+        tab=filters.tab,
+        q=filters.q.strip(),
+        sort=filters.sort,
+        descending=filters.dir == "desc",
+        access=filters.access,
+        payer=filters.payer,
+        show_hidden=filters.hidden,
+    )
+
+
+def _clean(payload: DetailsIn) -> dict[str, Any]:
+    """The same validation as the UI's form (UK VAT, postcode, company number, email)."""
+    form = ClientDetailsForm(data=payload.model_dump(exclude={"version"}))
+    if not form.is_valid():
+        raise InvalidDetails(
+            "; ".join(f"{field}: {' '.join(str(e) for e in errors)}" for field, errors in form.errors.items()),
+            fields={field: [str(e) for e in errors] for field, errors in form.errors.items()},
+        )
+    return dict(form.cleaned_data)
+
+
+@router.get("/practice/clients", response={200: ClientPage, **ERRORS}, summary="The client list")
+def client_list(request: HttpRequest, filters: Query[ListFilters]) -> Any:
+    paginator = Paginator(client_search(member=_member(request), query=_query(filters)), PAGE_SIZE)
+    page = paginator.get_page(filters.page)
+    return {"count": paginator.count, "page": page.number, "pages": paginator.num_pages, "results": list(page)}
+
+
+@router.get("/practice/clients/export.csv", summary="The filtered list as CSV", response={200: None, **ERRORS})
+def client_export(request: HttpRequest, filters: Query[ListFilters]) -> Any:
+    clients = client_search(member=_member(request), query=_query(filters)).iterator(chunk_size=2000)
+    response = StreamingHttpResponse(clients_csv(clients), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="clients-{filters.tab}.csv"'
+    return response
+
+
+@router.post("/practice/clients", response={201: ClientOut, **ERRORS}, summary="Add client")
+def client_add(request: HttpRequest, payload: DetailsIn) -> Any:
+    member = _member(request)
+    client = services.client_create(member=member, details=_clean(payload), request=request)
+    return Status(201, client_for_member(member=member, client_id=client.pk))
+
+
+@router.get(
+    "/practice/clients/{int:client_id}", response={200: ClientOut, **ERRORS}, summary="One client, with its version"
+)
+def client_detail(request: HttpRequest, client_id: PathId) -> Any:
+    return client_for_member(member=_member(request), client_id=client_id)
+
+
+@router.put("/practice/clients/{int:client_id}", response={200: ClientOut, **ERRORS}, summary="Amend details")
+def client_update(request: HttpRequest, client_id: PathId, payload: DetailsUpdateIn) -> Any:
+    member = _member(request)
+    client_for_member(member=member, client_id=client_id)  # 404 before validation for other practices
+    services.client_update_details(
+        member=member, client_id=client_id, version=payload.version, details=_clean(payload), request=request
+    )
+    return client_for_member(member=member, client_id=client_id)
+
+
+@router.delete(
+    "/practice/clients/{int:client_id}", response={204: None, **ERRORS}, summary="Delete Client (Pending/Imported)"
+)
+def client_delete(request: HttpRequest, client_id: PathId) -> Any:
+    services.client_delete(member=_member(request), client_id=client_id, request=request)
+    return Status(204, None)
+
+
+@router.post("/practice/clients/visibility", response={200: VisibilityOut, **ERRORS}, summary="Show/Hide many clients")
+def client_visibility(request: HttpRequest, payload: VisibilityIn) -> Any:
+    changed = services.clients_set_hidden(
+        member=_member(request), client_ids=payload.client_ids, hidden=payload.hidden, request=request
+    )
+    return {"changed": changed}

@@ -1,0 +1,36 @@
+"""Forms for the staff and settings pages (parsing only: the rules live in staff_services)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from partnerdesk.practice.models import PracticeMember
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Email address", max_length=254)
+    role = forms.ChoiceField(
+        label="Role",
+        choices=PracticeMember.Role.choices,
+        initial=PracticeMember.Role.STAFF,
+        help_text="Admins manage staff and settings and see every client.",
+    )
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=PracticeMember.Role.choices)
+
+
+class VisibilityForm(forms.Form):
+    sees_all_clients = forms.TypedChoiceField(
+        label="Can see",
+        choices=[("1", "All clients"), ("0", "Assigned clients only")],
+        coerce=lambda value: value == "1",
+    )
+
+
+class SettingsForm(forms.Form):
+    name = forms.CharField(label="Practice name", max_length=200)
+    contact_email = forms.EmailField(
+        label="Contact email", required=False, help_text="Where clients and Partnerdesk reach the practice."
+    )

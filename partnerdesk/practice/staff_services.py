@@ -1,0 +1,466 @@
+"""Writes for the practice's people: staff invitations, roles, removal, client visibility and assignments, and
+the practice's settings. (Client-list writes are in services.py; same conventions.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from allauth.account.models import EmailAddress
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from partnerdesk.audit.models import Action
+from partnerdesk.audit.services import record_event
+from partnerdesk.identity.models import User
+from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied
+from partnerdesk.lib.tokens import hash_token, new_token
+from partnerdesk.notifications.services import send_email
+from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeInvitation, PracticeMember
+
+INVITATION_DAYS = 14
+INVITATION_TOKEN_PREFIX = "pdi_"
+MAX_BULK_ASSIGN = 1000
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+    status = 400
+    title = "Check the details you entered"
+
+
+class AlreadyMember(Conflict):
+    code = "already_member"
+    title = "That person is already a member of this practice."
+
+
+class AlreadyInvited(Conflict):
+    code = "invitation_pending"
+    title = "That email address already has a pending invitation: use Resend to send it again."
+
+
+class LastAdmin(InvalidTransition):
+    code = "last_admin"
+    title = "A practice needs at least one admin: make someone else an admin first."
+
+
+class InvitationClosed(InvalidTransition):
+    code = "invitation_closed"
+    title = "This invitation can no longer be used."
+
+
+class InvitationEmailMismatch(PermissionDenied):
+    code = "invitation_email_mismatch"
+    title = "This invitation was sent to a different email address."
+
+
+class MemberOfAnotherPractice(Conflict):
+    code = "member_of_another_practice"
+    title = "Your account already belongs to another practice."
+
+
+def invitation_path(token: str) -> str:
+    return f"/partner/invitations/{token}/"
+
+
+def _clean_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput("Enter a valid email address.", code="invalid_email") from None
+    return email
+
+
+def _lock_practice_as_admin(*, actor: User, practice: Practice) -> PracticeMember:
+    """Lock the practice row (the mutex for every change to its people) and return the actor's admin
+    membership. Anyone who is not an admin of this practice gets a 404: the practice's objects do not exist
+    for them."""
+    Practice.objects.select_for_update().filter(pk=practice.pk).first()
+    member = PracticeMember.objects.filter(practice=practice, user=actor, role=PracticeMember.Role.ADMIN).first()
+    if member is None:
+        raise NotFound("No such practice")
+    return member
+
+
+def _locked_member(*, practice: Practice, member_id: int) -> PracticeMember:
+    member = (
+        PracticeMember.objects.select_for_update()
+        .select_related("user")
+        .filter(practice=practice, pk=member_id)
+        .first()
+    )
+    if member is None:
+        raise NotFound("No such member")
+    return member
+
+
+def _locked_invitation(*, practice: Practice, invitation_id: int) -> PracticeInvitation:
+    invitation = PracticeInvitation.objects.select_for_update().filter(practice=practice, pk=invitation_id).first()
+    if invitation is None:
+        raise NotFound("No such invitation")
+    return invitation
+
+
+def _other_admins(practice: Practice, member: PracticeMember) -> bool:
+    return (
+        PracticeMember.objects.filter(practice=practice, role=PracticeMember.Role.ADMIN).exclude(pk=member.pk).exists()
+    )
+
+
+def _send_invitation(invitation: PracticeInvitation, token: str, *, actor: User) -> None:
+    send_email(
+        template="practice-staff-invitation",
+        to=invitation.email,
+        context={
+            "practice_name": invitation.practice.name,
+            "inviter_name": actor.full_name or actor.email,
+            "role": invitation.get_role_display().lower(),
+            "invitation_path": invitation_path(token),
+            "expires_on": f"{timezone.localtime(invitation.expires_at):%d %B %Y}",
+        },
+    )
+
+
+def invitation_create(
+    *, actor: User, practice: Practice, email: str, role: str, request: HttpRequest | None = None
+) -> PracticeInvitation:
+    """An admin invites someone by email; they get a single-use link valid for 14 days."""
+    email = _clean_email(email)
+    if role not in PracticeMember.Role.values:
+        raise InvalidInput("Choose admin or staff.", code="invalid_role")
+    now = timezone.now()
+    token = new_token(INVITATION_TOKEN_PREFIX)
+    try:
+        with transaction.atomic():
+            _lock_practice_as_admin(actor=actor, practice=practice)
+            if PracticeMember.objects.filter(practice=practice, user__email__iexact=email).exists():
+                raise AlreadyMember()
+            if PracticeInvitation.objects.filter(
+                practice=practice, email=email, status=PracticeInvitation.Status.PENDING
+            ).exists():
+                raise AlreadyInvited()
+            invitation = PracticeInvitation.objects.create(
+                practice=practice,
+                email=email,
+                role=role,
+                token_hash=hash_token(token),
+                invited_by=actor,
+                created_at=now,
+                expires_at=now + timedelta(days=INVITATION_DAYS),
+            )
+            record_event(
+                action=Action.STAFF_INVITE,
+                actor=actor,
+                request=request,
+                practice=practice,
+                data={"invitation": invitation.pk, "email": email, "role": role},
+            )
+            _send_invitation(invitation, token, actor=actor)
+    except IntegrityError:  # a concurrent invitation to the same address won the partial unique index
+        raise AlreadyInvited() from None
+    return invitation
+
+
+def invitation_resend(
+    *, actor: User, practice: Practice, invitation_id: int, request: HttpRequest | None = None
+) -> PracticeInvitation:
+    """Send a pending invitation again with a new link (the old link stops working) and a fresh 14 days."""
+    now = timezone.now()
+    token = new_token(INVITATION_TOKEN_PREFIX)
+    with transaction.atomic():
+        _lock_practice_as_admin(actor=actor, practice=practice)
+        invitation = _locked_invitation(practice=practice, invitation_id=invitation_id)
+        if invitation.status != PracticeInvitation.Status.PENDING:
+            raise InvitationClosed(
+                f"This invitation is {invitation.get_status_display().lower()}: only pending invitations can be "
+                "resent. Invite the person again instead.",
+            )
+        invitation.token_hash = hash_token(token)
+        invitation.expires_at = now + timedelta(days=INVITATION_DAYS)
+        invitation.save(update_fields=["token_hash", "expires_at"])
+        record_event(
+            action=Action.STAFF_INVITE_RESEND,
+            actor=actor,
+            request=request,
+            practice=practice,
+            data={"invitation": invitation.pk, "email": invitation.email},
+        )
+        _send_invitation(invitation, token, actor=actor)
+    return invitation
+
+
+def invitation_revoke(
+    *, actor: User, practice: Practice, invitation_id: int, request: HttpRequest | None = None
+) -> PracticeInvitation:
+    """Withdraw a pending invitation (only pending ones can be): its link stops working."""
+    with transaction.atomic():
+        _lock_practice_as_admin(actor=actor, practice=practice)
+        invitation = _locked_invitation(practice=practice, invitation_id=invitation_id)
+        if invitation.status != PracticeInvitation.Status.PENDING:
+            raise InvitationClosed(
+                f"This invitation is {invitation.get_status_display().lower()}: only pending invitations can be revoked."
+            )
+        invitation.status = PracticeInvitation.Status.REVOKED
+        invitation.save(update_fields=["status"])
+        record_event(
+            action=Action.STAFF_INVITE_REVOKE,
+            actor=actor,
+            request=request,
+            practice=practice,
+            data={"invitation": invitation.pk, "email": invitation.email},
+        )
+    return invitation
+
+
+def _expire_if_due(invitation: PracticeInvitation, now: datetime) -> None:
+    if invitation.status == PracticeInvitation.Status.PENDING and invitation.expires_at <= now:
+        invitation.status = PracticeInvitation.Status.EXPIRED
+        invitation.save(update_fields=["status"])
+        record_event(
+            action=Action.STAFF_INVITE_EXPIRE,
+            practice=invitation.practice,
+            data={"invitation": invitation.pk, "email": invitation.email},
+        )
+
+
+def invitation_accept(*, user: User, token: str, request: HttpRequest | None = None) -> PracticeMember:
+    """The invited person, signed in with the verified address the invitation went to, joins the practice."""
+    now = timezone.now()
+    token_hash = hash_token(token or "")
+    with transaction.atomic():
+        invitation = (
+            PracticeInvitation.objects.select_for_update()
+            .select_related("practice")
+            .filter(token_hash=token_hash)
+            .first()
+        )
+        if invitation is None:
+            raise NotFound("This invitation link is not valid.", code="invitation_not_found")
+        _expire_if_due(invitation, now)  # kept even though the block below then refuses (see the end)
+        if invitation.status == PracticeInvitation.Status.PENDING:
+            if not EmailAddress.objects.filter(user=user, email__iexact=invitation.email, verified=True).exists():
+                raise InvitationEmailMismatch()
+            existing = PracticeMember.objects.filter(user=user).select_related("practice").first()
+            if existing is not None and existing.practice_id != invitation.practice_id:
+                raise MemberOfAnotherPractice()
+            if existing is None:
+                member = PracticeMember.objects.create(practice=invitation.practice, user=user, role=invitation.role)
+            else:
+                member = existing  # already a member (added another way): the invitation is simply used up
+            invitation.status = PracticeInvitation.Status.ACCEPTED
+            invitation.accepted_at = now
+            invitation.accepted_by = user
+            invitation.save(update_fields=["status", "accepted_at", "accepted_by"])
+            record_event(
+                action=Action.STAFF_INVITE_ACCEPT,
+                actor=user,
+                request=request,
+                practice=invitation.practice,
+                data={"invitation": invitation.pk, "role": member.role},
+            )
+            return member
+    raise InvitationClosed(
+        {
+            PracticeInvitation.Status.ACCEPTED: "This invitation has already been used.",
+            PracticeInvitation.Status.REVOKED: "This invitation was withdrawn by the practice.",
+            PracticeInvitation.Status.EXPIRED: "This invitation has expired.",
+        }[PracticeInvitation.Status(invitation.status)],
+        code=f"invitation_{invitation.status}",
+    )
+
+
+def invitations_expire(*, now: datetime | None = None) -> int:
+    """Mark every pending invitation past its 14 days as expired (the periodic task). Returns how many."""
+    now = now or timezone.now()
+    expired = 0
+    with transaction.atomic():
+        due = list(
+            PracticeInvitation.objects.select_for_update(skip_locked=True)
+            .select_related("practice")
+            .filter(status=PracticeInvitation.Status.PENDING, expires_at__lte=now)
+            .order_by("expires_at")[:1000]
+        )
+        for invitation in due:
+            _expire_if_due(invitation, now)
+            expired += 1
+    return expired
+
+
+def member_change_role(
+    *, actor: User, practice: Practice, member_id: int, role: str, request: HttpRequest | None = None
+) -> PracticeMember:
+    """Make a member an admin or staff; the practice's last admin cannot be demoted."""
+    if role not in PracticeMember.Role.values:
+        raise InvalidInput("Choose admin or staff.", code="invalid_role")
+    with transaction.atomic():
+        _lock_practice_as_admin(actor=actor, practice=practice)
+        member = _locked_member(practice=practice, member_id=member_id)
+        if member.role == role:
+            return member
+        if member.role == PracticeMember.Role.ADMIN and not _other_admins(practice, member):
+            raise LastAdmin()
+        previous = member.role
+        member.role = role
+        member.save(update_fields=["role"])
+        record_event(
+            action=Action.STAFF_ROLE_CHANGE,
+            actor=actor,
+            request=request,
+            practice=practice,
+            data={"member": member.pk, "user": member.user.email, "from": previous, "to": role},
+        )
+    return member
+
+
+def member_remove(*, actor: User, practice: Practice, member_id: int, request: HttpRequest | None = None) -> None:
+    """Remove a member: their access to every client of the practice ends at once (membership and assignments
+    go together). The practice's last admin cannot be removed."""
+    with transaction.atomic():
+        _lock_practice_as_admin(actor=actor, practice=practice)
+        member = _locked_member(practice=practice, member_id=member_id)
+        if member.role == PracticeMember.Role.ADMIN and not _other_admins(practice, member):
+            raise LastAdmin("A practice needs at least one admin: the last admin cannot be removed.")
+        removed_email = member.user.email
+        removed = {"member": member.pk, "user": removed_email, "role": member.role}
+        assignments = ClientAssignment.objects.filter(member=member).count()
+        member.delete()  # cascades to the member's client assignments
+        record_event(
+            action=Action.STAFF_REMOVE,
+            actor=actor,
+            request=request,
+            practice=practice,
+            data={**removed, "assignments": assignments},
+        )
+        send_email(
+            template="practice-member-removed",
+            to=removed_email,
+            context={"practice_name": practice.name, "remover_name": actor.full_name or actor.email},
+        )
+
+
+def member_set_visibility(
+    *, actor: User, practice: Practice, member_id: int, sees_all_clients: bool, request: HttpRequest | None = None
+) -> PracticeMember:
+    """Let a staff member see every client, or only the clients assigned to them (admins always see all)."""
+    with transaction.atomic():
+        _lock_practice_as_admin(actor=actor, practice=practice)
+        member = _locked_member(practice=practice, member_id=member_id)
+        if member.role == PracticeMember.Role.ADMIN:
+            raise InvalidTransition("Admins always see every client.", code="admin_sees_all_clients")
+        if member.sees_all_clients == sees_all_clients:
+            return member
+        member.sees_all_clients = sees_all_clients
+        member.save(update_fields=["sees_all_clients"])
+        record_event(
+            action=Action.STAFF_VISIBILITY,
+            actor=actor,
+            request=request,
+            practice=practice,
+            data={"member": member.pk, "user": member.user.email, "sees_all_clients": sees_all_clients},
+        )
+    return member
+
+
+def _practice_clients(practice: Practice, client_ids: Iterable[int]) -> list[int]:
+    wanted = sorted(set(client_ids))
+    if not wanted:
+        raise InvalidInput("Choose at least one client.", code="no_clients")
+    if len(wanted) > MAX_BULK_ASSIGN:
+        raise InvalidInput(f"Choose at most {MAX_BULK_ASSIGN} clients at once.", code="too_many_clients")
+    found = list(Client.objects.filter(practice=practice, pk__in=wanted).values_list("pk", flat=True))
+    if len(found) != len(wanted):
+        raise NotFound("No such client")  # another practice's client, or none at all: never say which
+    return sorted(found)
+
+
+def clients_assign(
+    *, actor: User, practice: Practice, member_id: int, client_ids: Iterable[int], request: HttpRequest | None = None
+) -> int:
+    """Assign one or many clients to a staff member (already assigned ones are left as they are). Returns how
+    many were newly assigned."""
+    with transaction.atomic():
+        _lock_practice_as_admin(actor=actor, practice=practice)
+        member = _locked_member(practice=practice, member_id=member_id)
+        if member.role == PracticeMember.Role.ADMIN:
+            raise InvalidTransition("Admins always see every client: assign clients to staff.", code="assign_admin")
+        ids = _practice_clients(practice, client_ids)
+        already = set(
+            ClientAssignment.objects.filter(member=member, client_id__in=ids).values_list("client_id", flat=True)
+        )
+        new_ids = [pk for pk in ids if pk not in already]
+        now = timezone.now()
+        ClientAssignment.objects.bulk_create(
+            [ClientAssignment(member=member, client_id=pk, assigned_by=actor, created_at=now) for pk in new_ids]
+        )
+        if new_ids:
+            record_event(
+                action=Action.STAFF_ASSIGN,
+                actor=actor,
+                request=request,
+                practice=practice,
+                data={"member": member.pk, "user": member.user.email, "clients": new_ids},
+            )
+    return len(new_ids)
+
+
+def clients_unassign(
+    *, actor: User, practice: Practice, member_id: int, client_ids: Iterable[int], request: HttpRequest | None = None
+) -> int:
+    """Take one or many clients away from a staff member. Returns how many assignments ended."""
+    with transaction.atomic():
+        _lock_practice_as_admin(actor=actor, practice=practice)
+        member = _locked_member(practice=practice, member_id=member_id)
+        ids = _practice_clients(practice, client_ids)
+        removed_ids = sorted(
+            ClientAssignment.objects.filter(member=member, client_id__in=ids).values_list("client_id", flat=True)
+        )
+        ClientAssignment.objects.filter(member=member, client_id__in=removed_ids).delete()
+        if removed_ids:
+            record_event(
+                action=Action.STAFF_UNASSIGN,
+                actor=actor,
+                request=request,
+                practice=practice,
+                data={"member": member.pk, "user": member.user.email, "clients": removed_ids},
+            )
+    return len(removed_ids)
+
+
+def practice_update_settings(
+    *,
+    actor: User,
+    practice: Practice,
+    name: str | None = None,
+    contact_email: str | None = None,
+    request: HttpRequest | None = None,
+) -> Practice:
+    """An admin changes the practice's name and contact email (the discount rate is not theirs to change)."""
+    changes: dict[str, str] = {}
+    if name is not None:
+        name = " ".join(name.split())
+        if not name or len(name) > 200:
+            raise InvalidInput("Enter the practice's name (up to 200 characters).", code="invalid_name")
+        changes["name"] = name
+    if contact_email is not None:
+        contact_email = contact_email.strip().lower()
+        changes["contact_email"] = _clean_email(contact_email) if contact_email else ""
+    with transaction.atomic():
+        _lock_practice_as_admin(actor=actor, practice=practice)
+        locked = Practice.objects.get(pk=practice.pk)
+        diff = {
+            field: {"from": getattr(locked, field), "to": value}
+            for field, value in changes.items()
+            if getattr(locked, field) != value
+        }
+        if diff:
+            for field in diff:
+                setattr(locked, field, changes[field])
+            locked.save(update_fields=list(diff))
+            record_event(
+                action=Action.PRACTICE_SETTINGS_UPDATE, actor=actor, request=request, practice=locked, data=diff
+            )
+    return locked

@@ -1,0 +1,189 @@
+import pytest
+from django.test import Client as HttpClient
+
+from partnerdesk.identity.tests.factories import UserFactory
+from partnerdesk.practice.models import ClientAssignment, Practice, PracticeInvitation, PracticeMember
+from partnerdesk.practice.tests.staff_factories import add_member, invitation_token, make_client, make_practice
+
+pytestmark = pytest.mark.django_db
+
+
+def _api(user) -> HttpClient:
+    client = HttpClient()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def setup():
+    practice, admin = make_practice()
+    staff = add_member(practice, "staff@hartley.test")
+    other, other_admin = make_practice("Other LLP", "boss@other.test")
+    return practice, admin, staff, other, other_admin
+
+
+def test_members_invitations_and_acceptance_through_the_api(setup):
+    _practice, admin, _staff, _other, _ = setup
+    api = _api(admin)
+    members = api.get("/api/v1/practice/members").json()
+    assert {(m["email"], m["role"]) for m in members} == {
+        ("admin@hartley.test", "admin"),
+        ("staff@hartley.test", "staff"),
+    }
+
+    created = api.post("/api/v1/practice/invitations", {"email": "new@example.test"}, content_type="application/json")
+    assert created.status_code == 201
+    body = created.json()
+    assert (body["email"], body["role"], body["status"]) == ("new@example.test", "staff", "pending")
+    assert "token" not in body
+    assert [i["id"] for i in api.get("/api/v1/practice/invitations").json()] == [body["id"]]
+    duplicate = api.post("/api/v1/practice/invitations", {"email": "new@example.test"}, content_type="application/json")
+    assert (duplicate.status_code, duplicate.json()["code"]) == (409, "invitation_pending")
+
+    invitation = PracticeInvitation.objects.get(pk=body["id"])
+    old = invitation_token(invitation)
+    assert api.post(f"/api/v1/practice/invitations/{body['id']}/resend").status_code == 200
+    new = invitation_token(invitation)
+    newcomer = _api(UserFactory.create(email="new@example.test"))
+    stale = newcomer.post("/api/v1/practice/invitations/accept", {"token": old}, content_type="application/json")
+    assert (stale.status_code, stale.json()["code"]) == (404, "invitation_not_found")
+    accepted = newcomer.post("/api/v1/practice/invitations/accept", {"token": new}, content_type="application/json")
+    assert accepted.status_code == 200
+    assert (accepted.json()["email"], accepted.json()["role"]) == ("new@example.test", "staff")
+    again = newcomer.post("/api/v1/practice/invitations/accept", {"token": new}, content_type="application/json")
+    assert (again.status_code, again.json()["code"]) == (409, "invitation_accepted")
+    assert api.get("/api/v1/practice/invitations").json() == []
+
+
+def test_accept_with_another_email_is_refused(setup):
+    _practice, admin, *_ = setup
+    api = _api(admin)
+    body = api.post("/api/v1/practice/invitations", {"email": "new@example.test"}, content_type="application/json")
+    token = invitation_token(PracticeInvitation.objects.get(pk=body.json()["id"]))
+    response = _api(UserFactory.create()).post(
+        "/api/v1/practice/invitations/accept", {"token": token}, content_type="application/json"
+    )
+    assert (response.status_code, response.json()["code"]) == (403, "invitation_email_mismatch")
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_revoke_only_pending(setup):
+    _practice, admin, *_ = setup
+    api = _api(admin)
+    invitation_id = api.post(
+        "/api/v1/practice/invitations", {"email": "new@example.test", "role": "admin"}, content_type="application/json"
+    ).json()["id"]
+    assert api.delete(f"/api/v1/practice/invitations/{invitation_id}").status_code == 204
+    again = api.delete(f"/api/v1/practice/invitations/{invitation_id}")
+    assert (again.status_code, again.json()["code"]) == (409, "invitation_closed")
+    assert PracticeInvitation.objects.get(pk=invitation_id).status == "revoked"
+
+
+def test_role_visibility_assignments_and_removal(setup):
+    practice, admin, staff, *_ = setup
+    api = _api(admin)
+    clients = [make_client(practice, f"Client {i}") for i in range(3)]
+    ids = [c.pk for c in clients]
+    visibility = api.put(
+        f"/api/v1/practice/members/{staff.pk}/visibility", {"sees_all_clients": False}, content_type="application/json"
+    )
+    assert visibility.json()["sees_all_clients"] is False
+    assigned = api.post(
+        f"/api/v1/practice/members/{staff.pk}/clients", {"client_ids": ids}, content_type="application/json"
+    ).json()
+    assert assigned == {"changed": 3, "client_ids": sorted(ids)}
+    unassigned = api.post(
+        f"/api/v1/practice/members/{staff.pk}/clients/unassign",
+        {"client_ids": ids[:1]},
+        content_type="application/json",
+    ).json()
+    assert unassigned == {"changed": 1, "client_ids": sorted(ids[1:])}
+    assert api.get(f"/api/v1/practice/members/{staff.pk}/clients").json()["client_ids"] == sorted(ids[1:])
+    role = api.put(f"/api/v1/practice/members/{staff.pk}/role", {"role": "admin"}, content_type="application/json")
+    assert role.json()["role"] == "admin"
+    me = PracticeMember.objects.get(user=admin)
+    assert (
+        api.put(
+            f"/api/v1/practice/members/{me.pk}/role", {"role": "staff"}, content_type="application/json"
+        ).status_code
+        == 200
+    )
+    last = _api(staff.user).delete(f"/api/v1/practice/members/{staff.pk}")
+    assert (last.status_code, last.json()["code"]) == (409, "last_admin")
+    assert _api(staff.user).delete(f"/api/v1/practice/members/{me.pk}").status_code == 204
+    assert not ClientAssignment.objects.filter(member__user=admin).exists()
+
+
+def test_bad_input_is_a_problem_not_a_crash(setup):
+    _practice, admin, staff, *_ = setup
+    api = _api(admin)
+    bad_role = api.put(f"/api/v1/practice/members/{staff.pk}/role", {"role": "owner"}, content_type="application/json")
+    assert bad_role.status_code == 422
+    bad_email = api.post("/api/v1/practice/invitations", {"email": "nope"}, content_type="application/json")
+    assert (bad_email.status_code, bad_email.json()["code"]) == (400, "invalid_email")
+    huge = api.delete(f"/api/v1/practice/members/{2**70}")
+    assert huge.status_code == 422
+    empty = api.post(
+        f"/api/v1/practice/members/{staff.pk}/clients", {"client_ids": []}, content_type="application/json"
+    )
+    assert empty.status_code == 422
+
+
+def test_settings_read_and_update(setup):
+    _practice, admin, *_ = setup
+    api = _api(admin)
+    assert api.get("/api/v1/practice/settings").json() == {
+        "name": "Hartley LLP",
+        "contact_email": "",
+        "discount_rate": "0.00",
+    }
+    updated = api.patch(
+        "/api/v1/practice/settings",
+        {"name": "Hartley & Moss", "contact_email": "office@hartley.test", "discount_rate": "50"},
+        content_type="application/json",
+    ).json()
+    assert updated == {"name": "Hartley & Moss", "contact_email": "office@hartley.test", "discount_rate": "0.00"}
+
+
+def test_staff_and_other_practices_get_404_on_every_endpoint(setup):
+    practice, admin, staff, other, other_admin = setup
+    client = make_client(practice, "Mine")
+    invitation_id = (
+        _api(admin)
+        .post("/api/v1/practice/invitations", {"email": "new@example.test"}, content_type="application/json")
+        .json()["id"]
+    )
+    target = staff.pk
+    json = "application/json"
+    calls = [
+        ("put", f"/api/v1/practice/members/{target}/role", {"role": "admin"}),
+        ("put", f"/api/v1/practice/members/{target}/visibility", {"sees_all_clients": False}),
+        ("delete", f"/api/v1/practice/members/{target}", None),
+        ("get", f"/api/v1/practice/members/{target}/clients", None),
+        ("post", f"/api/v1/practice/members/{target}/clients", {"client_ids": [client.pk]}),
+        ("post", f"/api/v1/practice/members/{target}/clients/unassign", {"client_ids": [client.pk]}),
+        ("post", f"/api/v1/practice/invitations/{invitation_id}/resend", None),
+        ("delete", f"/api/v1/practice/invitations/{invitation_id}", None),
+    ]
+    for who in (staff.user, other_admin):
+        api = _api(who)
+        for method, url, data in calls:
+            kwargs = {"data": data, "content_type": json} if data is not None else {}
+            response = getattr(api, method)(url, **kwargs)
+            assert response.status_code == 404, (who.email, method, url, response.content)
+    for url in ("/api/v1/practice/members", "/api/v1/practice/invitations", "/api/v1/practice/settings"):
+        assert _api(staff.user).get(url).status_code == 404
+    assert _api(other_admin).get("/api/v1/practice/members").json()[0]["email"] == "boss@other.test"
+    # the other admin cannot assign our client to their own staff either
+    theirs = add_member(other, "their-staff@other.test")
+    response = _api(other_admin).post(
+        f"/api/v1/practice/members/{theirs.pk}/clients", {"client_ids": [client.pk]}, content_type=json
+    )
+    assert response.status_code == 404
+    assert PracticeMember.objects.get(pk=staff.pk).role == "staff"
+    assert PracticeInvitation.objects.get(pk=invitation_id).status == "pending"
+    assert Practice.objects.get(pk=practice.pk).name == "Hartley LLP"
+
+
+def test_anonymous_gets_401():
+    assert HttpClient().get("/api/v1/practice/members").status_code == 401

@@ -1,0 +1,253 @@
+import pytest
+from django.test import Client as HttpClient
+
+from partnerdesk.audit.models import Event
+from partnerdesk.backoffice.models import ChangeRequest
+from partnerdesk.identity.models import CompanyMembership
+from partnerdesk.identity.services import company_create
+from partnerdesk.identity.tests.factories import UserFactory
+from partnerdesk.notifications.models import OutboundEmail
+from partnerdesk.practice.models import Client, Practice, PracticeMember
+
+pytestmark = pytest.mark.django_db
+
+
+def _practice(name, email):
+    practice = Practice.objects.create(company=company_create(business_name=name), name=name)
+    user = UserFactory.create(email=email)
+    PracticeMember.objects.create(practice=practice, user=user, role="admin")
+    http = HttpClient()
+    http.force_login(user)
+    return practice, user, http
+
+
+def _client(practice, name, **facts):
+    return Client.objects.create(
+        practice=practice, company=company_create(business_name=name), business_name=name, **facts
+    )
+
+
+@pytest.fixture
+def mine():
+    return _practice("Mine LLP", "me@mine.test")
+
+
+def test_search_by_name_contact_email_and_customer_number(mine):
+    practice, _, http = mine
+    alpha = _client(practice, "Alpha Bakery", contact_name="Ann Smith", email="ann@alpha.test")
+    _client(practice, "Beta Joinery", contact_name="Bob Jones", email="bob@beta.test")
+    for term in ("bakery", "Ann", "ann@alpha", alpha.company.customer_number):
+        body = http.get("/partner/clients/", {"q": term}).content.decode()
+        assert "Alpha Bakery" in body, term
+        assert "Beta Joinery" not in body, term
+
+
+def test_sort_and_filters_are_kept_in_the_url(mine):
+    practice, _, http = mine
+    _client(practice, "Aardvark Ltd", access="invited", payer="client")
+    _client(practice, "Zebra Ltd", access="both")
+    body = http.get("/partner/clients/", {"sort": "name", "dir": "desc"}).content.decode()
+    assert body.index("Zebra Ltd") < body.index("Aardvark Ltd")
+    assert 'aria-sort="descending"' in body
+    only_invited = http.get("/partner/clients/", {"access": "invited"}).content.decode()
+    assert "Aardvark Ltd" in only_invited
+    assert "Zebra Ltd" not in only_invited
+    by_payer = http.get("/partner/clients/", {"payer": "client"}).content.decode()
+    assert "Aardvark Ltd" in by_payer
+    assert "Zebra Ltd" not in by_payer
+    assert "Awaiting Client Activation" in only_invited
+
+
+def test_tabs_show_counts_and_pages_keep_the_query(mine):
+    practice, _, http = mine
+    for i in range(55):
+        _client(practice, f"Client {i:02d} Ltd")
+    _client(practice, "Waiting Ltd", tab="pending")
+    body = http.get("/partner/clients/", {"q": "Client"}).content.decode()
+    assert 'Active <span class="count">(55)</span>' in body
+    assert 'Pending <span class="count">(1)</span>' in body
+    assert "Page 1 of 2" in body
+    assert "q=Client&amp;page=2" in body
+    assert "Client 54 Ltd" in http.get("/partner/clients/", {"q": "Client", "page": "2"}).content.decode()
+
+
+def test_hide_two_then_bring_them_back_through_filters(mine):
+    practice, _, http = mine
+    a = _client(practice, "Alpha Ltd")
+    b = _client(practice, "Beta Ltd")
+    _client(practice, "Gamma Ltd")
+    response = http.post("/partner/clients/visibility/", {"action": "hide", "client": [a.pk, b.pk]}, follow=True)
+    body = response.content.decode()
+    assert "2 clients hidden." in body
+    assert "Alpha Ltd" not in body.split("<tbody>")[1]
+    assert "Gamma Ltd" in body
+    shown = http.get("/partner/clients/", {"hidden": "1"}).content.decode()
+    assert "Alpha Ltd" in shown
+    assert "Hidden" in shown
+    http.post("/partner/clients/visibility/?hidden=1", {"action": "show", "client": [a.pk, b.pk]})
+    assert "Alpha Ltd" in http.get("/partner/clients/").content.decode()
+    a.refresh_from_db()
+    assert (a.hidden, a.access, a.payer, a.tab) == (False, "none", "accountant", "active")  # nothing else changed
+    assert Event.objects.filter(action="practice.client.hide").count() == 2
+    assert Event.objects.filter(action="practice.client.show").count() == 2
+
+
+def test_hiding_1000_clients_takes_a_bounded_number_of_queries(mine, django_assert_max_num_queries):
+    from partnerdesk.practice.services import clients_set_hidden
+
+    practice, user, _ = mine
+    companies = [company_create(business_name=f"C{i}") for i in range(1000)]
+    clients = Client.objects.bulk_create(
+        [Client(practice=practice, company=c, business_name=c.business_name) for c in companies]
+    )
+    member = PracticeMember.objects.get(user=user)
+    # One select, one update, and the audit rows in batches (SQLite allows ~90 rows per insert, PostgreSQL 500).
+    with django_assert_max_num_queries(20):
+        changed = clients_set_hidden(member=member, client_ids=[c.pk for c in clients], hidden=True)
+    assert changed == 1000
+    assert Client.objects.filter(hidden=True).count() == 1000
+
+
+def test_another_practices_clients_are_404_and_cannot_be_hidden(mine):
+    _, _, http = mine
+    theirs, _, _ = _practice("Theirs LLP", "them@theirs.test")
+    other = _client(theirs, "Not Yours Ltd")
+    assert http.get(f"/partner/clients/{other.pk}/").status_code == 404
+    assert (
+        http.post(f"/partner/clients/{other.pk}/details/", {"business_name": "Mine now", "version": 1}).status_code
+        == 404
+    )
+    http.post("/partner/clients/visibility/", {"action": "hide", "client": [other.pk]})
+    other.refresh_from_db()
+    assert other.hidden is False
+
+
+def test_side_panel_has_a_real_url_and_an_htmx_partial(mine):
+    practice, _, http = mine
+    client = _client(practice, "Alpha Ltd", contact_name="Ann")
+    full = http.get(f"/partner/clients/{client.pk}/").content.decode()
+    assert 'id="side-panel"' in full
+    assert '<h2 id="client-heading">Alpha Ltd</h2>' in full
+    partial = http.get(f"/partner/clients/{client.pk}/", headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in partial
+    assert "Alpha Ltd" in partial
+    manage = http.get(f"/partner/clients/{client.pk}/?panel=details").content.decode()
+    assert '<label for="id_business_name">' in manage
+    assert ">Save</button>" in manage
+
+
+def test_add_client_validates_and_creates_an_active_non_participating_client(mine):
+    _, _, http = mine
+    bad = http.post(
+        "/partner/clients/add/",
+        {"business_name": " ", "vat_number": "12345", "company_number": "123", "postcode": "NOPE", "email": "x@"},
+    )
+    errors = bad.context["form"].errors
+    assert set(errors) == {"business_name", "vat_number", "company_number", "postcode", "email"}
+    response = http.post(
+        "/partner/clients/add/",
+        {
+            "business_name": "New Co Ltd",
+            "vat_number": "gb 123456789",
+            "company_number": "sc123456",
+            "postcode": "sw1a1aa",
+        },
+    )
+    client = Client.objects.get(business_name="New Co Ltd")
+    assert response["Location"] == f"/partner/clients/{client.pk}/"
+    assert (client.tab, client.access, client.payer, client.company.owner_id) == ("active", "none", "accountant", None)
+    assert (client.vat_number, client.company_number, client.postcode) == ("GB123456789", "SC123456", "SW1A 1AA")
+    assert Event.objects.filter(action="practice.client.create", client=client).exists()
+
+
+def test_amend_non_participating_details(mine):
+    practice, _, http = mine
+    client = _client(practice, "Alpha Ltd")
+    response = http.post(
+        f"/partner/clients/{client.pk}/details/",
+        {"business_name": "Alpha Trading Ltd", "phone": "0161 000 0000", "version": 1},
+    )
+    assert response.status_code == 302
+    client.refresh_from_db()
+    assert (client.business_name, client.version) == ("Alpha Trading Ltd", 2)
+    assert not ChangeRequest.objects.exists()
+    event = Event.objects.get(action="practice.client.update", client=client)
+    assert event.data["changes"]["business_name"] == ["Alpha Ltd", "Alpha Trading Ltd"]
+
+
+def test_saving_over_a_newer_edit_is_refused(mine):
+    practice, _, http = mine
+    client = _client(practice, "Alpha Ltd")
+    http.post(f"/partner/clients/{client.pk}/details/", {"business_name": "First Edit Ltd", "version": 1})
+    stale = http.post(f"/partner/clients/{client.pk}/details/", {"business_name": "Second Edit Ltd", "version": 1})
+    assert stale.status_code == 400
+    assert "Someone else changed this client" in stale.content.decode()
+    client.refresh_from_db()
+    assert client.business_name == "First Edit Ltd"
+
+
+def test_amend_participating_client_tells_the_administration_team(mine, settings):
+    practice, _user, http = mine
+    owner = UserFactory.create(email="owner@alpha.test")
+    client = _client(practice, "Alpha Ltd", email="owner@alpha.test")
+    client.company.owner = owner
+    client.company.save()
+    CompanyMembership.objects.create(user=owner, company=client.company, role="owner")
+    panel = http.get(f"/partner/clients/{client.pk}/?panel=details").content.decode()
+    assert "Only enter an email address if the client should have access" in panel
+    response = http.post(
+        f"/partner/clients/{client.pk}/details/",
+        {"business_name": "Alpha Ltd", "email": "owner@alpha.test", "phone": "0113 111 2222", "version": 1},
+        follow=True,
+    )
+    assert "administration team has been told" in response.content.decode()
+    change = ChangeRequest.objects.get()
+    assert (change.business_name, change.client_email, change.practice_name, change.practice_user_email) == (
+        "Alpha Ltd",
+        "owner@alpha.test",
+        "Mine LLP",
+        "me@mine.test",
+    )
+    email = OutboundEmail.objects.get(template="practice-client-details-changed")
+    assert email.to == [settings.ADMIN_TEAM_EMAIL]
+    assert email.context["practice_user_email"] == "me@mine.test"
+
+
+def test_history_tab_lists_the_clients_audit_events(mine):
+    practice, _, http = mine
+    client = _client(practice, "Alpha Ltd")
+    http.post(f"/partner/clients/{client.pk}/details/", {"business_name": "Alpha Two Ltd", "version": 1})
+    history = http.get(f"/partner/clients/{client.pk}/?panel=history").content.decode()
+    assert "Client details amended" in history
+    assert "me@mine.test" in history
+
+
+def test_delete_client_only_from_pending_or_imported(mine):
+    practice, _, http = mine
+    imported = _client(practice, "Imported Ltd", tab="imported")
+    active = _client(practice, "Active Ltd")
+    confirm = http.get(f"/partner/clients/{imported.pk}/delete/").content.decode()
+    assert ">Yes</button>" in confirm
+    response = http.post(f"/partner/clients/{imported.pk}/delete/", follow=True)
+    assert "Imported Ltd deleted." in response.content.decode()
+    assert not Client.objects.filter(pk=imported.pk).exists()
+    assert Event.objects.filter(action="practice.client.delete", client_id=imported.pk).exists()  # history outlives it
+    refused = http.post(f"/partner/clients/{active.pk}/delete/", follow=True)
+    assert "Stop Managing This Client" in refused.content.decode()
+    assert Client.objects.filter(pk=active.pk).exists()
+
+
+def test_export_is_the_filtered_list_as_csv(mine):
+    practice, _, http = mine
+    _client(practice, "Alpha, Bakery", email="a@alpha.test", access="invited")
+    _client(practice, "=HYPERLINK(evil)", access="invited")
+    _client(practice, "Beta Ltd")
+    response = http.get("/partner/clients/export.csv", {"access": "invited"})
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("Business name,Contact,Email")
+    assert len(lines) == 3
+    assert '"Alpha, Bakery"' in text
+    assert "'=HYPERLINK(evil)" in text
+    assert "Beta Ltd" not in text

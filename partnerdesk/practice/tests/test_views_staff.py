@@ -1,0 +1,193 @@
+import pytest
+from django.test import Client as HttpClient
+
+from partnerdesk.audit.models import Event
+from partnerdesk.identity.tests.factories import UserFactory
+from partnerdesk.practice import staff_services
+from partnerdesk.practice.models import ClientAssignment, Practice, PracticeInvitation, PracticeMember
+from partnerdesk.practice.tests.staff_factories import add_member, invitation_token, make_client, make_practice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setup():
+    practice, admin = make_practice()
+    staff = add_member(practice, "staff@hartley.test")
+    other, other_admin = make_practice("Other LLP", "boss@other.test")
+    return practice, admin, staff, other, other_admin
+
+
+def _as(user) -> HttpClient:
+    client = HttpClient()
+    client.force_login(user)
+    return client
+
+
+def test_staff_page_lists_members_and_sidebar_links_only_for_admins(setup):
+    _practice, admin, staff, *_ = setup
+    body = _as(admin).get("/partner/staff/").content.decode()
+    assert "staff@hartley.test" in body
+    assert '<th scope="col">Role</th>' in body
+    assert 'href="/partner/staff/"' in body
+    assert 'href="/partner/settings/"' in body
+    home = _as(admin).get("/").content.decode()
+    assert 'href="/partner/staff/"' in home
+    staff_home = _as(staff.user).get("/").content.decode()
+    assert 'href="/partner/staff/"' not in staff_home
+    staff_clients = _as(staff.user).get("/partner/clients/").content.decode()
+    assert 'href="/partner/settings/"' not in staff_clients
+
+
+def test_admin_only_pages_are_404_for_staff_and_non_members(setup):
+    practice, admin, staff, *_ = setup
+    outsider = UserFactory.create()
+    invitation = staff_services.invitation_create(actor=admin, practice=practice, email="x@example.test", role="staff")
+    me = PracticeMember.objects.get(user=admin)
+    gets = [
+        "/partner/staff/",
+        "/partner/settings/",
+        f"/partner/staff/{me.pk}/remove/",
+        f"/partner/staff/{staff.pk}/clients/",
+    ]
+    posts = [
+        f"/partner/staff/{me.pk}/role/",
+        f"/partner/staff/{staff.pk}/visibility/",
+        f"/partner/staff/{me.pk}/remove/",
+        f"/partner/staff/invitations/{invitation.pk}/resend/",
+        f"/partner/staff/invitations/{invitation.pk}/revoke/",
+    ]
+    for user in (staff.user, outsider):
+        client = _as(user)
+        for url in gets:
+            assert client.get(url).status_code == 404, url
+        for url in posts:
+            assert client.post(url, {"role": "staff", "sees_all_clients": "0"}).status_code == 404, url
+    assert PracticeMember.objects.get(pk=me.pk).role == "admin"
+    assert PracticeInvitation.objects.get(pk=invitation.pk).status == "pending"
+
+
+def test_another_practices_objects_are_404_in_the_ui(setup):
+    practice, admin, staff, other, other_admin = setup
+    invitation = staff_services.invitation_create(actor=admin, practice=practice, email="x@example.test", role="staff")
+    client = make_client(practice, "Mine")
+    theirs = add_member(other, "their-staff@other.test")
+    them = _as(other_admin)
+    assert them.get(f"/partner/staff/{staff.pk}/clients/").status_code == 404
+    assert them.get(f"/partner/staff/{staff.pk}/remove/").status_code == 404
+    assert them.post(f"/partner/staff/{staff.pk}/remove/").status_code == 404
+    assert them.post(f"/partner/staff/{staff.pk}/role/", {"role": "admin"}).status_code == 404
+    assert them.post(f"/partner/staff/{staff.pk}/visibility/", {"sees_all_clients": "0"}).status_code == 404
+    assert them.post(f"/partner/staff/invitations/{invitation.pk}/resend/").status_code == 404
+    assert them.post(f"/partner/staff/invitations/{invitation.pk}/revoke/").status_code == 404
+    response = them.post(f"/partner/staff/{theirs.pk}/clients/", {"action": "assign", "client_ids": [client.pk]})
+    assert response.status_code == 404
+    assert not ClientAssignment.objects.exists()
+    assert PracticeMember.objects.filter(pk=staff.pk).exists()
+
+
+def test_invite_resend_revoke_through_the_page(setup):
+    _practice, admin, *_ = setup
+    client = _as(admin)
+    response = client.post("/partner/staff/", {"email": "new@example.test", "role": "staff"}, follow=True)
+    assert "Invitation sent to new@example.test" in response.content.decode()
+    invitation = PracticeInvitation.objects.get(email="new@example.test")
+    first = invitation_token(invitation)
+    assert "new@example.test" in client.get("/partner/staff/").content.decode()
+    again = client.post("/partner/staff/", {"email": "new@example.test", "role": "staff"})
+    assert "already has a pending invitation" in again.content.decode()
+    resent = client.post(f"/partner/staff/invitations/{invitation.pk}/resend/", follow=True)
+    assert "earlier link no longer works" in resent.content.decode()
+    assert invitation_token(invitation) != first
+    client.post(f"/partner/staff/invitations/{invitation.pk}/revoke/")
+    invitation.refresh_from_db()
+    assert invitation.status == "revoked"
+    assert "No pending invitations" in client.get("/partner/staff/").content.decode()
+
+
+def test_change_role_visibility_and_last_admin_message(setup):
+    _practice, admin, staff, *_ = setup
+    client = _as(admin)
+    me = PracticeMember.objects.get(user=admin)
+    response = client.post(f"/partner/staff/{me.pk}/role/", {"role": "staff"}, follow=True)
+    assert "at least one admin" in response.content.decode()
+    client.post(f"/partner/staff/{staff.pk}/visibility/", {"sees_all_clients": "0"})
+    staff.refresh_from_db()
+    assert staff.sees_all_clients is False
+    client.post(f"/partner/staff/{staff.pk}/role/", {"role": "admin"})
+    staff.refresh_from_db()
+    assert staff.role == "admin"
+
+
+def test_remove_asks_to_confirm_then_removes(setup):
+    _practice, admin, staff, *_ = setup
+    client = _as(admin)
+    confirm = client.get(f"/partner/staff/{staff.pk}/remove/").content.decode()
+    assert "every one of its clients" in confirm
+    assert "Yes, remove" in confirm
+    response = client.post(f"/partner/staff/{staff.pk}/remove/", follow=True)
+    assert "was removed from Hartley LLP" in response.content.decode()
+    assert not PracticeMember.objects.filter(pk=staff.pk).exists()
+    assert _as(staff.user).get("/partner/clients/").status_code == 404
+
+
+def test_bulk_assign_page(setup):
+    practice, admin, staff, *_ = setup
+    PracticeMember.objects.filter(pk=staff.pk).update(sees_all_clients=False)
+    clients = [make_client(practice, f"Client {i}") for i in range(4)]
+    client = _as(admin)
+    page = client.get(f"/partner/staff/{staff.pk}/clients/").content.decode()
+    assert "Client 3" in page
+    response = client.post(
+        f"/partner/staff/{staff.pk}/clients/",
+        {"action": "assign", "client_ids": [c.pk for c in clients[:3]]},
+        follow=True,
+    )
+    assert "3 clients assigned to staff@hartley.test" in response.content.decode()
+    client.post(f"/partner/staff/{staff.pk}/clients/", {"action": "unassign", "client_ids": [clients[0].pk]})
+    assert set(ClientAssignment.objects.values_list("client_id", flat=True)) == {clients[1].pk, clients[2].pk}
+    listing = _as(staff.user).get("/partner/clients/").content.decode()
+    assert "Client 1" in listing
+    assert "Client 2" in listing
+    assert "Client 0" not in listing
+    assert "Client 3" not in listing
+    nothing = client.post(f"/partner/staff/{staff.pk}/clients/", {"action": "assign"}, follow=True)
+    assert "Choose at least one client" in nothing.content.decode()
+
+
+def test_settings_page_edits_name_and_email_and_shows_discount_read_only(setup):
+    practice, admin, *_ = setup
+    Practice.objects.filter(pk=practice.pk).update(discount_rate="12.50")
+    client = _as(admin)
+    page = client.get("/partner/settings/").content.decode()
+    assert "12.50% off RRP" in page
+    assert 'name="discount_rate"' not in page
+    response = client.post(
+        "/partner/settings/",
+        {"name": "Hartley & Moss", "contact_email": "office@hartley.test", "discount_rate": "99"},
+        follow=True,
+    )
+    assert "Practice settings saved" in response.content.decode()
+    practice.refresh_from_db()
+    assert (practice.name, practice.contact_email, str(practice.discount_rate)) == (
+        "Hartley & Moss",
+        "office@hartley.test",
+        "12.50",
+    )
+    assert Event.objects.filter(action="practice.settings.update", actor=admin).exists()
+    bad = client.post("/partner/settings/", {"name": "", "contact_email": "nope"})
+    assert bad.status_code == 200
+    assert "field-invalid" in bad.content.decode()
+
+
+def test_staff_list_query_count_does_not_grow_with_members(setup, django_assert_max_num_queries):
+    practice, admin, *_ = setup
+    for i in range(25):
+        add_member(practice, f"member{i}@hartley.test")
+    for i in range(10):
+        staff_services.invitation_create(actor=admin, practice=practice, email=f"inv{i}@example.test", role="staff")
+    client = _as(admin)
+    client.get("/partner/staff/")  # first request of the session records the device (throttled after)
+    with django_assert_max_num_queries(6):
+        response = client.get("/partner/staff/")
+    assert response.content.decode().count(' name="role"') == 27 + 1  # each member, and the invite form
