@@ -164,3 +164,27 @@ def access_request_decline(request: HttpRequest, request_id: uuid.UUID) -> Any:
 )
 def access_request_cancel(request: HttpRequest, request_id: uuid.UUID) -> Any:
     return _request_out(services.access_request_cancel(actor=api_user(request), public_id=request_id, request=request))
+
+
+class InviteAccountantIn(Schema):
+    email: str = Field(min_length=3, max_length=254, description="Your accountant's Partner Edition email address")
+
+
+class MessageOut(Schema):
+    detail: str
+
+
+@router.post(
+    "/companies/{customer_number}/accountant-invitation",
+    response={202: MessageOut, **ERRORS},
+    summary="Invite your accountant (owner only; the answer never says whether the address is a practice)",
+)
+def accountant_invite(request: HttpRequest, customer_number: str, payload: InviteAccountantIn) -> Any:
+    from partnerdesk.practice import services as practice_services
+
+    user = api_user(request)
+    membership = selectors.membership_for_company(user=user, customer_number=customer_number)
+    practice_services.accountant_invite(
+        actor=user, company=membership.company, practice_email=payload.email, request=request
+    )
+    return Status(202, {"detail": practice_services.INVITE_ACCOUNTANT_SENT})

@@ -62,3 +62,9 @@ class LinkSubscriptionForm(forms.Form):
         except InvalidSubscriptionNumber as exc:
             raise forms.ValidationError(exc.message, code=exc.code) from None
         return str(self.cleaned_data["number"])
+
+
+class InviteAccountantForm(forms.Form):
+    email = forms.EmailField(
+        label="Your accountant's email address", help_text="The email address your practice uses for Partner Edition."
+    )

@@ -101,3 +101,8 @@ def managing_practice(*, company: Company) -> Practice | None:
         .first()
     )
     return client.practice if client else None
+
+
+def pending_accountant_invitation(*, company: Company) -> Client | None:
+    """The practice this company invited, while the invitation waits on the practice's Pending tab."""
+    return Client.objects.filter(company=company, tab=Client.Tab.PENDING).select_related("practice").first()

@@ -15,10 +15,11 @@ from django.views.decorators.http import require_POST
 from partnerdesk.api import services as api_services
 from partnerdesk.api.models import PersonalAccessToken
 from partnerdesk.identity import selectors, services
-from partnerdesk.identity.forms import ApiTokenForm, LinkSubscriptionForm, PortalChoiceForm
+from partnerdesk.identity.forms import ApiTokenForm, InviteAccountantForm, LinkSubscriptionForm, PortalChoiceForm
 from partnerdesk.identity.models import AccessRequest, CompanyMembership, User
 from partnerdesk.identity.products import PRODUCTS_BY_SLUG
 from partnerdesk.lib.errors import DomainError, NotFound
+from partnerdesk.practice import services as practice_services
 from partnerdesk.practice.selectors import membership_for_user
 
 
@@ -246,11 +247,31 @@ def company_invoices(request: HttpRequest, customer_number: str) -> HttpResponse
 
 @login_required
 def company_accountant(request: HttpRequest, customer_number: str) -> HttpResponse:
+    """My accountant: the managing practice, or (owners) Invite your accountant."""
+    user = _user(request)
+    form = InviteAccountantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = selectors.membership_for_company(user=user, customer_number=customer_number)
+            practice_services.accountant_invite(
+                actor=user, company=membership.company, practice_email=form.cleaned_data["email"], request=request
+            )
+        except NotFound:
+            raise Http404("No such company") from None
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, practice_services.INVITE_ACCOUNTANT_SENT)
+            return redirect("identity:company_accountant", customer_number)
     return _company_page(
         request,
         customer_number,
         "identity/company_accountant.html",
-        extra=lambda m: {"practice": selectors.managing_practice(company=m.company)},
+        extra=lambda m: {
+            "practice": selectors.managing_practice(company=m.company),
+            "pending_invitation": selectors.pending_accountant_invitation(company=m.company),
+            "form": form,
+        },
     )
 
 

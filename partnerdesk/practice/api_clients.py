@@ -180,3 +180,19 @@ def client_visibility(request: HttpRequest, payload: VisibilityIn) -> Any:
         member=_member(request), client_ids=payload.client_ids, hidden=payload.hidden, request=request
     )
     return {"changed": changed}
+
+
+class InvitationDecisionIn(Schema):
+    decision: Literal["accept", "decline"]
+
+
+@router.post(
+    "/practice/clients/{int:client_id}/invitation",
+    response={200: ClientOut, 204: None, **ERRORS},
+    summary="Accept or decline a New Client Invitation (Pending tab)",
+)
+def client_invitation(request: HttpRequest, client_id: PathId, payload: InvitationDecisionIn) -> Any:
+    member = _member(request)
+    accept = payload.decision == "accept"
+    services.client_invitation_decide(member=member, client_id=client_id, accept=accept, request=request)
+    return client_for_member(member=member, client_id=client_id) if accept else Status(204, None)

@@ -7,18 +7,19 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
 from partnerdesk.audit.models import Action, Event
 from partnerdesk.audit.services import record_event
 from partnerdesk.backoffice.models import ChangeRequest
+from partnerdesk.identity.models import Company, User
 from partnerdesk.identity.services import company_create
-from partnerdesk.lib.errors import Conflict, DomainError, NotFound
+from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.request import client_ip
-from partnerdesk.notifications.services import send_email
-from partnerdesk.practice.models import Client, PracticeMember
+from partnerdesk.notifications.services import message_post, send_email
+from partnerdesk.practice.models import Client, Practice, PracticeMember
 
 DETAIL_FIELDS = [
     "business_name",
@@ -199,3 +200,122 @@ def client_delete(*, member: PracticeMember, client_id: int, request: HttpReques
         if orphan and not hasattr(company, "practice"):
             company.delete()
     return name
+
+
+INVITE_ACCOUNTANT_SENT = (
+    "Thank you. If that email address belongs to a practice using Partner Edition, they will see your "
+    "invitation and can accept it."
+)
+
+
+def accountant_invite(
+    *, actor: User, company: Company, practice_email: str, request: HttpRequest | None = None
+) -> Client | None:
+    """My accountant -> Invite your accountant: the company's owner invites a practice by its email. The
+    practice sees a "New Client Invitation" on its Pending tab; the client keeps paying. The person is never
+    told whether the address belongs to a practice."""
+    email = practice_email.strip().lower()
+    with transaction.atomic():
+        locked = Company.objects.select_for_update().get(pk=company.pk)
+        if locked.owner_id != actor.pk:
+            raise NotFound("No such company")
+        if Client.objects.filter(company=locked).exists():
+            raise AccountantAlreadyConnected()
+        practice = (
+            Practice.objects.filter(
+                Q(contact_email__iexact=email) | Q(members__user__email__iexact=email, members__role="admin")
+            )
+            .distinct()
+            .first()
+        )
+        if practice is None:
+            return None
+        client = Client.objects.create(
+            practice=practice,
+            company=locked,
+            business_name=locked.business_name,
+            email=actor.email,
+            contact_name=actor.full_name,
+            tab=Client.Tab.PENDING,
+            access=Client.Access.BOTH,
+            payer=Client.Payer.CLIENT,
+        )
+        record_event(
+            action=Action.CLIENT_INVITE_PRACTICE,
+            actor=actor,
+            request=request,
+            practice=practice,
+            company=locked,
+            client=client,
+        )
+        message_post(
+            practice=practice,
+            subject=f"New Client Invitation: {locked.business_name}",
+            body=f"{actor.get_full_name()} invited your practice to manage {locked.business_name}.",
+            link=f"/partner/clients/{client.pk}/",
+        )
+        send_email(
+            template="practice-client-invitation",
+            to=_admin_emails(practice),
+            context={
+                "business_name": locked.business_name,
+                "owner_name": actor.get_full_name(),
+                "owner_email": actor.email,
+                "client_path": f"/partner/clients/{client.pk}/",
+            },
+        )
+    return client
+
+
+def client_invitation_decide(
+    *, member: PracticeMember, client_id: int, accept: bool, request: HttpRequest | None = None
+) -> Client:
+    """Accept (the client moves to Active, still paying for itself) or Decline (the connection is removed)."""
+    with transaction.atomic():
+        client = (
+            Client.objects.select_for_update()
+            .select_related("company__owner")
+            .filter(pk=client_id, practice=member.practice)
+            .first()
+        )
+        if client is None:
+            raise NotFound("No such client")
+        if client.tab != Client.Tab.PENDING:
+            raise InvalidTransition("This client is not waiting on your Pending tab.", code="client_not_pending")
+        record_event(
+            action=Action.CLIENT_INVITATION_ACCEPT if accept else Action.CLIENT_INVITATION_DECLINE,
+            actor=member.user,
+            request=request,
+            practice=member.practice,
+            company=client.company,
+            client=client,
+        )
+        owner = client.company.owner
+        if owner is not None:
+            send_email(
+                template="practice-client-invitation-accepted" if accept else "practice-client-invitation-declined",
+                to=owner.email,
+                context={"business_name": client.business_name, "practice_name": member.practice.name},
+            )
+        if accept:
+            client.tab = Client.Tab.ACTIVE
+            client.updated_at = timezone.now()
+            client.save(update_fields=["tab", "updated_at"])
+        else:
+            client.delete()
+    return client
+
+
+def _admin_emails(practice: Practice) -> list[str]:
+    admins = list(
+        PracticeMember.objects.filter(practice=practice, role=PracticeMember.Role.ADMIN)
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )
+    return admins or [practice.contact_email]
+
+
+class AccountantAlreadyConnected(DomainError):
+    code = "accountant_already_connected"
+    status = 409
+    title = "An accountant already manages this subscription, or your invitation is waiting for them."

@@ -9,6 +9,7 @@ urlpatterns = [
     path("partner/clients/visibility/", views.clients_visibility, name="clients_visibility"),
     path("partner/clients/export.csv", views.clients_export, name="clients_export"),
     path("partner/clients/<int:client_id>/delete/", views.client_delete, name="client_delete"),
+    path("partner/clients/<int:client_id>/invitation/", views.client_invitation, name="client_invitation"),
     path("partner/clients/<int:client_id>/", views.client_panel, name="client"),
     path("partner/clients/<int:client_id>/details/", views.client_details, name="client_details"),
 ]

@@ -220,3 +220,25 @@ def clients_export(request: HttpRequest) -> StreamingHttpResponse:
     response = StreamingHttpResponse(clients_csv(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="clients-{query.tab}.csv"'
     return response
+
+
+@login_required
+@require_POST
+def client_invitation(request: HttpRequest, client_id: int) -> HttpResponse:
+    """New Client Invitation on the Pending tab: Accept or Decline."""
+    member = _member(request)
+    accept = request.POST.get("decision") == "accept"
+    try:
+        client = services.client_invitation_decide(member=member, client_id=client_id, accept=accept, request=request)
+    except NotFound:
+        raise Http404("No such client") from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("practice:client", client_id)
+    if accept:
+        messages.success(
+            request, f"{client.business_name} is now on your Active tab. They keep paying for their subscription."
+        )
+        return redirect("practice:client", client.pk)
+    messages.success(request, f"Invitation from {client.business_name} declined.")
+    return redirect(f"{reverse('practice:clients')}?tab=pending")

@@ -1,0 +1,102 @@
+import pytest
+from django.test import Client as HttpClient
+
+from partnerdesk.audit.models import Event
+from partnerdesk.identity.models import CompanyMembership
+from partnerdesk.identity.services import company_create
+from partnerdesk.identity.tests.factories import UserFactory
+from partnerdesk.notifications.models import Message, OutboundEmail
+from partnerdesk.practice.models import Client, Practice, PracticeMember
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owner_and_practice():
+    owner = UserFactory.create(email="owner@acme.test", full_name="Olive Owner")
+    company = company_create(business_name="Acme Ltd", owner_email=owner.email, owner=owner)
+    CompanyMembership.objects.create(user=owner, company=company, role="owner")
+    practice = Practice.objects.create(
+        company=company_create(business_name="Ledger LLP"), name="Ledger LLP", contact_email="hello@ledger.test"
+    )
+    admin = UserFactory.create(email="admin@ledger.test")
+    PracticeMember.objects.create(practice=practice, user=admin, role="admin")
+    owner_http, admin_http = HttpClient(), HttpClient()
+    owner_http.force_login(owner)
+    admin_http.force_login(admin)
+    return company, practice, owner_http, admin_http
+
+
+def test_owner_invites_practice_and_it_accepts(owner_and_practice):
+    company, practice, owner_http, admin_http = owner_and_practice
+    url = f"/companies/{company.customer_number}/accountant/"
+    assert "Invite your accountant" in owner_http.get(url).content.decode()
+    response = owner_http.post(url, {"email": "HELLO@ledger.test"}, follow=True)
+    assert "they will see your invitation" in response.content.decode()
+    assert "Waiting for them to accept" in response.content.decode()
+    client = Client.objects.get(company=company)
+    assert (client.tab, client.payer, client.access) == ("pending", "client", "both")
+    assert OutboundEmail.objects.get(template="practice-client-invitation").to == ["admin@ledger.test"]
+    assert Message.objects.filter(practice=practice, subject="New Client Invitation: Acme Ltd").exists()
+
+    pending = admin_http.get("/partner/clients/?tab=pending").content.decode()
+    assert "New Client Invitation" in pending
+    admin_http.post(f"/partner/clients/{client.pk}/invitation/", {"decision": "accept"})
+    client.refresh_from_db()
+    assert (client.tab, client.payer) == ("active", "client")  # still client-paying
+    assert OutboundEmail.objects.filter(template="practice-client-invitation-accepted", to=["owner@acme.test"]).exists()
+    assert "Ledger LLP" in owner_http.get(url).content.decode()
+    assert Event.objects.filter(action="practice.client.invitation_accept", client=client).exists()
+
+
+def test_practice_declines(owner_and_practice):
+    company, _, owner_http, admin_http = owner_and_practice
+    owner_http.post(f"/companies/{company.customer_number}/accountant/", {"email": "admin@ledger.test"})
+    client = Client.objects.get(company=company)
+    admin_http.post(f"/partner/clients/{client.pk}/invitation/", {"decision": "decline"})
+    assert not Client.objects.filter(company=company).exists()
+    assert OutboundEmail.objects.filter(template="practice-client-invitation-declined").exists()
+
+
+def test_unknown_practice_email_gets_the_same_answer_and_creates_nothing(owner_and_practice):
+    company, _, owner_http, _ = owner_and_practice
+    response = owner_http.post(
+        f"/companies/{company.customer_number}/accountant/", {"email": "nobody@nowhere.test"}, follow=True
+    )
+    assert "they will see your invitation" in response.content.decode()
+    assert not Client.objects.exists()
+
+
+def test_only_the_owner_invites_and_only_pending_can_be_decided(owner_and_practice):
+    company, practice, _, admin_http = owner_and_practice
+    user = UserFactory.create()
+    CompanyMembership.objects.create(user=user, company=company, role="user")
+    user_http = HttpClient()
+    user_http.force_login(user)
+    user_http.post(f"/companies/{company.customer_number}/accountant/", {"email": "hello@ledger.test"})
+    assert not Client.objects.exists()
+    active = Client.objects.create(practice=practice, company=company_create(business_name="B"), business_name="B")
+    response = admin_http.post(f"/partner/clients/{active.pk}/invitation/", {"decision": "decline"}, follow=True)
+    assert "not waiting on your Pending tab" in response.content.decode()
+    assert Client.objects.filter(pk=active.pk).exists()
+
+
+def test_invitation_through_the_api(owner_and_practice):
+    company, _, owner_http, admin_http = owner_and_practice
+    sent = owner_http.post(
+        f"/api/v1/companies/{company.customer_number}/accountant-invitation",
+        {"email": "hello@ledger.test"},
+        content_type="application/json",
+    )
+    assert sent.status_code == 202
+    again = owner_http.post(
+        f"/api/v1/companies/{company.customer_number}/accountant-invitation",
+        {"email": "hello@ledger.test"},
+        content_type="application/json",
+    )
+    assert (again.status_code, again.json()["code"]) == (409, "accountant_already_connected")
+    client = Client.objects.get(company=company)
+    accepted = admin_http.post(
+        f"/api/v1/practice/clients/{client.pk}/invitation", {"decision": "accept"}, content_type="application/json"
+    )
+    assert (accepted.status_code, accepted.json()["tab"], accepted.json()["payer"]) == (200, "active", "client")
