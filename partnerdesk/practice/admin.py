@@ -1,6 +1,9 @@
-from django.contrib import admin
+from typing import Any
 
-from partnerdesk.practice.models import Client, Practice, PracticeMember
+from django.contrib import admin
+from django.http import HttpRequest
+
+from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeInvitation, PracticeMember
 
 
 class MemberInline(admin.TabularInline[PracticeMember, Practice]):
@@ -23,3 +26,42 @@ class ClientAdmin(admin.ModelAdmin[Client]):
     list_filter = ["tab", "access", "payer", "hidden"]
     search_fields = ["business_name", "email", "company__customer_number"]
     raw_id_fields = ["practice", "company"]
+
+
+@admin.register(PracticeInvitation)
+class PracticeInvitationAdmin(admin.ModelAdmin[PracticeInvitation]):
+    """Staff invitations (read-only: sending, resending and revoking go through the practice's admins)."""
+
+    list_display = ["email", "practice", "role", "status", "created_at", "expires_at"]
+    list_filter = ["status", "role"]
+    search_fields = ["email", "practice__name"]
+    exclude = ["token_hash"]
+    readonly_fields = [
+        "practice",
+        "email",
+        "role",
+        "status",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "accepted_by",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ClientAssignment)
+class ClientAssignmentAdmin(admin.ModelAdmin[ClientAssignment]):
+    list_display = ["client", "member", "assigned_by", "created_at"]
+    raw_id_fields = ["client", "member"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

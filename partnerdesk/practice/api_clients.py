@@ -64,6 +64,7 @@ class ListFilters(Schema):
     access: Literal["", "none", "invited", "both", "disabled"] = ""
     payer: Literal["", "accountant", "client"] = ""
     hidden: bool = False
+    assigned: DbId | None = Field(None, description="Only clients assigned to this practice member (id)")
     page: int = Field(1, ge=1, le=1_000_000)
 
 
@@ -113,6 +114,7 @@ def _query(filters: ListFilters) -> ClientListQuery:
         access=filters.access,
         payer=filters.payer,
         show_hidden=filters.hidden,
+        assigned_to=filters.assigned,
     )
 
 

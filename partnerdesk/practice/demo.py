@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
+from django.utils import timezone
 
 from partnerdesk.audit.models import Action
 from partnerdesk.audit.services import record_event
 from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.identity.services import company_create
-from partnerdesk.practice.models import Client, Practice, PracticeMember
+from partnerdesk.lib.tokens import hash_token, new_token
+from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeInvitation, PracticeMember
 
 DEMO_PASSWORD = "partnerdesk-demo-2026"
 DEMO_PRACTICE = "Hartley & Moss Accountants"
@@ -141,5 +144,21 @@ def load_demo() -> bool:
                 hidden=hidden,
                 payer=payer,
             )
+        # The staff member sees only the clients assigned to them; one more person is invited to join.
+        staff_member = PracticeMember.objects.get(practice=practice, user=staff)
+        staff_member.sees_all_clients = False
+        staff_member.save(update_fields=["sees_all_clients"])
+        assigned = Client.objects.filter(practice=practice, tab=Client.Tab.ACTIVE).order_by("business_name")[:8]
+        ClientAssignment.objects.bulk_create(
+            [ClientAssignment(member=staff_member, client=client, assigned_by=admin) for client in assigned]
+        )
+        PracticeInvitation.objects.create(
+            practice=practice,
+            email="new.starter@hartleymoss.test",
+            role=PracticeMember.Role.STAFF,
+            token_hash=hash_token(new_token()),  # the link itself is not needed for the demo
+            invited_by=admin,
+            expires_at=timezone.now() + timedelta(days=14),
+        )
         record_event(action=Action.DEMO_LOAD, actor=admin, practice=practice, data={"clients": len(rows)})
     return True

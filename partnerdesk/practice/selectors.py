@@ -47,6 +47,7 @@ class ClientListQuery:
     access: str = ""
     payer: str = ""
     show_hidden: bool = False
+    assigned_to: int | None = None  # a practice member's id: only clients assigned to them
 
 
 def client_search(*, member: PracticeMember, query: ClientListQuery) -> QuerySet[Client]:
@@ -63,6 +64,8 @@ def client_search(*, member: PracticeMember, query: ClientListQuery) -> QuerySet
         clients = clients.filter(access=query.access)
     if query.payer:
         clients = clients.filter(payer=query.payer)
+    if query.assigned_to is not None:
+        clients = clients.filter(assignments__member_id=query.assigned_to)
     fields = SORTS.get(query.sort, SORTS["name"])
     return clients.order_by(*[f"-{f}" if query.descending else f for f in fields])
 

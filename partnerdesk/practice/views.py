@@ -24,6 +24,7 @@ from partnerdesk.practice.selectors import (
     client_history,
     client_search,
     membership_for_user,
+    staff_list,
     tab_counts,
 )
 
@@ -53,6 +54,7 @@ def _list_query(request: HttpRequest) -> ClientListQuery:
         access=get.get("access", "") if get.get("access") in Client.Access.values else "",
         payer=get.get("payer", "") if get.get("payer") in Client.Payer.values else "",
         show_hidden=get.get("hidden") == "1",
+        assigned_to=int(get["assigned"]) if get.get("assigned", "").isdigit() and len(get["assigned"]) < 19 else None,
     )
 
 
@@ -70,6 +72,7 @@ def _list_context(request: HttpRequest, member: PracticeMember) -> dict[str, Any
         "tabs": [(tab, Client.Tab(tab).label, counts[tab]) for tab in TAB_ORDER],
         "access_choices": Client.Access.choices,
         "payer_choices": Client.Payer.choices,
+        "staff_choices": [(m.pk, m.user.get_full_name()) for m in staff_list(practice=member.practice)],
         "sort_columns": [
             ("name", "Business name"),
             ("contact", "Contact"),

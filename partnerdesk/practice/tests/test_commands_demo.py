@@ -4,7 +4,7 @@ from django.core.management import CommandError, call_command
 from partnerdesk.audit.models import Event
 from partnerdesk.identity.models import User
 from partnerdesk.practice.demo import DEMO_PASSWORD
-from partnerdesk.practice.models import Client, Practice, PracticeMember
+from partnerdesk.practice.models import Client, Practice, PracticeInvitation, PracticeMember
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +24,10 @@ def test_demo_loads_once_and_prints_logins(settings, capsys):
     assert set(Client.objects.values_list("access", flat=True)) == {"none", "invited", "both", "disabled"}
     assert set(Client.objects.values_list("payer", flat=True)) == {"accountant", "client"}
     assert Client.objects.filter(hidden=True).count() >= 2
+    staff = PracticeMember.objects.get(role="staff")
+    assert staff.sees_all_clients is False
+    assert staff.assignments.count() == 8
+    assert PracticeInvitation.objects.filter(status="pending").count() == 1
     assert set(PracticeMember.objects.values_list("role", flat=True)) == {"admin", "staff"}
     assert set(Client.objects.values_list("tab", flat=True)) == {"active", "pending", "imported"}
     assert Event.objects.filter(action="demo.data.load").count() == 1

@@ -251,3 +251,20 @@ def test_export_is_the_filtered_list_as_csv(mine):
     assert '"Alpha, Bakery"' in text
     assert "'=HYPERLINK(evil)" in text
     assert "Beta Ltd" not in text
+
+
+def test_filter_by_assigned_staff(mine):
+    from partnerdesk.practice.models import ClientAssignment
+
+    practice, _, http = mine
+    staff_user = UserFactory.create(email="raj@mine.test", full_name="Raj Patel")
+    staff = PracticeMember.objects.create(practice=practice, user=staff_user, role="staff", sees_all_clients=False)
+    assigned = _client(practice, "Assigned Ltd")
+    _client(practice, "Unassigned Ltd")
+    ClientAssignment.objects.create(member=staff, client=assigned)
+    body = http.get("/partner/clients/", {"assigned": staff.pk}).content.decode()
+    assert "Assigned Ltd" in body
+    assert "Unassigned Ltd" not in body
+    assert ">Raj Patel</option>" in body
+    api = http.get("/api/v1/practice/clients", {"assigned": staff.pk}).json()
+    assert [c["business_name"] for c in api["results"]] == ["Assigned Ltd"]
