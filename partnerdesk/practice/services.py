@@ -170,9 +170,7 @@ class ClientNotDeletable(DomainError):
 
 
 def client_delete(*, member: PracticeMember, client_id: int, request: HttpRequest | None = None) -> str:
-    """Delete Client (Pending or Imported tab only; nothing was billed for them). Returns the business name.
-
-    A company that only this practice's import created (no owner, no other practice) goes too."""
+    """Delete Client (Pending or Imported tab only; nothing was billed for them). Returns the business name."""
     with transaction.atomic():
         client = (
             Client.objects.select_for_update()
@@ -196,9 +194,7 @@ def client_delete(*, member: PracticeMember, client_id: int, request: HttpReques
             data={"business_name": name, "tab": client.tab},
         )
         client.delete()
-        orphan = company.owner_id is None and not Client.objects.filter(company=company).exists()
-        if orphan and not hasattr(company, "practice"):
-            company.delete()
+        # The company row stays (without a practice): customer numbers and registration ids are never reused.
     return name
 
 
