@@ -16,16 +16,7 @@ class ClientDetailsForm(forms.ModelForm[Client]):
 
     class Meta:
         model = Client
-        fields = [
-            "business_name",
-            "contact_name",
-            "email",
-            "phone",
-            "address",
-            "postcode",
-            "vat_number",
-            "company_number",
-        ]
+        fields = Client.DETAIL_FIELDS
         labels = {"vat_number": "VAT number", "company_number": "Company number", "contact_name": "Contact name"}
         help_texts = {
             "email": "Only enter an email address for a participating client if you want them to have access to "

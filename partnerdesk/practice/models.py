@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -91,6 +92,18 @@ class Client(models.Model):
     version = models.PositiveIntegerField(
         default=1, help_text="Bumped on every details change (optimistic concurrency)."
     )
+
+    # The business details a practice edits (Add client, Manage -> Details, import).
+    DETAIL_FIELDS: ClassVar[list[str]] = [
+        "business_name",
+        "contact_name",
+        "email",
+        "phone",
+        "address",
+        "postcode",
+        "vat_number",
+        "company_number",
+    ]
 
     class Meta:
         constraints = [

@@ -21,16 +21,20 @@ from partnerdesk.lib.request import client_ip
 from partnerdesk.notifications.services import message_post, send_email
 from partnerdesk.practice.models import Client, Practice, PracticeMember
 
-DETAIL_FIELDS = [
-    "business_name",
-    "contact_name",
-    "email",
-    "phone",
-    "address",
-    "postcode",
-    "vat_number",
-    "company_number",
-]
+DETAIL_FIELDS = Client.DETAIL_FIELDS
+
+
+def _lock_client(*, member: PracticeMember, client_id: int, related: tuple[str, ...] = ()) -> Client:
+    """Lock one of the member's practice's clients (its row only: related rows are read, not locked)."""
+    client = (
+        Client.objects.select_for_update(of=("self",))
+        .select_related(*related)
+        .filter(pk=client_id, practice=member.practice)
+        .first()
+    )
+    if client is None:
+        raise NotFound("No such client")
+    return client
 
 
 class StaleClientDetails(Conflict):
@@ -71,14 +75,14 @@ def client_update_details(
     back office with the client's business name and email, the practice's name and the user's login email.
     """
     with transaction.atomic():
-        client = (
-            Client.objects.select_for_update()
-            .select_related("company", "practice")
-            .filter(pk=client_id, practice=member.practice)
-            .first()
+        client = _lock_client(
+            member=member,
+            client_id=client_id,
+            related=(
+                "company",
+                "practice",
+            ),
         )
-        if client is None:
-            raise NotFound("No such client")
         if client.version != version:
             raise StaleClientDetails()
         changes = {
@@ -172,14 +176,7 @@ class ClientNotDeletable(DomainError):
 def client_delete(*, member: PracticeMember, client_id: int, request: HttpRequest | None = None) -> str:
     """Delete Client (Pending or Imported tab only; nothing was billed for them). Returns the business name."""
     with transaction.atomic():
-        client = (
-            Client.objects.select_for_update()
-            .select_related("company")
-            .filter(pk=client_id, practice=member.practice)
-            .first()
-        )
-        if client is None:
-            raise NotFound("No such client")
+        client = _lock_client(member=member, client_id=client_id, related=("company",))
         if client.tab not in (Client.Tab.PENDING, Client.Tab.IMPORTED):
             raise ClientNotDeletable()
         company = client.company
@@ -268,14 +265,7 @@ def client_invitation_decide(
 ) -> Client:
     """Accept (the client moves to Active, still paying for itself) or Decline (the connection is removed)."""
     with transaction.atomic():
-        client = (
-            Client.objects.select_for_update()
-            .select_related("company__owner")
-            .filter(pk=client_id, practice=member.practice)
-            .first()
-        )
-        if client is None:
-            raise NotFound("No such client")
+        client = _lock_client(member=member, client_id=client_id, related=("company__owner",))
         if client.tab != Client.Tab.PENDING:
             raise InvalidTransition("This client is not waiting on your Pending tab.", code="client_not_pending")
         record_event(

@@ -41,6 +41,13 @@ def _member(request: HttpRequest) -> PracticeMember:
     return member
 
 
+def _client_or_404(member: PracticeMember, client_id: int) -> Client:
+    try:
+        return client_for_member(member=member, client_id=client_id)
+    except NotFound:
+        raise Http404("No such client") from None
+
+
 def _list_query(request: HttpRequest) -> ClientListQuery:
     """Read the list's state from the URL, ignoring values that are not allowed."""
     get = request.GET
@@ -96,10 +103,7 @@ def clients(request: HttpRequest) -> HttpResponse:
 def client_panel(request: HttpRequest, client_id: int) -> HttpResponse:
     """The side panel of one client: summary, Manage, History. Loaded directly it shows beside the list."""
     member = _member(request)
-    try:
-        client = client_for_member(member=member, client_id=client_id)
-    except NotFound:
-        raise Http404("No such client") from None
+    client = _client_or_404(member, client_id)
     panel_tab = request.GET.get("panel", "summary")
     return _render_panel(request, member, client, panel_tab=panel_tab)
 
@@ -132,10 +136,7 @@ def _render_panel(
 def client_details(request: HttpRequest, client_id: int) -> HttpResponse:
     """Manage -> Details -> Save. A newer edit by someone else is never silently overwritten."""
     member = _member(request)
-    try:
-        client = client_for_member(member=member, client_id=client_id)
-    except NotFound:
-        raise Http404("No such client") from None
+    client = _client_or_404(member, client_id)
     form = ClientDetailsForm(request.POST, instance=Client(pk=client.pk))
     try:
         version = int(request.POST.get("version", ""))
@@ -199,10 +200,7 @@ def clients_visibility(request: HttpRequest) -> HttpResponse:
 def client_delete(request: HttpRequest, client_id: int) -> HttpResponse:
     """Manage -> Delete Client -> Yes (Pending and Imported clients only)."""
     member = _member(request)
-    try:
-        client = client_for_member(member=member, client_id=client_id)
-    except NotFound:
-        raise Http404("No such client") from None
+    client = _client_or_404(member, client_id)
     if request.method == "POST":
         try:
             name = services.client_delete(member=member, client_id=client.pk, request=request)

@@ -4,15 +4,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0004_alter_event_action'),
+        ("audit", "0004_alter_event_action"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='event',
-            name='action',
-            field=models.CharField(choices=[('identity.user.signup', 'Account created'), ('identity.email.verify', 'Email address verified'), ('identity.login.success', 'Signed in'), ('identity.login.failure', 'Sign-in failed'), ('identity.logout', 'Signed out'), ('identity.password.change', 'Password changed'), ('identity.password.reset', 'Password reset'), ('identity.mfa.add', 'Two-factor method added'), ('identity.mfa.remove', 'Two-factor method removed'), ('identity.mfa.reset', 'Recovery codes regenerated'), ('identity.session.end', 'Session ended'), ('identity.company.link_owner', 'Linked as subscription owner'), ('identity.access_request.create', 'Access requested'), ('identity.access_request.approve', 'Access request approved'), ('identity.access_request.decline', 'Access request declined'), ('identity.access_request.expire', 'Access request expired'), ('identity.access_request.cancel', 'Access request cancelled'), ('identity.company.member_remove', 'User removed from company'), ('backoffice.company.rename', 'Business name changed by customer services'), ('backoffice.change_request.done', 'Change request handled'), ('practice.client.create', 'Client added'), ('practice.client.update', 'Client details amended'), ('practice.client.hide', 'Client hidden'), ('practice.client.show', 'Client shown'), ('practice.client.delete', 'Client deleted'), ('practice.client.invite_practice', 'Client invited the practice'), ('practice.client.invitation_accept', 'Client invitation accepted'), ('practice.client.invitation_decline', 'Client invitation declined'), ('practice.staff.invite', 'Staff member invited'), ('practice.staff.invite_resend', 'Staff invitation resent'), ('practice.staff.invite_revoke', 'Staff invitation revoked'), ('practice.staff.invite_expire', 'Staff invitation expired'), ('practice.staff.invite_accept', 'Staff invitation accepted'), ('practice.staff.role_change', "Staff member's role changed"), ('practice.staff.remove', 'Staff member removed'), ('practice.staff.visibility', "Staff member's client visibility changed"), ('practice.staff.assign', 'Clients assigned to a staff member'), ('practice.staff.unassign', 'Clients unassigned from a staff member'), ('practice.settings.update', 'Practice settings changed'), ('api.token.create', 'API token created'), ('api.token.revoke', 'API token revoked'), ('demo.data.load', 'Demo data loaded')], max_length=64),
+            model_name="event",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("identity.user.signup", "Account created"),
+                    ("identity.email.verify", "Email address verified"),
+                    ("identity.login.success", "Signed in"),
+                    ("identity.login.failure", "Sign-in failed"),
+                    ("identity.logout", "Signed out"),
+                    ("identity.password.change", "Password changed"),
+                    ("identity.password.reset", "Password reset"),
+                    ("identity.mfa.add", "Two-factor method added"),
+                    ("identity.mfa.remove", "Two-factor method removed"),
+                    ("identity.mfa.reset", "Recovery codes regenerated"),
+                    ("identity.session.end", "Session ended"),
+                    ("identity.company.link_owner", "Linked as subscription owner"),
+                    ("identity.access_request.create", "Access requested"),
+                    ("identity.access_request.approve", "Access request approved"),
+                    ("identity.access_request.decline", "Access request declined"),
+                    ("identity.access_request.expire", "Access request expired"),
+                    ("identity.access_request.cancel", "Access request cancelled"),
+                    ("identity.company.member_remove", "User removed from company"),
+                    ("backoffice.company.rename", "Business name changed by customer services"),
+                    ("backoffice.change_request.done", "Change request handled"),
+                    ("practice.client.create", "Client added"),
+                    ("practice.client.update", "Client details amended"),
+                    ("practice.client.hide", "Client hidden"),
+                    ("practice.client.show", "Client shown"),
+                    ("practice.client.delete", "Client deleted"),
+                    ("practice.client.invite_practice", "Client invited the practice"),
+                    ("practice.client.invitation_accept", "Client invitation accepted"),
+                    ("practice.client.invitation_decline", "Client invitation declined"),
+                    ("practice.staff.invite", "Staff member invited"),
+                    ("practice.staff.invite_resend", "Staff invitation resent"),
+                    ("practice.staff.invite_revoke", "Staff invitation revoked"),
+                    ("practice.staff.invite_expire", "Staff invitation expired"),
+                    ("practice.staff.invite_accept", "Staff invitation accepted"),
+                    ("practice.staff.role_change", "Staff member's role changed"),
+                    ("practice.staff.remove", "Staff member removed"),
+                    ("practice.staff.visibility", "Staff member's client visibility changed"),
+                    ("practice.staff.assign", "Clients assigned to a staff member"),
+                    ("practice.staff.unassign", "Clients unassigned from a staff member"),
+                    ("practice.settings.update", "Practice settings changed"),
+                    ("api.token.create", "API token created"),
+                    ("api.token.revoke", "API token revoked"),
+                    ("demo.data.load", "Demo data loaded"),
+                ],
+                max_length=64,
+            ),
         ),
     ]
