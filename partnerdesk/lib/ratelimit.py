@@ -43,3 +43,5 @@ class RateLimiter:
 # Looking up a subscription by number: per person and per IP.
 LINK_LOOKUP_PER_USER = RateLimiter("link-lookup-user", limit=10, window_seconds=3600)
 LINK_LOOKUP_PER_IP = RateLimiter("link-lookup-ip", limit=30, window_seconds=3600)
+# Opening or accepting an emailed invitation link (staff invitations, client activations): per IP.
+INVITATION_LINK_PER_IP = RateLimiter("invitation-link-ip", limit=60, window_seconds=3600)

@@ -14,11 +14,21 @@ from partnerdesk.api.auth import api_user
 from partnerdesk.api.schemas import Problem
 from partnerdesk.identity.models import User
 from partnerdesk.lib.errors import NotFound
+from partnerdesk.lib.ratelimit import INVITATION_LINK_PER_IP
+from partnerdesk.lib.request import client_ip
 from partnerdesk.practice import selectors, staff_services
 from partnerdesk.practice.models import PracticeInvitation, PracticeMember
 
 router = Router(tags=["practice staff"])
-ERRORS: dict[int | Any, Any] = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem}
+ERRORS: dict[int | Any, Any] = {
+    400: Problem,
+    401: Problem,
+    403: Problem,
+    404: Problem,
+    409: Problem,
+    422: Problem,
+    429: Problem,
+}
 MAX_ID = 2**63 - 1
 Role = Literal["admin", "staff"]
 
@@ -243,6 +253,7 @@ def invitation_create(request: HttpRequest, payload: InvitationIn) -> Any:
     summary="Accept an invitation sent to your verified email address",
 )
 def invitation_accept(request: HttpRequest, payload: AcceptIn) -> Any:
+    INVITATION_LINK_PER_IP.hit(client_ip(request) or "unknown")
     member = staff_services.invitation_accept(user=api_user(request), token=payload.token, request=request)
     return _member_out(selectors.staff_list(practice=member.practice).get(pk=member.pk))
 

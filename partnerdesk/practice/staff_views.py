@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from partnerdesk.identity.models import User
-from partnerdesk.lib.errors import DomainError, NotFound
+from partnerdesk.lib.errors import DomainError, NotFound, RateLimited
+from partnerdesk.lib.ratelimit import INVITATION_LINK_PER_IP
+from partnerdesk.lib.request import client_ip
 from partnerdesk.practice import selectors, staff_services
 from partnerdesk.practice.models import PracticeInvitation, PracticeMember
 from partnerdesk.practice.staff_forms import InviteForm, RoleForm, SettingsForm, VisibilityForm
@@ -241,6 +243,10 @@ CLOSED_REASONS = {
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """The link in a staff invitation: who invites you, and Accept (signed in with the invited address), or sign in
     / create an account and come back here."""
+    try:
+        INVITATION_LINK_PER_IP.hit(client_ip(request) or "unknown")
+    except RateLimited:
+        return render(request, "429.html", status=429)
     found = selectors.invitation_for_token(token=token)
     if found is None:
         return render(request, "practice/invitation_invalid.html", status=404)
