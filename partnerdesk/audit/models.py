@@ -35,6 +35,8 @@ class Action(models.TextChoices):
     CLIENT_HIDE = "practice.client.hide", "Client hidden"
     CLIENT_SHOW = "practice.client.show", "Client shown"
     CLIENT_DELETE = "practice.client.delete", "Client deleted"
+    CLIENT_IMPORT = "practice.client.import", "Client imported from CSV"
+    IMPORT_COMMIT = "practice.import.commit", "CSV import completed"
     CLIENT_INVITE_PRACTICE = "practice.client.invite_practice", "Client invited the practice"
     CLIENT_INVITATION_ACCEPT = "practice.client.invitation_accept", "Client invitation accepted"
     CLIENT_INVITATION_DECLINE = "practice.client.invitation_decline", "Client invitation declined"

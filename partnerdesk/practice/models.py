@@ -183,3 +183,38 @@ class ClientAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client} -> {self.member}"
+
+
+class ImportBatch(models.Model):
+    """A CSV import's preview, kept server-side until it is imported or discarded.
+
+    ``rows`` is a list of ``{"index": 1.., "values": {field: str}, "problems": [{"field", "code", "message"}],
+    "dropped": bool}`` in file order; ``index`` is the row's position among the file's data rows."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Preview"
+        IMPORTED = "imported", "Imported"
+        DISCARDED = "discarded", "Discarded"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="import_batches")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    filename = models.CharField(max_length=255, blank=True)
+    rows = models.JSONField(default=list, blank=True)
+    ignored_columns = models.JSONField(default=list, blank=True, help_text="Headers that matched no client field.")
+    imported_count = models.PositiveIntegerField(default=0)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["draft", "imported", "discarded"]), name="import_batch_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["practice", "-created_at"], name="import_batch_practice_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.filename or 'import'} ({self.status})"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from partnerdesk.practice import staff_views, views
+from partnerdesk.practice import import_views, staff_views, views
 
 app_name = "practice"
 urlpatterns = [
@@ -31,4 +31,16 @@ urlpatterns += [
     ),
     path("partner/settings/", staff_views.practice_settings, name="settings"),
     path("partner/invitations/<str:token>/", staff_views.invitation, name="invitation"),
+]
+urlpatterns += [
+    path("partner/clients/import/", import_views.import_upload, name="import_upload"),
+    path("partner/clients/import/<int:batch_id>/", import_views.import_preview, name="import_preview"),
+    path("partner/clients/import/<int:batch_id>/rows/<int:index>/", import_views.import_row, name="import_row"),
+    path(
+        "partner/clients/import/<int:batch_id>/rows/<int:index>/drop/",
+        import_views.import_row_drop,
+        name="import_row_drop",
+    ),
+    path("partner/clients/import/<int:batch_id>/commit/", import_views.import_commit, name="import_commit"),
+    path("partner/clients/import/<int:batch_id>/discard/", import_views.import_discard, name="import_discard"),
 ]
