@@ -39,7 +39,6 @@ import html
 import http.client
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -128,26 +127,155 @@ def connect(url: str):  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------------------------
 # Data: generated in SQL, kept per size
 
-ADJECTIVES = (
-    "Northern Southern Eastern Western Royal Golden Silver Green Blue Red Oak Cedar Maple Willow Riverside "
-    "Harbour Hillside Valley Meadow Coastal Highland Lowland Central Premier Bright Swift Noble Ancient Modern "
-    "Urban Rural Grand Little Old New Castle Bridge Station Market Crown"
-).split()
-NOUNS = (
-    "Bakery Joinery Plumbing Electrical Consulting Design Catering Cleaning Logistics Motors Dental Optics "
-    "Pharmacy Florist Brewery Roofing Landscaping Printing Tailoring Fitness Travel Media Software Security "
-    "Removals Builders Carpentry Decorating Glazing Haulage Farming Fisheries Textiles Pottery Jewellers "
-    "Butchers Grocers Kitchens Interiors Studios"
-).split()
+ADJECTIVES = [
+    "Northern",
+    "Southern",
+    "Eastern",
+    "Western",
+    "Royal",
+    "Golden",
+    "Silver",
+    "Green",
+    "Blue",
+    "Red",
+    "Oak",
+    "Cedar",
+    "Maple",
+    "Willow",
+    "Riverside",
+    "Harbour",
+    "Hillside",
+    "Valley",
+    "Meadow",
+    "Coastal",
+    "Highland",
+    "Lowland",
+    "Central",
+    "Premier",
+    "Bright",
+    "Swift",
+    "Noble",
+    "Ancient",
+    "Modern",
+    "Urban",
+    "Rural",
+    "Grand",
+    "Little",
+    "Old",
+    "New",
+    "Castle",
+    "Bridge",
+    "Station",
+    "Market",
+    "Crown",
+]
+NOUNS = [
+    "Bakery",
+    "Joinery",
+    "Plumbing",
+    "Electrical",
+    "Consulting",
+    "Design",
+    "Catering",
+    "Cleaning",
+    "Logistics",
+    "Motors",
+    "Dental",
+    "Optics",
+    "Pharmacy",
+    "Florist",
+    "Brewery",
+    "Roofing",
+    "Landscaping",
+    "Printing",
+    "Tailoring",
+    "Fitness",
+    "Travel",
+    "Media",
+    "Software",
+    "Security",
+    "Removals",
+    "Builders",
+    "Carpentry",
+    "Decorating",
+    "Glazing",
+    "Haulage",
+    "Farming",
+    "Fisheries",
+    "Textiles",
+    "Pottery",
+    "Jewellers",
+    "Butchers",
+    "Grocers",
+    "Kitchens",
+    "Interiors",
+    "Studios",
+]
 SUFFIXES = ["Ltd", "Limited", "LLP", "& Co", "Partners", "Group"]
-FIRST_NAMES = (
-    "Amelia Oliver Isla George Ava Noah Mia Arthur Ivy Muhammad Freya Leo Lily Harry Florence Oscar Grace "
-    "Jack Sophia Charlie Emily Henry Ella Theo Isabella Alfie Poppy Archie Evie Thomas"
-).split()
-LAST_NAMES = (
-    "Smith Jones Taylor Brown Williams Wilson Johnson Davies Patel Robinson Wright Thompson Evans Walker White "
-    "Roberts Green Hall Wood Jackson Clarke Khan Hughes Edwards Turner Hill Moore Cooper Ward Morris"
-).split()
+FIRST_NAMES = [
+    "Amelia",
+    "Oliver",
+    "Isla",
+    "George",
+    "Ava",
+    "Noah",
+    "Mia",
+    "Arthur",
+    "Ivy",
+    "Muhammad",
+    "Freya",
+    "Leo",
+    "Lily",
+    "Harry",
+    "Florence",
+    "Oscar",
+    "Grace",
+    "Jack",
+    "Sophia",
+    "Charlie",
+    "Emily",
+    "Henry",
+    "Ella",
+    "Theo",
+    "Isabella",
+    "Alfie",
+    "Poppy",
+    "Archie",
+    "Evie",
+    "Thomas",
+]
+LAST_NAMES = [
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "Jackson",
+    "Clarke",
+    "Khan",
+    "Hughes",
+    "Edwards",
+    "Turner",
+    "Hill",
+    "Moore",
+    "Cooper",
+    "Ward",
+    "Morris",
+]
 
 
 def sql_array(words: list[str]) -> str:
@@ -497,7 +625,9 @@ class Load:
                     self.failures[reason] += 1
 
 
-def measure(port: int, path: str, cookie: str, clients: int, warmup: float, seconds: float, pids: list[int]) -> Measured:
+def measure(
+    port: int, path: str, cookie: str, clients: int, warmup: float, seconds: float, pids: list[int]
+) -> Measured:
     load = Load(port, path, cookie)
     threads = [threading.Thread(target=load.client, daemon=True) for _ in range(clients)]
     for t in threads:
@@ -644,8 +774,10 @@ def main() -> int:
                 if key.endswith("deep") and info["page"] != DEEP_PAGE:
                     print(f"    (page {DEEP_PAGE} does not exist at this size: the last page was served)")
                 if m.other_cpu / (m.elapsed * cores) > 0.05:
-                    busy_warnings.append(f"{size:,} {label.strip()}: other processes used "
-                                         f"{m.other_cpu / (m.elapsed * cores):.0%} of the machine")
+                    busy_warnings.append(
+                        f"{size:,} {label.strip()}: other processes used "
+                        f"{m.other_cpu / (m.elapsed * cores):.0%} of the machine"
+                    )
         finally:
             stop_gunicorn(proc)
         if explain:

@@ -17,18 +17,21 @@ def site(request: HttpRequest) -> dict[str, Any]:
         if hasattr(request, "session")
         else None,
         # Called only if a page's sidebar asks (and only when the view did not put the practice member in context).
-        "PRACTICE_ADMIN": lambda: _is_practice_admin(request),
+        "PRACTICE_ROLE": lambda: _practice_role(request),
     }
 
 
-def _is_practice_admin(request: HttpRequest) -> bool:
+def _practice_role(request: HttpRequest) -> str:
+    """The signed-in person's role in their practice ("admin", "staff"), or "" (one query per request)."""
     from partnerdesk.practice.models import PracticeMember
 
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return False
-    cached = getattr(request, "_practice_admin", None)
+        return ""
+    cached = getattr(request, "_practice_role", None)
     if cached is None:
-        cached = PracticeMember.objects.filter(user=user, role=PracticeMember.Role.ADMIN).exists()
-        request._practice_admin = cached  # type: ignore[attr-defined]
-    return bool(cached)
+        cached = (
+            PracticeMember.objects.filter(user=user).order_by("created_at").values_list("role", flat=True).first() or ""
+        )
+        request._practice_role = cached  # type: ignore[attr-defined]
+    return str(cached)

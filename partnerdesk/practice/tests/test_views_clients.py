@@ -52,3 +52,19 @@ def test_client_list_query_count_does_not_grow_with_clients(client, django_asser
     with django_assert_max_num_queries(7):  # session, user, membership, tab counts, staff, page count, rows
         response = client.get("/partner/clients/")
     assert response.content.decode().count("<tr>") == 31
+
+
+def test_sidebar_shows_clients_to_members_and_staff_pages_to_admins(client):
+    practice, admin = _practice("Mine LLP", "me@mine.test")
+    staff_user = UserFactory.create(email="raj@mine.test")
+    PracticeMember.objects.create(practice=practice, user=staff_user, role="staff")
+    client.force_login(admin)
+    home = client.get("/").content.decode()
+    assert 'href="/partner/clients/"' in home
+    assert 'href="/partner/staff/"' in home
+    client.force_login(staff_user)
+    home = client.get("/").content.decode()
+    assert 'href="/partner/clients/"' in home
+    assert 'href="/partner/staff/"' not in home
+    client.force_login(UserFactory.create())
+    assert 'href="/partner/clients/"' not in client.get("/").content.decode()
