@@ -64,7 +64,6 @@ from bench_login import (
     machine_busy,
     manage,
     parse_set_cookies,
-    postgres_cpu,
     stop_gunicorn,
     worker_pids,
 )
@@ -474,7 +473,7 @@ USE_TZ = True
 ROW = "<tr><td><a href='/partner/clients/1/'>Northern Bakery Ltd</a></td><td>Amelia Smith</td>" \\
       "<td>amelia.smith@northernbakery.co.uk</td><td>No client access</td><td>Accountant paying</td></tr>\\n"
 PAGE = ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Clients</title></head><body>"
-        "<main><h1>Clients</h1><table>" + ROW * 85 + "</table></main></body></html>").encode()
+        "<main><h1>Clients</h1><table>" + ROW * 105 + "</table></main></body></html>").encode()  # ~20 KB
 
 
 def page(request):
@@ -490,6 +489,38 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench_bare_settings")
 from django.core.wsgi import get_wsgi_application
 application = get_wsgi_application()
 """
+
+# For reference only: the same fixed page behind the app's own settings, middleware and login_required (session and
+# user loaded from PostgreSQL), i.e. what any signed-in page costs before the view does anything.
+STACK_SETTINGS = """
+from partnerdesk.settings import *  # noqa: F403
+ROOT_URLCONF = "bench_stack_urls"
+"""
+STACK_URLS = """
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.urls import path
+from bench_bare_settings import PAGE
+from partnerdesk.urls import urlpatterns as app_urlpatterns
+
+@login_required
+def fixed(request):
+    return HttpResponse(PAGE, content_type="text/html; charset=utf-8")
+
+urlpatterns = [path("bench/fixed/", fixed), *app_urlpatterns]
+"""
+STACK_PATH = "/bench/fixed/"
+
+
+def write_reference_apps(tmp: str) -> None:
+    files = {
+        "bench_bare_settings.py": BARE_SETTINGS,
+        "bench_bare_wsgi.py": BARE_WSGI,
+        "bench_stack_settings.py": STACK_SETTINGS,
+        "bench_stack_urls.py": STACK_URLS,
+    }
+    for name, text in files.items():
+        Path(tmp, name).write_text(text)
 
 
 def gunicorn_command(app: str, port: int, workers: int) -> list[str]:
@@ -565,6 +596,25 @@ def sign_in(port: int) -> str:
     if resp.status != 302 or not cookies.get("sessionid"):
         raise BenchError(f"POST {LOGIN_PATH}: HTTP {resp.status} -> {resp.headers.get('Location')!r}, not signed in")
     return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of every local postgres process, plus what the postmaster's exited children used (parallel
+    query workers and closed backends live shorter than a measurement; their time lands in its cutime/cstime)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if entry.joinpath("comm").read_text().strip() != "postgres":
+                continue
+            fields = entry.joinpath("stat").read_text().rsplit(")", 1)[1].split()
+            parent = Path(f"/proc/{fields[1]}/comm").read_text().strip()
+        except (OSError, IndexError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+        if parent != "postgres":  # the postmaster
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime of reaped children
+    return total / ticks
 
 
 # --------------------------------------------------------------------------------------------
@@ -645,7 +695,7 @@ def measure(
             elapsed = time.perf_counter() - started
             server = cpu_seconds(pids) - server0
             client = time.process_time() - client0
-            pg = sum(cpu - pg0.get(pid, 0.0) for pid, cpu in postgres_cpu().items())
+            pg = max(0.0, postgres_cpu() - pg0)
             busy1, _ = machine_busy()
             result = Measured(
                 ok=load.ok,
@@ -688,6 +738,22 @@ def sizes_to_run() -> list[int]:
     return sizes
 
 
+def measure_stack(
+    tmp: str, env: dict[str, str], workers: int, clients: int, warmup: float, seconds: float, log_path: Path
+) -> Measured:
+    """The fixed page behind the app's settings, middleware and login_required, with the same sign-in."""
+    port = free_port()
+    env = {**env, "PORT": str(port), "DJANGO_SETTINGS_MODULE": "bench_stack_settings"}
+    proc = None
+    try:
+        proc = start_gunicorn("partnerdesk.wsgi:application", env, port, workers, log_path, pythonpath=tmp)
+        wait_healthy(proc, port, workers, log_path)
+        cookie = sign_in(port)
+        return measure(port, STACK_PATH, cookie, clients, warmup, seconds, [proc.pid, *worker_pids(proc.pid)])
+    finally:
+        stop_gunicorn(proc)
+
+
 def print_plans(size: int, inproc: dict[str, dict]) -> None:
     print(f"\n==== EXPLAIN (ANALYZE, BUFFERS) at {size:,} (queries reading practice_client)")
     for key, label, path in SCENARIOS:
@@ -697,6 +763,12 @@ def print_plans(size: int, inproc: dict[str, dict]) -> None:
 
 
 def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="bench-client-list-") as tmp:
+        write_reference_apps(tmp)
+        return run(tmp)
+
+
+def run(tmp: str) -> int:
     explain = "--explain" in sys.argv[1:]
     seconds = env_int("BENCH_SECONDS", 5)
     warmup = env_int("BENCH_WARMUP_SECONDS", 1)
@@ -714,18 +786,15 @@ def main() -> int:
     log_path.write_bytes(b"")
 
     # The bare view first: it needs no database.
-    with tempfile.TemporaryDirectory(prefix="bench-bare-") as tmp:
-        Path(tmp, "bench_bare_settings.py").write_text(BARE_SETTINGS)
-        Path(tmp, "bench_bare_wsgi.py").write_text(BARE_WSGI)
-        port = free_port()
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench_bare_settings", "PYTHONUNBUFFERED": "1"}
-        proc = None
-        try:
-            proc = start_gunicorn("bench_bare_wsgi:application", env, port, workers, log_path, pythonpath=tmp)
-            wait_healthy(proc, port, workers, log_path)
-            bare = measure(port, "/", "", clients, warmup, seconds, [proc.pid, *worker_pids(proc.pid)])
-        finally:
-            stop_gunicorn(proc)
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench_bare_settings", "PYTHONUNBUFFERED": "1"}
+    proc = None
+    try:
+        proc = start_gunicorn("bench_bare_wsgi:application", env, port, workers, log_path, pythonpath=tmp)
+        wait_healthy(proc, port, workers, log_path)
+        bare = measure(port, "/", "", clients, warmup, seconds, [proc.pid, *worker_pids(proc.pid)])
+    finally:
+        stop_gunicorn(proc)
     print(
         f"bare Django view ({bare.bytes / 1024:.0f} KB page): {bare.rps:,.0f} req/s, p50 {bare.pct(0.5):.1f} ms, "
         f"gunicorn CPU {bare.server_cpu / bare.ok * 1000:.2f} ms/req"
@@ -734,6 +803,7 @@ def main() -> int:
     results: dict[int, dict[str, Measured]] = {}
     inprocs: dict[int, dict[str, dict]] = {}
     busy_warnings: list[str] = []
+    stack: Measured | None = None
     for size in sizes:
         url = size_url(base_url, size)
         dbname = urlsplit(url).path.lstrip("/")
@@ -780,6 +850,13 @@ def main() -> int:
                     )
         finally:
             stop_gunicorn(proc)
+        if stack is None:
+            stack = measure_stack(tmp, env, workers, clients, warmup, seconds, log_path)
+            print(
+                f"  {'(fixed page, app stack)':22s} {stack.rps:7.1f} {stack.pct(0.5):7.1f} {stack.pct(0.95):7.1f} "
+                f"{'':7s} {'':7s} {stack.bytes / 1024:5.0f} {stack.server_cpu / stack.ok * 1000:21.1f} "
+                f"{stack.postgres_cpu / stack.ok * 1000:10.1f}  the bare page behind the app's middleware, signed in"
+            )
         if explain:
             print_plans(size, inproc)
 
@@ -821,6 +898,17 @@ def main() -> int:
         )
         print(f"  {size:>9,}  page: {', '.join(shares)}   (api: {api})")
     print(f"  overall (page scenarios): {verdict(share_ok)}")
+    if stack is not None:
+        print(
+            f"  for reference: the bare page behind the app's middleware and sign-in serves {stack.rps:,.0f} req/s "
+            f"({stack.rps / bare.rps:.0%} of the bare view); the page scenarios at {largest:,} are "
+            + ", ".join(
+                f"{label.split(maxsplit=1)[1]} {results[largest][key].rps / stack.rps:.0%}"
+                for key, label, _ in SCENARIOS
+                if key.startswith("page")
+            )
+            + " of it"
+        )
     print(
         "(rates and p50 are with "
         f"{clients} concurrent clients on {workers} sync workers, load generator on the same machine)"

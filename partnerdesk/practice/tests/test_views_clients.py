@@ -49,7 +49,7 @@ def test_client_list_query_count_does_not_grow_with_clients(client, django_asser
         _client(practice, f"Client {i:02d} Ltd")
     client.force_login(me)
     client.get("/partner/clients/")  # first request of the session records the device (throttled after)
-    with django_assert_max_num_queries(7):  # session, user, membership, tab counts, staff, page count, rows
+    with django_assert_max_num_queries(8):  # session, user, membership, tab counts, staff, count, rows, companies
         response = client.get("/partner/clients/")
     assert response.content.decode().count("<tr>") == 31
 
