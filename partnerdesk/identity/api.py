@@ -80,7 +80,7 @@ def company_list(request: HttpRequest) -> Any:
             "customer_number": m.company.customer_number,
             "business_name": m.company.business_name,
             "role": m.role,
-            "access_disabled": m.access_disabled,  # type: ignore[attr-defined]
+            "access_disabled": selectors.is_access_disabled(m),
         }
         for m in selectors.memberships_with_access(user=api_user(request))
     ]

@@ -22,6 +22,11 @@ def memberships_with_access(*, user: User) -> QuerySet[CompanyMembership]:
     )
 
 
+def is_access_disabled(membership: CompanyMembership) -> bool:
+    """Read the ``access_disabled`` mark that ``memberships_with_access`` puts on each membership."""
+    return bool(getattr(membership, "access_disabled", False))
+
+
 def membership_for_company(*, user: User, customer_number: str) -> CompanyMembership:
     """The person's membership of one company (404 for anyone else's)."""
     membership = memberships_with_access(user=user).filter(company__customer_number=customer_number).first()
@@ -54,7 +59,7 @@ def companies_claim(*, user: User) -> list[dict[str, Any]]:
             "services": [],
         }
         for m in memberships_with_access(user=user)
-        if not m.access_disabled  # type: ignore[attr-defined]
+        if not is_access_disabled(m)
     ]
 
 

@@ -188,7 +188,7 @@ def _company_page(
         membership = selectors.membership_for_company(user=user, customer_number=customer_number)
     except NotFound:
         raise Http404("No such company") from None
-    if membership.access_disabled:  # type: ignore[attr-defined]
+    if selectors.is_access_disabled(membership):
         return render(request, "identity/company_disabled.html", {"membership": membership}, status=403)
     is_owner = membership.role == CompanyMembership.Role.OWNER
     if owner_only and not is_owner:
