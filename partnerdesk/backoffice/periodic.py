@@ -22,6 +22,7 @@ class Periodic:
 SCHEDULE = [
     Periodic("identity.expire_access_requests", "partnerdesk.identity.tasks.expire_access_requests", 3600),
     Periodic("practice.expire_staff_invitations", "partnerdesk.practice.tasks.expire_staff_invitations", 3600),
+    Periodic("practice.discard_stale_import_drafts", "partnerdesk.practice.tasks.discard_stale_import_drafts", 86400),
 ]
 
 

@@ -5,6 +5,7 @@ Every function is one transaction scoped to the member's practice: another pract
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -129,6 +130,23 @@ def import_discard(*, member: PracticeMember, batch_id: int) -> ImportBatch:
             batch.rows = []  # nothing to keep: the rows were never imported
             batch.save(update_fields=["status", "rows"])
         return batch
+
+
+IMPORT_DRAFT_DAYS = 7
+
+
+def import_drafts_discard_stale(*, now: datetime | None = None) -> int:
+    """Periodic: previews left unimported for a week are discarded and their rows (personal data from the
+    uploaded file) erased. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=IMPORT_DRAFT_DAYS)
+    with transaction.atomic():
+        stale = list(
+            ImportBatch.objects.select_for_update(skip_locked=True)
+            .filter(status=ImportBatch.Status.DRAFT, created_at__lt=cutoff)
+            .values_list("pk", flat=True)[:1000]
+        )
+        ImportBatch.objects.filter(pk__in=stale).update(status=ImportBatch.Status.DISCARDED, rows=[])
+    return len(stale)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,15 @@
 """CSV import: parsing and row validation (pure functions, no database)."""
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from django.utils import timezone
+
+from partnerdesk.identity.services import company_create
 from partnerdesk.practice import imports
+from partnerdesk.practice.import_services import import_drafts_discard_stale
 from partnerdesk.practice.imports import Existing, ImportFileInvalid, ImportFileTooLarge
+from partnerdesk.practice.models import ImportBatch, Practice
 
 
 def _rows(text, existing=None, encoding="utf-8"):
@@ -136,3 +142,20 @@ def test_dropping_the_first_of_two_duplicates_makes_the_second_ready():
     again = imports.validate_rows(rows, Existing())
     assert again[1]["problems"] == []
     assert imports.counts(again) == imports.Counts(total=2, ready=1, problems=0, dropped=1)
+
+
+@pytest.mark.django_db
+def test_stale_import_previews_are_discarded_and_their_rows_erased():
+    practice = Practice.objects.create(company=company_create(business_name="P LLP"), name="P LLP")
+    rows = [{"index": 1, "values": {"business_name": "Acme"}, "problems": [], "dropped": False}]
+    old = ImportBatch.objects.create(practice=practice, rows=rows, created_at=timezone.now() - timedelta(days=8))
+    fresh = ImportBatch.objects.create(practice=practice, rows=rows)
+    done = ImportBatch.objects.create(
+        practice=practice, rows=rows, status="imported", created_at=timezone.now() - timedelta(days=30)
+    )
+    assert import_drafts_discard_stale() == 1
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    done.refresh_from_db()
+    assert (old.status, old.rows) == ("discarded", [])
+    assert (fresh.status, done.status) == ("draft", "imported")
