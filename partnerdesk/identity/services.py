@@ -121,17 +121,13 @@ def _has_verified_email(user: User, email: str) -> bool:
 
 
 def _decider_emails(company: Company) -> list[str]:
-    from partnerdesk.practice.models import PracticeMember
+    from partnerdesk.practice.selectors import admin_emails
 
     if company.owner is not None:
         return [company.owner.email]
     practice_id = _managing_practice_id(company)
     if practice_id is not None:
-        return list(
-            PracticeMember.objects.filter(practice_id=practice_id, role=PracticeMember.Role.ADMIN)
-            .order_by("user__email")
-            .values_list("user__email", flat=True)
-        )
+        return admin_emails(practice_id=practice_id)
     return [company.owner_email]
 
 

@@ -12,12 +12,12 @@ from ninja import Field, Query, Router, Schema, Status
 
 from partnerdesk.api.auth import api_user
 from partnerdesk.api.schemas import DbId, PathId, Problem
-from partnerdesk.lib.errors import DomainError, NotFound
+from partnerdesk.lib.errors import DomainError
 from partnerdesk.practice import services
 from partnerdesk.practice.export import clients_csv
 from partnerdesk.practice.forms import ClientDetailsForm
 from partnerdesk.practice.models import Client, PracticeMember
-from partnerdesk.practice.selectors import ClientListQuery, client_for_member, client_search, membership_for_user
+from partnerdesk.practice.selectors import ClientListQuery, client_for_member, client_search, member_for_user
 
 router = Router(tags=["practice clients"])
 ERRORS: dict[int | Any, Any] = {400: Problem, 401: Problem, 404: Problem, 409: Problem, 422: Problem}
@@ -99,10 +99,7 @@ class InvalidDetails(DomainError):
 
 
 def _member(request: HttpRequest) -> PracticeMember:
-    member = membership_for_user(user=api_user(request))
-    if member is None:
-        raise NotFound("You are not a member of a practice")
-    return member
+    return member_for_user(user=api_user(request))
 
 
 def _query(filters: ListFilters) -> ClientListQuery:

@@ -12,10 +12,9 @@ from ninja.files import UploadedFile
 
 from partnerdesk.api.auth import api_user
 from partnerdesk.api.schemas import PathId, Problem
-from partnerdesk.lib.errors import NotFound
 from partnerdesk.practice import import_services, imports
 from partnerdesk.practice.models import ImportBatch, PracticeMember
-from partnerdesk.practice.selectors import membership_for_user
+from partnerdesk.practice.selectors import member_for_user
 
 router = Router(tags=["practice import"])
 ERRORS: dict[int | Any, Any] = {400: Problem, 401: Problem, 404: Problem, 409: Problem, 413: Problem, 422: Problem}
@@ -97,10 +96,7 @@ class CommitOut(Schema):
 
 
 def _member(request: HttpRequest) -> PracticeMember:
-    member = membership_for_user(user=api_user(request))
-    if member is None:
-        raise NotFound("You are not a member of a practice")
-    return member
+    return member_for_user(user=api_user(request))
 
 
 def _row_out(row: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,23 @@ def membership_for_user(*, user: User) -> PracticeMember | None:
     return PracticeMember.objects.select_related("practice").filter(user=user).order_by("created_at").first()
 
 
+def member_for_user(*, user: User) -> PracticeMember:
+    """The person's practice membership, or NotFound (the API's 404) for anyone outside a practice."""
+    member = membership_for_user(user=user)
+    if member is None:
+        raise NotFound("You are not a member of a practice")
+    return member
+
+
+def admin_emails(*, practice_id: int) -> list[str]:
+    """Where a practice's admins are written to, in a stable order."""
+    return list(
+        PracticeMember.objects.filter(practice_id=practice_id, role=PracticeMember.Role.ADMIN)
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )
+
+
 def client_list(
     *, member: PracticeMember, tab: str = Client.Tab.ACTIVE, include_hidden: bool = False
 ) -> QuerySet[Client]:

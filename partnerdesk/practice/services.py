@@ -20,6 +20,7 @@ from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, Not
 from partnerdesk.lib.request import client_ip
 from partnerdesk.notifications.services import message_post, send_email
 from partnerdesk.practice.models import Client, Practice, PracticeMember
+from partnerdesk.practice.selectors import admin_emails
 
 DETAIL_FIELDS = Client.DETAIL_FIELDS
 
@@ -293,12 +294,7 @@ def client_invitation_decide(
 
 
 def _admin_emails(practice: Practice) -> list[str]:
-    admins = list(
-        PracticeMember.objects.filter(practice=practice, role=PracticeMember.Role.ADMIN)
-        .order_by("user__email")
-        .values_list("user__email", flat=True)
-    )
-    return admins or [practice.contact_email]
+    return admin_emails(practice_id=practice.pk) or [practice.contact_email]
 
 
 class AccountantAlreadyConnected(DomainError):
