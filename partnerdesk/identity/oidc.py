@@ -100,15 +100,19 @@ class OIDCPolicyMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self._paths: tuple[str, str] | None = None
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._paths is None:  # resolved once, on the first request (the URLconf is loaded by then)
+            self._paths = (reverse("idp:oidc:authorization"), reverse("idp:oidc:token"))
+        authorization_path, token_path = self._paths
         path = request.path_info
-        if path == reverse("idp:oidc:authorization") and request.method == "GET":
+        if path == authorization_path and request.method == "GET":
             refusal = self._check_authorization_request(request)
             if refusal is not None:
                 return refusal
         elif (
-            path == reverse("idp:oidc:token")
+            path == token_path
             and request.method == "POST"
             and request.POST.get("grant_type") == Client.GrantType.AUTHORIZATION_CODE
         ):
