@@ -86,6 +86,12 @@ class Company(models.Model):
     owner_email = models.EmailField(blank=True)
     owner = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_companies")
     created_at = models.DateTimeField(default=timezone.now)
+    suspended_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when a client-paying company's grace period ended without a Direct Debit mandate; "
+        "its users cannot reach it until payment details are entered.",
+    )
 
     class Meta:
         verbose_name_plural = "companies"

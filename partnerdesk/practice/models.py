@@ -55,8 +55,19 @@ class PracticeMember(models.Model):
         return f"{self.user} @ {self.practice} ({self.role})"
 
 
+class CurrentClientManager(models.Manager["Client"]):
+    """Clients whose relationship has not ended. Ended ones are read through ``Client.all_objects``."""
+
+    def get_queryset(self) -> models.QuerySet[Client]:
+        return super().get_queryset().filter(ended_at__isnull=True)
+
+
 class Client(models.Model):
-    """One practice's relationship to one company, with the four independent facts of DESIGN.md."""
+    """One practice's relationship to one company, with the four independent facts of DESIGN.md.
+
+    A relationship that ends (Stop Managing This Client, the client removing the practice) keeps its
+    row with ``ended_at`` and ``ended_reason``: the default manager leaves it out everywhere, and it
+    shows as a former client while the practice holds Final Accounts data for it."""
 
     class Tab(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -72,6 +83,11 @@ class Client(models.Model):
     class Payer(models.TextChoices):
         ACCOUNTANT = "accountant", "Accountant paying"
         CLIENT = "client", "Client paying"
+
+    class Ended(models.TextChoices):
+        TRANSFERRED = "transferred", "Transferred to the client"
+        DELETED = "deleted", "Data deleted and subscription cancelled"
+        REVOKED_BY_CLIENT = "revoked_by_client", "The client removed the practice"
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="clients")
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="client_relationships")
@@ -92,6 +108,17 @@ class Client(models.Model):
     version = models.PositiveIntegerField(
         default=1, help_text="Bumped on every details change (optimistic concurrency)."
     )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_reason = models.CharField(max_length=20, choices=Ended.choices, blank=True)
+    grace_ends_on = models.DateField(
+        null=True, blank=True, help_text="Transferred non-participating clients: first day without free access."
+    )
+    grace_reminders_sent = models.PositiveSmallIntegerField(
+        default=0, help_text="Grace reminders already sent (day 23, day 29)."
+    )
+
+    objects = CurrentClientManager()
+    all_objects = models.Manager()
 
     # The business details a practice edits (Add client, Manage -> Details, import).
     DETAIL_FIELDS: ClassVar[list[str]] = [
@@ -107,7 +134,16 @@ class Client(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["practice", "company"], name="client_practice_company_unique"),
+            models.UniqueConstraint(
+                fields=["practice", "company"],
+                condition=models.Q(ended_at__isnull=True),
+                name="client_practice_company_unique",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(ended_at__isnull=True) & models.Q(ended_reason=""))
+                | (models.Q(ended_at__isnull=False) & models.Q(ended_reason__in=["transferred", "deleted", "revoked_by_client"])),
+                name="client_ended_reason_iff_ended",
+            ),
             models.CheckConstraint(
                 condition=models.Q(tab__in=["pending", "imported", "active"]), name="client_tab_valid"
             ),
@@ -218,3 +254,54 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename or 'import'} ({self.status})"
+
+
+class ClientAccessInvitation(models.Model):
+    """An activation link for a client's owner: **Give client access**, or a transfer when the practice
+    stops managing a non-participating client. Single-use, stored hashed, valid 14 days; at most one
+    pending per client (database constraint)."""
+
+    class Purpose(models.TextChoices):
+        ACCESS = "access", "Give client access"
+        TRANSFER = "transfer", "Transfer to the client"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        CANCELLED = "cancelled", "Cancelled"
+        SUPERSEDED = "superseded", "Replaced by a newer link"
+        EXPIRED = "expired", "Expired"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="access_invitations")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="access_invitations")
+    email = models.EmailField(help_text="Stored lower-case.")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.ACCESS)
+    token_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the link's token; never the token.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"], condition=models.Q(status="pending"), name="client_access_invitation_one_pending"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "accepted", "cancelled", "superseded", "expired"]),
+                name="client_access_invitation_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(purpose__in=["access", "transfer"]), name="client_access_invitation_purpose_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"], name="client_access_inv_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.email} -> {self.client_id} ({self.status})"
