@@ -23,6 +23,10 @@ SCHEDULE = [
     Periodic("identity.expire_access_requests", "partnerdesk.identity.tasks.expire_access_requests", 3600),
     Periodic("practice.expire_staff_invitations", "partnerdesk.practice.tasks.expire_staff_invitations", 3600),
     Periodic("practice.discard_stale_import_drafts", "partnerdesk.practice.tasks.discard_stale_import_drafts", 86400),
+    Periodic(
+        "practice.expire_client_access_invitations", "partnerdesk.practice.tasks.expire_client_access_invitations", 3600
+    ),
+    Periodic("practice.transfer_grace_run", "partnerdesk.practice.tasks.transfer_grace_run", 3600),
 ]
 
 

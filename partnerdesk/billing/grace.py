@@ -7,8 +7,11 @@ enters payment details, which lifts the suspension (``company_unsuspend``, calle
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from partnerdesk.audit.models import Action
 from partnerdesk.audit.services import record_event
@@ -32,3 +35,85 @@ def company_unsuspend(*, company: Company, actor: User | None = None, request: H
         body=f"Payment details are in place for {company.business_name}: everyone can use the service again.",
     )
     return True
+
+
+REMINDER_DAYS_BEFORE_END = (7, 1)  # day 23 and day 29 of a 30-day grace period
+
+
+def _has_mandate(company_id: int) -> bool:
+    from partnerdesk.billing.models import DirectDebitMandate
+
+    return DirectDebitMandate.objects.filter(company_id=company_id, status=DirectDebitMandate.Status.ACTIVE).exists()
+
+
+def grace_run(*, today: dt.date | None = None) -> dict[str, int]:
+    """Periodic (hourly; idempotent): reminders on day 23 and day 29, suspension on day 30, for transferred
+    clients whose company has no Direct Debit mandate yet. Each client is its own small transaction."""
+    from partnerdesk.practice.models import Client
+
+    today = today or timezone.localdate()
+    counts = {"reminders": 0, "suspended": 0}
+    due = list(
+        Client.all_objects.filter(
+            ended_reason=Client.Ended.TRANSFERRED,
+            grace_ends_on__isnull=False,
+            grace_ends_on__lte=today + dt.timedelta(days=REMINDER_DAYS_BEFORE_END[0]),
+            company__suspended_at__isnull=True,
+        ).values_list("pk", flat=True)
+    )
+    for pk in due:
+        with transaction.atomic():
+            client = Client.all_objects.select_for_update(of=("self",)).select_related("company").get(pk=pk)
+            company = Company.objects.select_for_update().get(pk=client.company_id)
+            if company.suspended_at is not None or _has_mandate(company.pk) or client.grace_ends_on is None:
+                continue
+            days_left = (client.grace_ends_on - today).days
+            if days_left <= 0:
+                company.suspended_at = timezone.now()
+                company.save(update_fields=["suspended_at"])
+                record_event(
+                    action=Action.COMPANY_SUSPEND,
+                    company=company,
+                    client=client,
+                    data={"grace_ends_on": client.grace_ends_on.isoformat()},
+                )
+                _tell_owner(company, template="company-suspended", grace_ends_on=client.grace_ends_on)
+                counts["suspended"] += 1
+                continue
+            wanted = sum(1 for before in REMINDER_DAYS_BEFORE_END if days_left <= before)
+            if wanted > client.grace_reminders_sent:
+                client.grace_reminders_sent = wanted
+                client.save(update_fields=["grace_reminders_sent"])
+                record_event(
+                    action=Action.COMPANY_GRACE_REMINDER,
+                    company=company,
+                    client=client,
+                    data={"days_left": days_left, "reminder": wanted},
+                )
+                _tell_owner(company, template="company-grace-reminder", grace_ends_on=client.grace_ends_on)
+                counts["reminders"] += 1
+    return counts
+
+
+def _tell_owner(company: Company, *, template: str, grace_ends_on: dt.date) -> None:
+    from partnerdesk.notifications.services import send_email
+
+    address = company.owner.email if company.owner_id and company.owner else company.owner_email
+    context = {
+        "business_name": company.business_name,
+        "customer_number": company.customer_number,
+        "grace_ends_on": grace_ends_on.isoformat(),
+        "payment_path": f"/companies/{company.customer_number}/payment/",
+    }
+    if address:
+        send_email(template=template, to=address, context=context)
+    message_post(
+        company=company,
+        subject="Enter your payment details" if template == "company-grace-reminder" else "Access suspended",
+        body=f"Your free access after the transfer ends on {grace_ends_on:%-d %B %Y}. Enter your Direct Debit "
+        "details to keep using your services."
+        if template == "company-grace-reminder"
+        else "Your free access after the transfer has ended. Your data is kept: enter your Direct Debit details "
+        "to use your services again.",
+        link=context["payment_path"],
+    )

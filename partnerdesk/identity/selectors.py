@@ -12,7 +12,9 @@ from partnerdesk.practice.models import Client, Practice, PracticeMember
 
 def memberships_with_access(*, user: User) -> QuerySet[CompanyMembership]:
     """The person's companies, each marked ``access_disabled`` when its accountant has disabled the
-    client's access. This is the one place that rule is read: portal, API and OIDC claims use it."""
+    client's access, and ``access_suspended`` when the company is suspended for want of payment details
+    after a transfer. This is the one place that rule is read: portal, API and OIDC claims use it
+    (``practice.access`` applies the same rule to company data)."""
     disabled = Client.objects.filter(company=OuterRef("company_id"), access=Client.Access.DISABLED)
     return (
         CompanyMembership.objects.filter(user=user)
@@ -23,8 +25,12 @@ def memberships_with_access(*, user: User) -> QuerySet[CompanyMembership]:
 
 
 def is_access_disabled(membership: CompanyMembership) -> bool:
-    """Read the ``access_disabled`` mark that ``memberships_with_access`` puts on each membership."""
-    return bool(getattr(membership, "access_disabled", False))
+    """The company's users may not reach it: disabled by the accountant, or suspended (no payment details)."""
+    return bool(getattr(membership, "access_disabled", False)) or membership.company.suspended_at is not None
+
+
+def is_access_suspended(membership: CompanyMembership) -> bool:
+    return membership.company.suspended_at is not None
 
 
 def membership_for_company(*, user: User, customer_number: str) -> CompanyMembership:

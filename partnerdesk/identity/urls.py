@@ -1,5 +1,6 @@
 from django.urls import path
 
+from partnerdesk.billing import views as billing_views
 from partnerdesk.identity import views
 
 app_name = "identity"
@@ -20,9 +21,14 @@ urlpatterns = [
         views.company_user_remove,
         name="company_user_remove",
     ),
-    path("companies/<str:customer_number>/payment/", views.company_payment, name="company_payment"),
+    path("companies/<str:customer_number>/payment/", billing_views.company_payment, name="company_payment"),
     path("companies/<str:customer_number>/invoices/", views.company_invoices, name="company_invoices"),
     path("companies/<str:customer_number>/accountant/", views.company_accountant, name="company_accountant"),
+    path(
+        "companies/<str:customer_number>/accountant/remove/",
+        views.company_accountant_remove,
+        name="company_accountant_remove",
+    ),
     path("companies/<str:customer_number>/details/", views.company_details, name="company_details"),
     path("account/api-tokens/", views.api_tokens, name="api_tokens"),
     path("account/api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),

@@ -236,11 +236,6 @@ def company_user_remove(request: HttpRequest, customer_number: str, user_id: int
 
 
 @login_required
-def company_payment(request: HttpRequest, customer_number: str) -> HttpResponse:
-    return _company_page(request, customer_number, "identity/company_payment.html", owner_only=True)
-
-
-@login_required
 def company_invoices(request: HttpRequest, customer_number: str) -> HttpResponse:
     return _company_page(request, customer_number, "identity/company_invoices.html", owner_only=True)
 
@@ -272,6 +267,36 @@ def company_accountant(request: HttpRequest, customer_number: str) -> HttpRespon
             "pending_invitation": selectors.pending_accountant_invitation(company=m.company),
             "form": form,
         },
+    )
+
+
+@login_required
+def company_accountant_remove(request: HttpRequest, customer_number: str) -> HttpResponse:
+    """My accountant -> Remove my accountant -> Yes (the owner; e.g. when changing accountant)."""
+    from partnerdesk.practice import lifecycle
+
+    user = _user(request)
+    if request.method == "POST":
+        try:
+            membership = selectors.membership_for_company(user=user, customer_number=customer_number)
+            client = lifecycle.accountant_remove(actor=user, company=membership.company, request=request)
+        except NotFound:
+            raise Http404("No such company") from None
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("identity:company_accountant", customer_number)
+        messages.success(
+            request,
+            f"{client.practice.name} no longer manages this subscription. "
+            + ("Enter your Direct Debit details to keep using your services." if client.payer == "client" else ""),
+        )
+        return redirect("identity:company_accountant", customer_number)
+    return _company_page(
+        request,
+        customer_number,
+        "identity/company_accountant_remove.html",
+        owner_only=True,
+        extra=lambda m: {"practice": selectors.managing_practice(company=m.company)},
     )
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from partnerdesk.audit.models import Event
 from partnerdesk.identity.models import Company, User
@@ -108,12 +108,28 @@ def client_history(*, client: Client, limit: int = 50) -> list[Event]:
     return list(Event.objects.filter(client=client).order_by("-at", "-id")[:limit])
 
 
-def visible_clients(*, member: PracticeMember) -> QuerySet[Client]:
-    """Every client of the member's practice for admins and unrestricted staff; only assigned ones otherwise."""
-    clients = Client.objects.filter(practice_id=member.practice_id)
+def visible_clients(*, member: PracticeMember, include_ended: bool = False) -> QuerySet[Client]:
+    """Every client of the member's practice for admins and unrestricted staff; only assigned ones otherwise.
+    Ended relationships are left out unless asked for (former clients, Final Accounts data)."""
+    manager = Client.all_objects if include_ended else Client.objects
+    clients = manager.filter(practice_id=member.practice_id)
     if member.role != PracticeMember.Role.ADMIN and not member.sees_all_clients:
         clients = clients.filter(assignments__member=member)
     return clients
+
+
+def former_clients(*, member: PracticeMember) -> QuerySet[Client]:
+    """Ended clients the practice still holds Final Accounts data for (compliance data only)."""
+    from partnerdesk.compliance.models import AccountsPeriod
+
+    periods = AccountsPeriod.objects.filter(client=OuterRef("pk"))
+    return (
+        visible_clients(member=member, include_ended=True)
+        .filter(ended_at__isnull=False)
+        .filter(Exists(periods))
+        .select_related("company")
+        .order_by("business_name", "id")
+    )
 
 
 def admin_membership_for_user(*, user: User) -> PracticeMember | None:

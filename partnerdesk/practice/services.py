@@ -14,6 +14,8 @@ from django.utils import timezone
 from partnerdesk.audit.models import Action, Event
 from partnerdesk.audit.services import record_event
 from partnerdesk.backoffice.models import ChangeRequest
+from partnerdesk.billing.licences import licence_current, licence_open
+from partnerdesk.billing.models import Licence
 from partnerdesk.identity.models import Company, User
 from partnerdesk.identity.services import company_create
 from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, NotFound
@@ -54,6 +56,9 @@ def client_create(*, member: PracticeMember, details: dict[str, Any], request: H
             access=Client.Access.NONE,
             payer=Client.Payer.ACCOUNTANT,
             **{field: details.get(field, "") for field in DETAIL_FIELDS},
+        )
+        licence_open(
+            company=company, payer=Licence.Payer.ACCOUNTANT, practice=member.practice, starts_on=timezone.localdate()
         )
         record_event(
             action=Action.CLIENT_CREATE,
@@ -285,6 +290,9 @@ def client_invitation_decide(
                 context={"business_name": client.business_name, "practice_name": member.practice.name},
             )
         if accept:
+            if licence_current(company=client.company) is None:
+                # The client keeps paying for itself: make sure it is billed as client-paying.
+                licence_open(company=client.company, payer=Licence.Payer.CLIENT, starts_on=timezone.localdate())
             client.tab = Client.Tab.ACTIVE
             client.updated_at = timezone.now()
             client.save(update_fields=["tab", "updated_at"])

@@ -15,3 +15,19 @@ def expire_staff_invitations() -> int:
 def discard_stale_import_drafts() -> int:
     """Periodic: discard CSV import previews left for a week, erasing their rows."""
     return import_services.import_drafts_discard_stale()
+
+
+@task()
+def expire_client_access_invitations() -> int:
+    """Periodic: activation links older than 14 days expire; clients awaiting activation go back to no access."""
+    from partnerdesk.practice.lifecycle import client_access_invitations_expire
+
+    return client_access_invitations_expire()
+
+
+@task()
+def transfer_grace_run() -> dict[str, int]:
+    """Periodic: day-23 and day-29 reminders and day-30 suspension for transferred clients without a mandate."""
+    from partnerdesk.billing.grace import grace_run
+
+    return grace_run()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from partnerdesk.practice import import_views, staff_views, views
+from partnerdesk.practice import import_views, lifecycle_views, staff_views, views
 
 app_name = "practice"
 urlpatterns = [
@@ -43,4 +43,14 @@ urlpatterns += [
     ),
     path("partner/clients/import/<int:batch_id>/commit/", import_views.import_commit, name="import_commit"),
     path("partner/clients/import/<int:batch_id>/discard/", import_views.import_discard, name="import_discard"),
+]
+urlpatterns += [
+    path("partner/clients/<int:client_id>/give-access/", lifecycle_views.give_access, name="give_access"),
+    path("partner/clients/<int:client_id>/give-access/resend/", lifecycle_views.access_resend, name="access_resend"),
+    path("partner/clients/<int:client_id>/give-access/cancel/", lifecycle_views.access_cancel, name="access_cancel"),
+    path("partner/clients/<int:client_id>/disable/", lifecycle_views.access_disable, name="access_disable"),
+    path("partner/clients/<int:client_id>/enable/", lifecycle_views.access_enable, name="access_enable"),
+    path("partner/clients/<int:client_id>/stop/", lifecycle_views.stop_managing, name="stop_managing"),
+    path("partner/former-clients/", lifecycle_views.former, name="former_clients"),
+    path("activate/<str:token>/", lifecycle_views.activate, name="activate"),
 ]
