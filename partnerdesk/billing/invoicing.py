@@ -1,0 +1,431 @@
+"""The monthly invoice run (set-based SQL) and the reads behind the invoice pages, API and CSV export.
+
+``invoice_run(period=...)`` issues, for one calendar month, one invoice per billing account: the practice's own
+company for accountant-paying licences, the company itself for client-paying ones. A line is one company's one
+service over one contiguous range of the month with one licence and one price:
+
+    billable range = period ∩ subscription item ∩ licence ∩ price in force     (all half-open [starts_on, ends_on))
+    amount   = monthly RRP × days active / days in the month, to the penny, half up
+    discount = amount × the practice's discount rate / 100, to the penny, half up (accountant-paying and discounted only)
+    net      = amount - discount;  invoice VAT = 20% of the net total, to the penny, half up
+
+Everything is computed by the database with ``INSERT ... SELECT`` and ``UPDATE ... FROM`` (a fixed number of
+statements, whatever the number of companies), the same SQL on SQLite and PostgreSQL apart from three
+expressions (greatest/least of dates, days between two dates). Money is computed in whole pence (integers), so
+rounding is exact on both databases.
+
+Idempotent: an account that already has an invoice for the period is left alone (the unique constraint on
+(account, period) backs it up with ``ON CONFLICT DO NOTHING``). Runs for the same period are serialised on
+PostgreSQL by a transaction-level advisory lock; a second run started at the same time waits, then finds every
+invoice issued and changes nothing.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django_tasks import task
+
+from partnerdesk.audit.models import Action, Event
+from partnerdesk.audit.services import record_event
+from partnerdesk.billing.models import Invoice, InvoiceLine
+from partnerdesk.identity.models import Company, User
+from partnerdesk.lib.errors import NotFound
+from partnerdesk.practice.models import Practice
+
+# pg_advisory_xact_lock(key1, key2): key1 names the job, key2 is the period as YYYYMM.
+ADVISORY_LOCK_CLASS = 0x1_0007
+VAT_RATE_PERCENT = 20
+PENNY = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    period: dt.date
+    invoices_created: int
+    lines_created: int
+    invoices_existing: int  # accounts already invoiced for the period (left alone)
+    net_total: Decimal = Decimal("0.00")  # of the invoices created by this run
+    vat_total: Decimal = Decimal("0.00")
+    total: Decimal = Decimal("0.00")
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def next_month(period: dt.date) -> dt.date:
+    return (period.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def previous_month(today: dt.date) -> dt.date:
+    """The period an invoice run on ``today`` bills: the calendar month before today's."""
+    return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+def invoice_number(*, period: dt.date, customer_number: str) -> str:
+    """``INV-YYYYMM-<account customer number>``: unique per account and month, stable across reruns."""
+    return f"{_number_prefix(period)}{customer_number}"
+
+
+def _number_prefix(period: dt.date) -> str:
+    return f"INV-{period:%Y%m}-"
+
+
+# --------------------------------------------------------------------------------------------
+# SQL. Three expressions differ between the vendors; everything else is the same text.
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    greatest: str
+    least: str
+    days_between: str  # format(end=..., start=...)
+
+
+_DIALECTS = {
+    "postgresql": _Dialect(greatest="GREATEST", least="LEAST", days_between="({end} - {start})"),
+    "sqlite": _Dialect(
+        greatest="MAX", least="MIN", days_between="CAST(julianday({end}) - julianday({start}) AS INTEGER)"
+    ),
+}
+
+
+def _dialect() -> _Dialect:
+    try:
+        return _DIALECTS[connection.vendor]
+    except KeyError:
+        raise NotImplementedError(f"the invoice run supports SQLite and PostgreSQL, not {connection.vendor}") from None
+
+
+def _segments_sql(d: _Dialect, *, licence_filter: str, invoice_join: str = "", invoice_column: str = "NULL") -> str:
+    """CTEs ending in ``seg``: every billable (account, company, service, licence, price) range in the period,
+    clipped to the period, with its days; empty ranges are left out.
+
+    ``licence_filter`` restricts the licences (by their account) before anything is joined to them, so a rerun
+    never joins subscription items for accounts that are already invoiced. ``invoice_join`` may join the run's
+    invoice for the account (exposing ``invoice_id``)."""
+    starts = f"{d.greatest}(s.starts_on, lic.starts_on, price.effective_from, %(p0)s)"
+    ends = (
+        f"{d.least}(COALESCE(s.ends_on, %(p1)s), COALESCE(lic.ends_on, %(p1)s), "
+        f"COALESCE(price.next_from, %(p1)s), %(p1)s)"
+    )
+    return f"""
+WITH price AS (
+    SELECT sp.service_id, sp.monthly_rrp, sp.effective_from,
+        (SELECT MIN(n.effective_from) FROM billing_serviceprice n
+          WHERE n.service_id = sp.service_id AND n.effective_from > sp.effective_from) AS next_from
+    FROM billing_serviceprice sp
+    WHERE sp.effective_from < %(p1)s
+),
+lic AS (
+    SELECT l.company_id, l.payer, l.starts_on, l.ends_on,
+        COALESCE(pr.company_id, l.company_id) AS account_id,
+        CASE WHEN l.payer = 'accountant' AND l.discounted THEN pr.discount_rate ELSE 0 END AS discount_rate,
+        {invoice_column} AS invoice_id
+    FROM billing_licence l
+    LEFT JOIN practice_practice pr ON pr.id = l.practice_id AND l.payer = 'accountant'
+    {invoice_join}
+    WHERE l.starts_on < %(p1)s AND (l.ends_on IS NULL OR l.ends_on > %(p0)s) AND l.starts_on < COALESCE(l.ends_on, %(p1)s)
+      AND {licence_filter}
+),
+clipped AS (
+    SELECT lic.invoice_id, lic.account_id, lic.payer, lic.discount_rate, s.company_id, s.service_id,
+        price.monthly_rrp, {starts} AS starts_on, {ends} AS ends_on
+    FROM lic
+    JOIN billing_subscriptionitem s ON s.company_id = lic.company_id
+    JOIN price ON price.service_id = s.service_id
+    WHERE s.starts_on < %(p1)s AND (s.ends_on IS NULL OR s.ends_on > %(p0)s)
+      AND (price.next_from IS NULL OR price.next_from > %(p0)s)
+),
+seg AS (
+    SELECT clipped.*, {d.days_between.format(end="clipped.ends_on", start="clipped.starts_on")} AS days
+    FROM clipped
+    WHERE clipped.starts_on < clipped.ends_on
+)"""
+
+
+_ACCOUNT = "COALESCE(pr.company_id, l.company_id)"
+
+
+def _invoices_insert_sql(d: _Dialect) -> str:
+    """One invoice (totals still zero) for every account with a billable range and no invoice for the period."""
+    not_invoiced = f"NOT EXISTS (SELECT 1 FROM billing_invoice i WHERE i.account_id = {_ACCOUNT} AND i.period = %(p0)s)"
+    # INSERT first, then WITH: Python's sqlite3 reports the row count only for statements starting with INSERT.
+    return (
+        """
+INSERT INTO billing_invoice
+    (number, account_id, kind, practice_id, customer_number, period, issued_at,
+     subtotal, discount_total, net_total, vat_total, total)"""
+        + _segments_sql(d, licence_filter=not_invoiced)
+        + """
+SELECT %(prefix)s || c.customer_number, a.account_id,
+    CASE WHEN pp.id IS NULL THEN 'company' ELSE 'practice' END, pp.id, c.customer_number, %(p0)s, %(now)s,
+    0, 0, 0, 0, 0
+FROM (SELECT DISTINCT seg.account_id FROM seg) a
+JOIN identity_company c ON c.id = a.account_id
+LEFT JOIN practice_practice pp ON pp.company_id = a.account_id
+WHERE 1 = 1
+ON CONFLICT DO NOTHING"""
+    )
+
+
+def _lines_insert_sql(d: _Dialect) -> str:
+    """The lines of the invoices this run has just created (identified by period and issued_at), in pence:
+    amount = round_half_up(rrp_p × days / dim), discount = round_half_up(amount_p × rate_bp / 10000)."""
+    run_invoice = (
+        f"JOIN billing_invoice ri ON ri.account_id = {_ACCOUNT} AND ri.period = %(p0)s AND ri.issued_at = %(now)s"
+    )
+    return (
+        """
+INSERT INTO billing_invoiceline
+    (invoice_id, company_id, service_id, payer, business_name, customer_number, starts_on, ends_on,
+     days_active, days_in_period, monthly_rrp, amount, discount_rate, discount, net)"""
+        + _segments_sql(d, licence_filter="1 = 1", invoice_join=run_invoice, invoice_column="ri.id")
+        + """
+SELECT x.invoice_id, x.company_id, x.service_id, x.payer, c.business_name, c.customer_number, x.starts_on, x.ends_on,
+    x.days, %(dim)s, x.monthly_rrp, x.amount_p / 100.0, x.discount_rate, x.discount_p / 100.0,
+    (x.amount_p - x.discount_p) / 100.0
+FROM (
+    SELECT y.*, (2 * y.amount_p * y.rate_bp + 10000) / 20000 AS discount_p
+    FROM (
+        SELECT seg.*,
+            (2 * CAST(ROUND(seg.monthly_rrp * 100) AS BIGINT) * seg.days + %(dim)s) / (2 * %(dim)s) AS amount_p,
+            CAST(ROUND(seg.discount_rate * 100) AS BIGINT) AS rate_bp
+        FROM seg
+    ) y
+) x
+JOIN identity_company c ON c.id = x.company_id"""
+    )
+
+
+# VAT in pence, half up: round(net_p × 20 / 100) = (2 × net_p + 5) div 10 (net_p >= 0). The sums are cast back to
+# BIGINT: PostgreSQL's SUM(bigint) is numeric, and numeric division would not truncate.
+_TOTALS_UPDATE_SQL = """
+UPDATE billing_invoice AS inv SET
+    subtotal = t.amount_p / 100.0,
+    discount_total = t.discount_p / 100.0,
+    net_total = t.net_p / 100.0,
+    vat_total = ((2 * t.net_p + 5) / 10) / 100.0,
+    total = (t.net_p + (2 * t.net_p + 5) / 10) / 100.0
+FROM (
+    SELECT l.invoice_id,
+        CAST(SUM(CAST(ROUND(l.amount * 100) AS BIGINT)) AS BIGINT) AS amount_p,
+        CAST(SUM(CAST(ROUND(l.discount * 100) AS BIGINT)) AS BIGINT) AS discount_p,
+        CAST(SUM(CAST(ROUND(l.net * 100) AS BIGINT)) AS BIGINT) AS net_p
+    FROM billing_invoiceline l
+    JOIN billing_invoice ri ON ri.id = l.invoice_id AND ri.period = %(p0)s AND ri.issued_at = %(now)s
+    GROUP BY l.invoice_id
+) t
+WHERE inv.id = t.invoice_id"""
+
+# Never issue an invoice without lines (cannot happen with the same ranges on both sides; kept as a guard).
+_EMPTY_DELETE_SQL = """
+DELETE FROM billing_invoice
+WHERE period = %(p0)s AND issued_at = %(now)s
+  AND NOT EXISTS (SELECT 1 FROM billing_invoiceline l WHERE l.invoice_id = billing_invoice.id)"""
+
+_SUMMARY_SQL = """
+SELECT
+    COALESCE(SUM(CASE WHEN issued_at = %(now)s THEN 1 ELSE 0 END), 0),
+    COALESCE(SUM(CASE WHEN issued_at = %(now)s THEN 0 ELSE 1 END), 0),
+    COALESCE(SUM(CASE WHEN issued_at = %(now)s THEN CAST(ROUND(net_total * 100) AS BIGINT) ELSE 0 END), 0),
+    COALESCE(SUM(CASE WHEN issued_at = %(now)s THEN CAST(ROUND(vat_total * 100) AS BIGINT) ELSE 0 END), 0)
+FROM billing_invoice WHERE period = %(p0)s"""
+
+
+def invoice_run(*, period: dt.date, actor: User | None = None) -> RunResult:
+    """Issue the invoices for the calendar month starting on ``period`` (its first day). Idempotent."""
+    if period.day != 1:
+        raise ValueError("period must be the first day of a month")
+    d = _dialect()
+    p1 = next_month(period)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # Serialise runs for the same period: a concurrent second run waits here, then finds all issued.
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_CLASS, period.year * 100 + period.month]
+                )
+            now = timezone.now()
+            params: dict[str, Any] = {
+                "p0": period,
+                "p1": p1,
+                "dim": (p1 - period).days,
+                "now": connection.ops.adapt_datetimefield_value(now),
+                "prefix": _number_prefix(period),
+            }
+            cursor.execute(_invoices_insert_sql(d), params)
+            cursor.execute(_lines_insert_sql(d), params)
+            lines_created = max(cursor.rowcount, 0)
+            cursor.execute(_TOTALS_UPDATE_SQL, params)
+            cursor.execute(_EMPTY_DELETE_SQL, params)
+            cursor.execute(_SUMMARY_SQL, params)
+            created, existing, net_p, vat_p = (int(v) for v in cursor.fetchone())
+        result = RunResult(
+            period=period,
+            invoices_created=created,
+            lines_created=lines_created,
+            invoices_existing=existing,
+            net_total=(Decimal(net_p) / 100).quantize(PENNY),
+            vat_total=(Decimal(vat_p) / 100).quantize(PENNY),
+            total=(Decimal(net_p + vat_p) / 100).quantize(PENNY),
+        )
+        record_event(
+            action=Action.INVOICE_RUN,
+            actor=actor,
+            data={
+                "period": period.isoformat(),
+                "invoices_created": result.invoices_created,
+                "lines_created": result.lines_created,
+                "invoices_existing": result.invoices_existing,
+                "net_total": str(result.net_total),
+                "vat_total": str(result.vat_total),
+                "total": str(result.total),
+            },
+        )
+    return result
+
+
+def invoice_run_due(*, today: dt.date) -> RunResult | None:
+    """The periodic job's decision: on the 1st, bill the previous month (every tick of the 1st is safe: the run is
+    idempotent); on any other day, only catch up a month that has had no run at all (the scheduler was down)."""
+    period = previous_month(today)
+    if today.day != 1 and Event.objects.filter(action=Action.INVOICE_RUN, data__period=period.isoformat()).exists():
+        return None
+    return invoice_run(period=period)
+
+
+@task()
+def invoice_run_monthly() -> int:
+    """Periodic: issue last month's invoices (Europe/London calendar). Returns the number of invoices created."""
+    result = invoice_run_due(today=timezone.localdate())
+    return result.invoices_created if result is not None else 0
+
+
+# --------------------------------------------------------------------------------------------
+# Reads: always scoped to the billing account; another tenant's invoice is NotFound (a 404).
+
+
+def invoices_for_account(*, account: Company) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(account=account).order_by("-period", "number")
+
+
+def invoice_for_account(*, account: Company, number: str) -> Invoice:
+    invoice = Invoice.objects.select_related("account", "practice").filter(account=account, number=number).first()
+    if invoice is None:
+        raise NotFound("No such invoice")
+    return invoice
+
+
+def invoices_for_practice(*, practice: Practice) -> QuerySet[Invoice]:
+    return invoices_for_account(account=Company(pk=practice.company_id))
+
+
+def invoice_for_practice(*, practice: Practice, number: str) -> Invoice:
+    return invoice_for_account(account=Company(pk=practice.company_id), number=number)
+
+
+def invoice_lines(*, invoice: Invoice) -> QuerySet[InvoiceLine]:
+    return (
+        InvoiceLine.objects.filter(invoice=invoice)
+        .select_related("service")
+        .order_by("business_name", "company_id", "service__sort_order", "service_id", "starts_on")
+    )
+
+
+@dataclass
+class ClientGroup:
+    """One company's lines on an invoice, with their subtotals (the per-client breakdown)."""
+
+    company_id: int
+    business_name: str
+    customer_number: str
+    lines: list[InvoiceLine] = field(default_factory=list)
+    amount: Decimal = Decimal("0.00")
+    discount: Decimal = Decimal("0.00")
+    net: Decimal = Decimal("0.00")
+
+
+def invoice_breakdown(*, invoice: Invoice) -> list[ClientGroup]:
+    """The invoice's lines grouped by client company (in business-name order), each with its subtotals."""
+    groups: list[ClientGroup] = []
+    for line in invoice_lines(invoice=invoice):
+        if not groups or groups[-1].company_id != line.company_id:
+            groups.append(ClientGroup(line.company_id, line.business_name, line.customer_number))
+        group = groups[-1]
+        group.lines.append(line)
+        group.amount += line.amount
+        group.discount += line.discount
+        group.net += line.net
+    return groups
+
+
+CSV_HEADER = [
+    "Invoice number",
+    "Period",
+    "Account customer number",
+    "Client business name",
+    "Client customer number",
+    "Service",
+    "Who pays",
+    "From",
+    "To",
+    "Days active",
+    "Days in month",
+    "Monthly RRP",
+    "Amount",
+    "Discount rate %",
+    "Discount",
+    "Net",
+]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _safe(value: str) -> str:
+    """Neutralise spreadsheet formulas (CSV injection): a leading = + - @ is prefixed with a quote."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def invoice_csv(invoice: Invoice, lines: Iterable[InvoiceLine]) -> Iterator[str]:
+    """One row per line (``To`` is the last billed day, inclusive), streamed; the BOM lets Excel read UTF-8."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(CSV_HEADER)
+    for line in lines:
+        yield writer.writerow(
+            [
+                invoice.number,
+                f"{invoice.period:%Y-%m}",
+                invoice.customer_number,
+                _safe(line.business_name),
+                line.customer_number,
+                line.service.name,
+                line.get_payer_display(),
+                line.starts_on.isoformat(),
+                (line.ends_on - dt.timedelta(days=1)).isoformat(),
+                line.days_active,
+                line.days_in_period,
+                f"{line.monthly_rrp:.2f}",
+                f"{line.amount:.2f}",
+                f"{line.discount_rate:.2f}",
+                f"{line.discount:.2f}",
+                f"{line.net:.2f}",
+            ]
+        )
+
+
+def days_in_month(period: dt.date) -> int:
+    return calendar.monthrange(period.year, period.month)[1]
