@@ -1,0 +1,99 @@
+"""The 30-day grace period after a transfer, with a frozen clock: reminders on day 23 and 29, suspension on
+day 30 without a mandate, and a mandate lifting it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from partnerdesk.audit.models import Action, Event
+from partnerdesk.billing.grace import company_unsuspend, grace_run
+from partnerdesk.billing.models import DirectDebitMandate
+from partnerdesk.identity.selectors import companies_claim, memberships_with_access
+from partnerdesk.practice import lifecycle
+from partnerdesk.practice.access import company_access
+from partnerdesk.practice.models import Client, PracticeMember
+from partnerdesk.practice.tests.lifecycle_factories import activation_token, emailed, managed_client
+from partnerdesk.practice.tests.staff_factories import make_practice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def transferred():
+    """A non-participating client transferred today, activated by its new owner."""
+    practice, admin = make_practice()
+    member = PracticeMember.objects.get(user=admin)
+    client = managed_client(practice, email="new@acme.test")
+    result = lifecycle.client_stop_managing(member=member, client_id=client.pk, mode="transfer")
+    owner = lifecycle.client_access_activate_new_account(
+        token=activation_token("new@acme.test", template="client-transfer"),
+        full_name="New Owner",
+        password="correct horse battery staple",
+    )
+    return Client.all_objects.get(pk=client.pk), owner, result.grace_ends_on
+
+
+def day(start: dt.date, n: int) -> dt.date:
+    return start + dt.timedelta(days=n)
+
+
+def test_reminders_on_day_23_and_29_then_suspension_on_day_30(transferred):
+    client, owner, grace_end = transferred
+    day0 = grace_end - dt.timedelta(days=30)
+    assert grace_run(today=day(day0, 22)) == {"reminders": 0, "suspended": 0}
+    assert grace_run(today=day(day0, 23)) == {"reminders": 1, "suspended": 0}
+    assert grace_run(today=day(day0, 23)) == {"reminders": 0, "suspended": 0}  # idempotent
+    assert grace_run(today=day(day0, 28)) == {"reminders": 0, "suspended": 0}
+    assert grace_run(today=day(day0, 29)) == {"reminders": 1, "suspended": 0}
+    assert emailed("company-grace-reminder", owner.email)
+    assert len(companies_claim(user=owner)) == 1
+    assert grace_run(today=day(day0, 30)) == {"reminders": 0, "suspended": 1}
+    client.company.refresh_from_db()
+    assert client.company.suspended_at is not None
+    assert emailed("company-suspended", owner.email)
+    assert companies_claim(user=owner) == []
+    membership = memberships_with_access(user=owner).get()
+    assert membership.company.suspended_at is not None
+    with pytest.raises(lifecycle.NotFound):
+        company_access(user=owner, company=client.company)
+    assert grace_run(today=day(day0, 31)) == {"reminders": 0, "suspended": 0}
+    assert Event.objects.filter(action=Action.COMPANY_GRACE_REMINDER, company=client.company).count() == 2
+    assert Event.objects.filter(action=Action.COMPANY_SUSPEND, company=client.company).count() == 1
+
+
+def test_a_mandate_before_day_30_prevents_suspension(transferred):
+    client, owner, grace_end = transferred
+    DirectDebitMandate.objects.create(
+        company=client.company,
+        reference="PDTEST0001",
+        account_holder="New Owner",
+        sort_code_encrypted="x",
+        account_number_encrypted="y",
+        sort_code_masked="**-**-56",
+        account_number_masked="******78",
+        declaration_accepted_at=timezone.now(),
+    )
+    assert grace_run(today=grace_end) == {"reminders": 0, "suspended": 0}
+    client.company.refresh_from_db()
+    assert client.company.suspended_at is None
+
+
+def test_unsuspend_lifts_the_suspension_once(transferred):
+    client, owner, grace_end = transferred
+    grace_run(today=grace_end)
+    with transaction.atomic():
+        assert company_unsuspend(company=client.company, actor=owner) is True
+    with transaction.atomic():
+        assert company_unsuspend(company=client.company, actor=owner) is False
+    assert len(companies_claim(user=owner)) == 1
+    assert company_access(user=owner, company=client.company) == "client"
+    assert Event.objects.filter(action=Action.COMPANY_UNSUSPEND, company=client.company).count() == 1
+
+
+def test_transfer_grace_is_thirty_days_from_the_stop(transferred):
+    client, _, grace_end = transferred
+    assert client.grace_ends_on == grace_end == timezone.localdate() + dt.timedelta(days=30)
