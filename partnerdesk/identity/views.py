@@ -201,7 +201,17 @@ def _company_page(
 
 @login_required
 def company(request: HttpRequest, customer_number: str) -> HttpResponse:
-    return _company_page(request, customer_number, "identity/company.html")
+    from partnerdesk.billing.selectors import active_services, payer_for
+
+    return _company_page(
+        request,
+        customer_number,
+        "identity/company.html",
+        extra=lambda m: {
+            "services": list(active_services(company=m.company)),
+            "client_pays": payer_for(company=m.company).payer == "client",
+        },
+    )
 
 
 @login_required

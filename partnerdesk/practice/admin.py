@@ -14,10 +14,24 @@ class MemberInline(admin.TabularInline[PracticeMember, Practice]):
 
 @admin.register(Practice)
 class PracticeAdmin(admin.ModelAdmin[Practice]):
-    list_display = ["name", "contact_email", "created_at"]
+    list_display = ["name", "contact_email", "discount_rate", "created_at"]
     search_fields = ["name"]
     raw_id_fields = ["company"]
     inlines = [MemberInline]
+
+    def save_model(self, request: HttpRequest, obj: Practice, form: Any, change: bool) -> None:
+        """A change of discount rate goes through the billing service (audited)."""
+        if change and "discount_rate" in form.changed_data:
+            from partnerdesk.billing.services import practice_discount_set
+            from partnerdesk.identity.models import User
+
+            assert isinstance(request.user, User)
+            new_rate = obj.discount_rate
+            obj.discount_rate = Practice.objects.values_list("discount_rate", flat=True).get(pk=obj.pk)
+            super().save_model(request, obj, form, change)  # the other fields
+            practice_discount_set(practice=obj, rate=new_rate, actor=request.user, request=request)
+        else:
+            super().save_model(request, obj, form, change)
 
 
 @admin.register(Client)

@@ -41,12 +41,22 @@ class ClientOut(Schema):
     payer: str
     hidden: bool
     participating: bool
+    services: list[str] = Field(description="Codes of the services in force today")
     version: int
     updated_at: datetime
 
     @staticmethod
     def resolve_participating(obj: Client) -> bool:
         return obj.company.owner_id is not None
+
+    @staticmethod
+    def resolve_services(obj: Client) -> list[str]:
+        items = getattr(obj.company, "services_in_force", None)  # prefetched for list pages
+        if items is None:
+            from partnerdesk.billing.selectors import active_services
+
+            items = active_services(company=obj.company)
+        return [item.service.code for item in items]
 
 
 class ClientPage(Schema):
@@ -65,6 +75,7 @@ class ListFilters(Schema):
     payer: Literal["", "accountant", "client"] = ""
     hidden: bool = False
     assigned: DbId | None = Field(None, description="Only clients assigned to this practice member (id)")
+    service: str = Field("", max_length=40, description="Only clients with this service (its code) in force")
     page: int = Field(1, ge=1, le=1_000_000)
 
 
@@ -112,6 +123,7 @@ def _query(filters: ListFilters) -> ClientListQuery:
         payer=filters.payer,
         show_hidden=filters.hidden,
         assigned_to=filters.assigned,
+        service=filters.service.strip(),
     )
 
 

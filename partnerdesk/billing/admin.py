@@ -1,0 +1,146 @@
+"""Back office for billing: the service catalogue and its prices (a price change is a new row from a date;
+rows already written are never edited, so invoices keep the price they used), subscriptions, licences and
+mandates (read-only: bank details are never shown, only their masks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.forms import BaseInlineFormSet
+from django.http import HttpRequest
+
+from partnerdesk.billing import services
+from partnerdesk.billing.models import DirectDebitMandate, Licence, Service, ServicePrice, SubscriptionItem
+from partnerdesk.billing.selectors import today
+from partnerdesk.identity.models import User
+from partnerdesk.lib.errors import DomainError
+
+
+class ServicePriceFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        first_open_day = today().replace(day=1)
+        for form in self.forms:
+            if form.instance.pk is not None or not form.has_changed() or not getattr(form, "cleaned_data", None):
+                continue
+            effective_from = form.cleaned_data.get("effective_from")
+            if effective_from is not None and effective_from < first_open_day:
+                form.add_error(
+                    "effective_from",
+                    f"A price can start on {first_open_day:%d %B %Y} at the earliest: earlier months are invoiced.",
+                )
+
+
+class ServicePriceInline(admin.TabularInline[ServicePrice, Service]):
+    """Prices from a date on. Add a row for a change; existing rows stay as they are (history)."""
+
+    model = ServicePrice
+    formset = ServicePriceFormSet
+    extra = 1
+    fields = ["effective_from", "monthly_rrp", "created_at"]
+    readonly_fields = ["created_at"]
+    can_delete = False
+    ordering = ["-effective_from"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # existing rows are read-only; new rows are still added (has_add_permission)
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin[Service]):
+    list_display = ["name", "code", "product", "sort_order", "is_active"]
+    list_filter = ["is_active", "product"]
+    search_fields = ["name", "code"]
+    inlines = [ServicePriceInline]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # services are referenced by subscriptions and invoices: make them inactive instead
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: BaseInlineFormSet, change: bool) -> None:
+        if formset.model is not ServicePrice:
+            super().save_formset(request, form, formset, change)
+            return
+        assert isinstance(request.user, User)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            if not inline_form.has_changed() or inline_form.instance.pk is not None:
+                continue  # existing prices are never edited
+            data = inline_form.cleaned_data
+            if not data or data.get("DELETE"):
+                continue
+            try:
+                price = services.service_price_set(
+                    service=form.instance,
+                    monthly_rrp=data["monthly_rrp"],
+                    effective_from=data["effective_from"],
+                    actor=request.user,
+                    request=request,
+                )
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                formset.new_objects.append(price)
+
+
+@admin.register(SubscriptionItem)
+class SubscriptionItemAdmin(admin.ModelAdmin[SubscriptionItem]):
+    list_display = ["company", "service", "starts_on", "ends_on"]
+    list_filter = ["service"]
+    search_fields = ["company__business_name", "company__customer_number"]
+    raw_id_fields = ["company", "created_by", "ended_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Licence)
+class LicenceAdmin(admin.ModelAdmin[Licence]):
+    list_display = ["company", "payer", "practice", "discounted", "starts_on", "ends_on"]
+    list_filter = ["payer", "discounted"]
+    search_fields = ["company__business_name", "company__customer_number", "practice__name"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DirectDebitMandate)
+class DirectDebitMandateAdmin(admin.ModelAdmin[DirectDebitMandate]):
+    list_display = ["reference", "company", "account_holder", "sort_code_masked", "account_number_masked", "status"]
+    list_filter = ["status"]
+    search_fields = ["reference", "company__business_name", "company__customer_number"]
+    MANDATE_FIELDS = (
+        "reference",
+        "company",
+        "account_holder",
+        "sort_code_masked",
+        "account_number_masked",
+        "status",
+        "declaration_accepted_at",
+        "created_by",
+        "created_at",
+        "cancelled_at",
+    )
+    fields = MANDATE_FIELDS
+    readonly_fields = MANDATE_FIELDS
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

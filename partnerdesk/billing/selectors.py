@@ -1,0 +1,289 @@
+"""Reads for billing: the catalogue and prices in force, subscriptions in force, who pays, and the summary
+of a removal (what changes, from when, the effect on the next invoice).
+
+Ranges are half-open: a row is in force on ``day`` when ``starts_on <= day < ends_on`` (``ends_on`` null =
+open-ended). Money is pence-exact, ROUND_HALF_UP at line level (as on the invoice lines).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from partnerdesk.billing.licences import licence_current
+from partnerdesk.billing.models import DirectDebitMandate, Licence, Service, ServicePrice, SubscriptionItem
+from partnerdesk.identity.models import Company
+
+PENNY = Decimal("0.01")
+
+
+def today() -> dt.date:
+    """Today in Europe/London (billing periods are London calendar months)."""
+    return timezone.localdate()
+
+
+def in_force_q(on: dt.date, prefix: str = "") -> Q:
+    """Rows in force on ``on`` (half-open ``[starts_on, ends_on)``)."""
+    return Q(**{f"{prefix}starts_on__lte": on}) & (
+        Q(**{f"{prefix}ends_on__isnull": True}) | Q(**{f"{prefix}ends_on__gt": on})
+    )
+
+
+def price_in_force(*, service: Service, on: dt.date) -> Decimal | None:
+    """The service's monthly RRP ex VAT on a day (the newest price row effective on or before it)."""
+    return (
+        ServicePrice.objects.filter(service=service, effective_from__lte=on)
+        .order_by("-effective_from")
+        .values_list("monthly_rrp", flat=True)
+        .first()
+    )
+
+
+def _price_subquery(on: dt.date) -> Subquery:
+    return Subquery(
+        ServicePrice.objects.filter(service=OuterRef("pk"), effective_from__lte=on)
+        .order_by("-effective_from")
+        .values("monthly_rrp")[:1]
+    )
+
+
+def catalogue(*, on: dt.date | None = None) -> QuerySet[Service]:
+    """Services offered for new subscriptions, each annotated with ``monthly_rrp`` in force (one query)."""
+    return (
+        Service.objects.filter(is_active=True)
+        .annotate(monthly_rrp=_price_subquery(on or today()))
+        .order_by("sort_order", "name")
+    )
+
+
+def services_by_ids(*, ids: Iterable[int]) -> list[Service]:
+    return list(Service.objects.filter(pk__in=set(ids)).order_by("sort_order", "name"))
+
+
+def services_by_codes(*, codes: Iterable[str]) -> list[Service]:
+    return list(Service.objects.filter(code__in=set(codes)).order_by("sort_order", "name"))
+
+
+def active_services(*, company: Company, on: dt.date | None = None) -> QuerySet[SubscriptionItem]:
+    """The company's subscription items in force on a day (today by default), service joined."""
+    return (
+        SubscriptionItem.objects.filter(in_force_q(on or today()), company=company)
+        .select_related("service")
+        .order_by("service__sort_order", "service__name")
+    )
+
+
+def current_and_scheduled(*, company: Company, on: dt.date | None = None) -> QuerySet[SubscriptionItem]:
+    """Items in force today or starting later (the wizard's list: an ending one shows its end date)."""
+    day = on or today()
+    return (
+        SubscriptionItem.objects.filter(company=company)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+        .select_related("service")
+        .order_by("service__sort_order", "service__name")
+    )
+
+
+def service_codes_by_company(*, company_ids: Iterable[int], on: dt.date | None = None) -> dict[int, list[str]]:
+    """Codes of the services in force for many companies in one query (OIDC claims, portal)."""
+    ids = list(set(company_ids))
+    result: dict[int, list[str]] = {pk: [] for pk in ids}
+    if not ids:
+        return result
+    rows = (
+        SubscriptionItem.objects.filter(in_force_q(on or today()), company_id__in=ids)
+        .order_by("service__sort_order", "service__code")
+        .values_list("company_id", "service__code")
+    )
+    for company_id, code in rows:
+        result[company_id].append(code)
+    return result
+
+
+def has_service_q(*, code: str, on: dt.date | None = None, company_field: str = "company_id") -> Q:
+    """A filter for rows (clients, memberships) whose company has ``code`` in force: an EXISTS, not a join."""
+    from django.db.models import Exists
+
+    items = SubscriptionItem.objects.filter(
+        in_force_q(on or today()), company_id=OuterRef(company_field), service__code=code
+    )
+    return Q(Exists(items))
+
+
+# --- who pays -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Payer:
+    """Who pays for a company's subscription now: ``accountant`` (a practice, maybe discounted) or ``client``."""
+
+    payer: str
+    practice_id: int | None = None
+    discount_rate: Decimal = Decimal("0")
+    licence: Licence | None = None
+
+
+def payer_for(*, company: Company) -> Payer:
+    """The open licence decides. Without one (a company that never had a licence row), the live client
+    relationship's payer decides, and a company nobody manages pays for itself."""
+    licence = licence_current(company=company)
+    if licence is not None:
+        if licence.payer == Licence.Payer.ACCOUNTANT and licence.practice is not None:
+            rate = licence.practice.discount_rate if licence.discounted else Decimal("0")
+            return Payer(Licence.Payer.ACCOUNTANT, licence.practice_id, rate, licence)
+        return Payer(Licence.Payer.CLIENT, None, Decimal("0"), licence)
+    from partnerdesk.practice.models import Client
+
+    client = (
+        Client.objects.filter(company=company, tab=Client.Tab.ACTIVE)
+        .select_related("practice")
+        .order_by("created_at")
+        .first()
+    )
+    if client is not None and client.payer == Client.Payer.ACCOUNTANT:
+        return Payer(Licence.Payer.ACCOUNTANT, client.practice_id, Decimal("0"))
+    return Payer(Licence.Payer.CLIENT)
+
+
+# --- money --------------------------------------------------------------------------------------------
+
+
+def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
+    """``[first day of the month, first day of the next month)``."""
+    first = day.replace(day=1)
+    days = calendar.monthrange(day.year, day.month)[1]
+    return first, first + dt.timedelta(days=days)
+
+
+def line_net(*, monthly_rrp: Decimal, days: int, days_in_period: int, discount_rate: Decimal) -> Decimal:
+    """One invoice line's net: RRP prorated by days (rounded to the penny), less the discount (rounded)."""
+    if days <= 0:
+        return Decimal("0.00")
+    amount = (monthly_rrp * days / days_in_period).quantize(PENNY, rounding=ROUND_HALF_UP)
+    discount = (amount * discount_rate / 100).quantize(PENNY, rounding=ROUND_HALF_UP)
+    return amount - discount
+
+
+@dataclass(frozen=True)
+class RemovalLine:
+    service: Service
+    starts_on: dt.date
+    ends_on: dt.date  # first day without the service
+    monthly_rrp: Decimal
+    saving: Decimal  # on the invoice for the month of ``ends_on``, net of any discount, ex VAT
+
+
+@dataclass(frozen=True)
+class RemovalSummary:
+    company: Company
+    effective_on: dt.date
+    payer: str
+    discount_rate: Decimal
+    invoice_period: dt.date  # first day of the month whose invoice changes
+    invoice_date: dt.date  # when that invoice is issued (1st of the next month)
+    lines: list[RemovalLine] = field(default_factory=list)
+    remaining: list[Service] = field(default_factory=list)
+    not_subscribed: list[Service] = field(default_factory=list)
+
+    @property
+    def saving(self) -> Decimal:
+        return sum((line.saving for line in self.lines), Decimal("0.00"))
+
+    @property
+    def saving_with_vat(self) -> Decimal:
+        return (self.saving * Decimal("1.2")).quantize(PENNY, rounding=ROUND_HALF_UP)
+
+    @property
+    def removes_last_service(self) -> bool:
+        return bool(self.lines) and not self.remaining
+
+    @property
+    def last_billed_day(self) -> dt.date:
+        return self.effective_on - dt.timedelta(days=1)
+
+
+def removal_summary(*, company: Company, services: Iterable[Service], effective_on: dt.date) -> RemovalSummary:
+    """What removing ``services`` from ``effective_on`` changes: the services that end (billed up to the day
+    before), those that remain, and how much less the invoice for that month is, at the payer's price (the
+    practice's discount for a discounted accountant-paying licence, full RRP when the client pays)."""
+    chosen = {s.pk: s for s in services}
+    payer = payer_for(company=company)
+    period, next_period = month_bounds(effective_on)
+    days_in_period = (next_period - period).days
+    items = list(
+        SubscriptionItem.objects.filter(company=company)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=effective_on))
+        .select_related("service")
+        .order_by("service__sort_order", "service__name")
+    )
+    lines: list[RemovalLine] = []
+    remaining: list[Service] = []
+    found: set[int] = set()
+    for item in items:
+        if item.service_id not in chosen:
+            if item.ends_on is None:
+                remaining.append(item.service)
+            continue
+        found.add(item.service_id)
+        rrp = price_in_force(service=item.service, on=effective_on) or Decimal("0")
+        first_billed = max(item.starts_on, period)
+        kept_until = min(item.ends_on or next_period, next_period)
+        new_end = max(min(effective_on, kept_until), item.starts_on)
+        before = line_net(
+            monthly_rrp=rrp,
+            days=(kept_until - first_billed).days,
+            days_in_period=days_in_period,
+            discount_rate=payer.discount_rate,
+        )
+        after = line_net(
+            monthly_rrp=rrp,
+            days=(new_end - first_billed).days,
+            days_in_period=days_in_period,
+            discount_rate=payer.discount_rate,
+        )
+        lines.append(
+            RemovalLine(
+                service=item.service, starts_on=item.starts_on, ends_on=new_end, monthly_rrp=rrp, saving=before - after
+            )
+        )
+    return RemovalSummary(
+        company=company,
+        effective_on=effective_on,
+        payer=payer.payer,
+        discount_rate=payer.discount_rate,
+        invoice_period=period,
+        invoice_date=next_period,
+        lines=lines,
+        remaining=remaining,
+        not_subscribed=[s for pk, s in chosen.items() if pk not in found],
+    )
+
+
+# --- Direct Debit -------------------------------------------------------------------------------------
+
+
+def mandate_active(*, company: Company) -> DirectDebitMandate | None:
+    return DirectDebitMandate.objects.filter(company=company, status=DirectDebitMandate.Status.ACTIVE).first()
+
+
+def services_prefetch(*, lookup: str = "company__subscription_items", on: dt.date | None = None) -> Prefetch:
+    """Prefetch the services in force onto each company as ``services_in_force`` (items, service joined):
+    one query for a whole page of rows."""
+    return Prefetch(
+        lookup,
+        queryset=SubscriptionItem.objects.filter(in_force_q(on or today()))
+        .select_related("service")
+        .order_by("service__sort_order", "service__name"),
+        to_attr="services_in_force",
+    )
+
+
+def service_choices() -> list[tuple[str, str]]:
+    """(code, name) of every service, for filters."""
+    return list(Service.objects.order_by("sort_order", "name").values_list("code", "name"))

@@ -1,0 +1,617 @@
+"""Writes for billing: prices and the practice discount (back office), subscriptions (Manage Subscriptions,
+Add subscriptions from the Imported tab) and Direct Debit mandates.
+
+Only the payer side changes a subscription: the practice for an accountant-paying client (through a member
+who can see that client), the company's owner when the client pays. Anyone else gets NotFound (or
+PermissionDenied when they can see the company but do not pay for it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import string
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from partnerdesk.audit.models import Action, Event
+from partnerdesk.audit.services import record_event
+from partnerdesk.billing.grace import company_unsuspend
+from partnerdesk.billing.licences import licence_open
+from partnerdesk.billing.models import DirectDebitMandate, Licence, Service, ServicePrice, SubscriptionItem
+from partnerdesk.billing.selectors import RemovalSummary, payer_for, removal_summary, today
+from partnerdesk.identity.models import Company, CompanyMembership, User
+from partnerdesk.lib import crypto
+from partnerdesk.lib.errors import Conflict, DomainError, NotFound, PermissionDenied
+from partnerdesk.lib.request import client_ip
+from partnerdesk.notifications.services import message_post
+from partnerdesk.practice.access import practice_client_for
+from partnerdesk.practice.models import Client, Practice, PracticeMember
+from partnerdesk.practice.selectors import visible_clients
+
+__all__ = [
+    "IMPORTED_BATCH_LIMIT",
+    "clients_add_subscriptions",
+    "mandate_cancel",
+    "mandate_create",
+    "practice_discount_set",
+    "removal_summary",
+    "service_price_set",
+    "subscription_add",
+    "subscriptions_remove",
+]
+
+
+# --- errors -------------------------------------------------------------------------------------------
+
+
+class NotThePayer(PermissionDenied):
+    code = "subscription_not_payer"
+    title = "Only whoever pays for this subscription can change its services"
+
+
+class LastServiceUnconfirmed(DomainError):
+    code = "subscription_last_service_unconfirmed"
+    status = 409
+    title = "This removes the last service: confirm that the subscription will have no services"
+
+
+class NotSubscribed(DomainError):
+    code = "subscription_not_subscribed"
+    status = 409
+    title = "The subscription does not include that service"
+
+
+class AlreadySubscribed(Conflict):
+    code = "subscription_already_subscribed"
+    title = "The subscription already includes that service"
+
+
+class ServiceNotOffered(DomainError):
+    code = "service_not_offered"
+    status = 422
+    title = "That service is not offered"
+
+
+class DateInPast(DomainError):
+    code = "date_in_past"
+    status = 422
+    title = "Choose today or a later date"
+
+
+class TooManyClients(DomainError):
+    code = "too_many_clients"
+    status = 422
+    title = "Choose at most 50 clients at a time"
+
+
+class NothingChosen(DomainError):
+    code = "nothing_chosen"
+    status = 422
+    title = "Choose at least one client and one service"
+
+
+class PayerOneWay(Conflict):
+    code = "licence_one_way"
+    title = "A client that has paid for itself can never become accountant-paying again"
+
+
+class PayerInvalid(DomainError):
+    code = "payer_invalid"
+    status = 422
+    title = "Choose who pays: accountant or client"
+
+
+class InvalidPrice(DomainError):
+    code = "price_invalid"
+    status = 422
+    title = "The price is not valid"
+
+
+class InvalidDiscount(DomainError):
+    code = "discount_invalid"
+    status = 422
+    title = "The discount rate must be between 0 and 100 percent"
+
+
+class InvalidBankDetails(DomainError):
+    status = 422
+    code = "bank_details_invalid"
+    title = "The bank details are not valid"
+
+
+class NoMandate(NotFound):
+    code = "mandate_not_found"
+    title = "There is no active Direct Debit mandate"
+
+
+# --- prices and the practice discount (back office) ----------------------------------------------------
+
+
+def service_price_set(
+    *,
+    service: Service,
+    monthly_rrp: Decimal,
+    effective_from: dt.date,
+    actor: User | None,
+    request: HttpRequest | None = None,
+) -> ServicePrice:
+    """A new price from a date on. History is kept: a new row every time, never an edit of an old one. The
+    date cannot be before the current month (earlier months are, or will be, invoiced at the old price)."""
+    try:
+        rrp = Decimal(monthly_rrp).quantize(Decimal("0.01"))
+    except (InvalidOperation, TypeError):
+        raise InvalidPrice("Enter the monthly price in pounds, like 30.00.") from None
+    if rrp < 0 or rrp >= Decimal("100000000"):
+        raise InvalidPrice("Enter a monthly price of £0.00 or more.")
+    if effective_from < today().replace(day=1):
+        raise DateInPast("A price can start in the current month at the earliest: earlier months are invoiced.")
+    with transaction.atomic():
+        locked = Service.objects.select_for_update().get(pk=service.pk)
+        if ServicePrice.objects.filter(service=locked, effective_from=effective_from).exists():
+            raise Conflict(
+                f"{locked.name} already has a price from {effective_from:%d %B %Y}.", code="price_date_taken"
+            )
+        price = ServicePrice.objects.create(service=locked, monthly_rrp=rrp, effective_from=effective_from)
+        record_event(
+            action=Action.PRICE_CHANGE,
+            actor=actor,
+            request=request,
+            data={"service": locked.code, "monthly_rrp": str(rrp), "effective_from": effective_from.isoformat()},
+        )
+    return price
+
+
+def practice_discount_set(
+    *, practice: Practice, rate: Decimal, actor: User | None, request: HttpRequest | None = None
+) -> Practice:
+    """The practice's discount (percent off RRP) on its discounted accountant-paying licences."""
+    try:
+        new_rate = Decimal(rate).quantize(Decimal("0.01"))
+    except (InvalidOperation, TypeError):
+        raise InvalidDiscount() from None
+    if not Decimal("0") <= new_rate <= Decimal("100"):
+        raise InvalidDiscount()
+    with transaction.atomic():
+        locked = Practice.objects.select_for_update().get(pk=practice.pk)
+        old_rate = locked.discount_rate
+        if old_rate == new_rate:
+            return locked
+        locked.discount_rate = new_rate
+        locked.save(update_fields=["discount_rate"])
+        record_event(
+            action=Action.PRACTICE_DISCOUNT_CHANGE,
+            actor=actor,
+            request=request,
+            practice=locked,
+            company=locked.company,
+            data={"old": str(old_rate), "new": str(new_rate)},
+        )
+    practice.discount_rate = new_rate
+    return locked
+
+
+# --- who may change a subscription --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayerSide:
+    """The actor is allowed to change this company's services: as the practice (with the client row) or owner."""
+
+    side: str  # "practice" | "owner"
+    client: Client | None = None
+
+
+def _is_owner(*, actor: User, company: Company) -> bool:
+    return (
+        company.owner_id == actor.pk
+        or CompanyMembership.objects.filter(user=actor, company=company, role=CompanyMembership.Role.OWNER).exists()
+    )
+
+
+def payer_side(*, actor: User, company: Company) -> PayerSide:
+    """May ``actor`` change ``company``'s services? The open licence decides which side pays."""
+    if not actor.is_authenticated:
+        raise NotFound("No such company")
+    client = practice_client_for(user=actor, company=company)
+    is_owner = _is_owner(actor=actor, company=company)
+    if client is None and not is_owner:
+        raise NotFound("No such company")
+    payer = payer_for(company=company)
+    if payer.payer == Licence.Payer.ACCOUNTANT:
+        if client is not None and client.practice_id == payer.practice_id:
+            return PayerSide("practice", client)
+        raise NotThePayer("Your accountant pays for this subscription: ask them to change its services.")
+    if is_owner:
+        return PayerSide("owner", client)
+    raise NotThePayer(
+        "This client pays for their own subscription: only its Subscription Owner can change its services."
+    )
+
+
+def _lock_company(company: Company) -> Company:
+    return Company.objects.select_for_update().get(pk=company.pk)
+
+
+def _practice_of(side: PayerSide) -> Practice | None:
+    """A change made by the practice shows in the client's History (practice= and client= on the event)."""
+    return side.client.practice if side.side == "practice" and side.client is not None else None
+
+
+def _client_of(side: PayerSide) -> Client | None:
+    return side.client if side.side == "practice" else None
+
+
+def subscription_add(
+    *,
+    actor: User,
+    company: Company,
+    service: Service,
+    starts_on: dt.date | None = None,
+    request: HttpRequest | None = None,
+) -> SubscriptionItem:
+    """Add a service from ``starts_on`` (today by default; never in the past). A service whose removal is
+    scheduled for a later day is kept instead (the removal is cancelled)."""
+    start = starts_on or today()
+    if start < today():
+        raise DateInPast("A service can be added from today at the earliest.")
+    with transaction.atomic():
+        locked = _lock_company(company)
+        side = payer_side(actor=actor, company=locked)
+        if not service.is_active:
+            raise ServiceNotOffered(f"{service.name} is no longer offered.")
+        current = (
+            SubscriptionItem.objects.select_for_update()
+            .filter(company=locked, service=service)
+            .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=start))
+            .order_by("-starts_on")
+            .first()
+        )
+        if current is not None and current.ends_on is None:
+            raise AlreadySubscribed(f"{locked.business_name} already has {service.name}.")
+        if current is not None and current.starts_on <= start:
+            current.ends_on = None
+            current.ended_by = None
+            current.save(update_fields=["ends_on", "ended_by"])
+            item = current
+        elif current is not None:
+            raise AlreadySubscribed(f"{service.name} is already due to start on {current.starts_on:%d %B %Y}.")
+        else:
+            item = SubscriptionItem.objects.create(company=locked, service=service, starts_on=start, created_by=actor)
+        record_event(
+            action=Action.SUBSCRIPTION_ADD,
+            actor=actor,
+            request=request,
+            company=locked,
+            data={"services": [service.code], "starts_on": start.isoformat(), "by": side.side},
+            practice=_practice_of(side),
+            client=_client_of(side),
+        )
+        message_post(
+            company=locked,
+            subject=f"{service.name} added",
+            body=f"{service.name} was added to {locked.business_name} from {start:%d %B %Y}.",
+        )
+    return item
+
+
+def subscriptions_remove(
+    *,
+    actor: User,
+    company: Company,
+    services: Sequence[Service],
+    effective_on: dt.date | None = None,
+    confirm_no_service: bool = False,
+    request: HttpRequest | None = None,
+) -> RemovalSummary:
+    """Manage Subscriptions -> Remove -> Continue -> Finish: the services end on ``effective_on`` (the first day
+    without them; billed up to the day before). Removing the last service needs ``confirm_no_service``.
+    Returns the summary that was applied."""
+    day = effective_on or today()
+    if day < today():
+        raise DateInPast("Services can be removed from today at the earliest.")
+    if not services:
+        raise NothingChosen("Choose a service to remove.")
+    with transaction.atomic():
+        locked = _lock_company(company)
+        side = payer_side(actor=actor, company=locked)
+        ids = [s.pk for s in services]
+        items = list(
+            SubscriptionItem.objects.select_for_update()
+            .filter(company=locked, service_id__in=ids)
+            .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+        )
+        summary = removal_summary(company=locked, services=services, effective_on=day)
+        if summary.not_subscribed:
+            names = ", ".join(s.name for s in summary.not_subscribed)
+            raise NotSubscribed(f"{locked.business_name} does not have {names}.")
+        if summary.removes_last_service and not confirm_no_service:
+            raise LastServiceUnconfirmed(
+                f"This removes the last service from {locked.business_name}. Confirm that it will have no services."
+            )
+        for item in items:
+            item.ends_on = max(day, item.starts_on)
+            item.ended_by = actor
+        SubscriptionItem.objects.bulk_update(items, ["ends_on", "ended_by"])
+        names = ", ".join(line.service.name for line in summary.lines)
+        record_event(
+            action=Action.SUBSCRIPTION_REMOVE,
+            actor=actor,
+            request=request,
+            company=locked,
+            data={
+                "services": [line.service.code for line in summary.lines],
+                "effective_on": day.isoformat(),
+                "saving": str(summary.saving),
+                "by": side.side,
+            },
+            practice=_practice_of(side),
+            client=_client_of(side),
+        )
+        message_post(
+            company=locked,
+            subject="Services removed",
+            body=f"{names} will no longer be part of {locked.business_name} from {day:%d %B %Y}.",
+        )
+    return summary
+
+
+# --- Imported tab -> Add subscriptions ------------------------------------------------------------------
+
+IMPORTED_BATCH_LIMIT = 50
+
+
+def clients_add_subscriptions(
+    *,
+    member: PracticeMember,
+    client_ids: Iterable[int],
+    services: Sequence[Service],
+    payer: str,
+    request: HttpRequest | None = None,
+) -> list[Client]:
+    """Set up to 50 imported clients at once: their services and who pays. They move to the Active tab.
+    Accountant-paying opens a discounted licence billed to the practice; client-paying a full-RRP one."""
+    ids = sorted({int(i) for i in client_ids})
+    if len(ids) > IMPORTED_BATCH_LIMIT:
+        raise TooManyClients(f"Choose at most {IMPORTED_BATCH_LIMIT} clients at a time (you chose {len(ids)}).")
+    if not ids or not services:
+        raise NothingChosen()
+    if payer not in Licence.Payer.values:
+        raise PayerInvalid()
+    inactive = [s.name for s in services if not s.is_active]
+    if inactive:
+        raise ServiceNotOffered(f"{', '.join(inactive)} is no longer offered.")
+    start = today()
+    with transaction.atomic():
+        clients = list(
+            visible_clients(member=member)
+            .select_for_update(of=("self",))
+            .filter(pk__in=ids, tab=Client.Tab.IMPORTED)
+            .select_related("company")
+            .order_by("pk")
+        )
+        if len(clients) != len(ids):
+            raise NotFound("Some of those clients are not on your Imported tab.")
+        company_ids = [c.company_id for c in clients]
+        if payer == Licence.Payer.ACCOUNTANT and (
+            Licence.objects.filter(company_id__in=company_ids, payer=Licence.Payer.CLIENT).exists()
+            or any(c.payer == Client.Payer.CLIENT for c in clients)
+        ):
+            raise PayerOneWay("Some of those clients already pay for themselves: choose Client paying for them.")
+        for client in clients:  # at most 50: a licence each (closing any open one)
+            licence_open(
+                company=client.company,
+                payer=payer,
+                practice=member.practice if payer == Licence.Payer.ACCOUNTANT else None,
+                starts_on=start,
+            )
+        already = set(
+            SubscriptionItem.objects.filter(company_id__in=company_ids, ends_on__isnull=True).values_list(
+                "company_id", "service_id"
+            )
+        )
+        SubscriptionItem.objects.bulk_create(
+            [
+                SubscriptionItem(company_id=cid, service=service, starts_on=start, created_by=member.user)
+                for cid in company_ids
+                for service in services
+                if (cid, service.pk) not in already
+            ]
+        )
+        now = timezone.now()
+        Client.objects.filter(pk__in=ids).update(tab=Client.Tab.ACTIVE, payer=payer, updated_at=now)
+        codes = [s.code for s in services]
+        Event.objects.bulk_create(
+            [
+                Event(
+                    at=now,
+                    action=Action.SUBSCRIPTION_ADD,
+                    actor=member.user,
+                    actor_email=member.user.email,
+                    ip=client_ip(request),
+                    practice=member.practice,
+                    company_id=client.company_id,
+                    client_id=client.pk,
+                    data={"services": codes, "starts_on": start.isoformat(), "payer": payer, "from": "imported"},
+                )
+                for client in clients
+            ]
+        )
+        from partnerdesk.notifications.models import Message
+
+        names = ", ".join(s.name for s in services)
+        Message.objects.bulk_create(
+            [
+                Message(
+                    company_id=client.company_id,
+                    subject="Services added",
+                    body=f"{names} added to {client.business_name} by {member.practice.name}.",
+                )
+                for client in clients
+            ]
+        )
+    for client in clients:
+        client.tab = Client.Tab.ACTIVE
+        client.payer = payer
+    return clients
+
+
+# --- Direct Debit mandates ------------------------------------------------------------------------------
+
+DECLARATION = "I am the account holder and the only person required to authorise debits from this account"
+_SORT_CODE = re.compile(r"^\d{2}([- ]?)\d{2}\1\d{2}$")
+
+
+def normalise_sort_code(value: str) -> str:
+    """``123456``, ``12-34-56`` or ``12 34 56`` -> ``123456``; anything else is refused."""
+    text = (value or "").strip()
+    if not _SORT_CODE.match(text):
+        raise InvalidBankDetails(
+            "Enter the sort code as 6 digits, like 12-34-56.", code="sort_code_invalid", field="sort_code"
+        )
+    return re.sub(r"\D", "", text)
+
+
+def normalise_account_number(value: str) -> str:
+    text = (value or "").replace(" ", "").strip()
+    if not (len(text) == 8 and text.isascii() and text.isdigit()):
+        raise InvalidBankDetails(
+            "Enter the account number as exactly 8 digits.", code="account_number_invalid", field="account_number"
+        )
+    return text
+
+
+def normalise_account_holder(value: str) -> str:
+    text = " ".join((value or "").split())
+    if not text:
+        raise InvalidBankDetails(
+            "Enter the name of the account holder.", code="account_holder_required", field="account_holder"
+        )
+    if len(text) > 140:
+        raise InvalidBankDetails(
+            "The account holder's name can be at most 140 characters.",
+            code="account_holder_too_long",
+            field="account_holder",
+        )
+    return text
+
+
+def _new_reference() -> str:
+    alphabet = string.ascii_uppercase + string.digits
+    while True:
+        reference = "PD" + "".join(secrets.choice(alphabet) for _ in range(8))
+        if not DirectDebitMandate.objects.filter(reference=reference).exists():
+            return reference
+
+
+def may_manage_mandate(*, actor: User, company: Company) -> bool:
+    """The company's Subscription Owner, or an admin of the practice whose own company this is."""
+    if not actor.is_authenticated:
+        return False
+    if _is_owner(actor=actor, company=company):
+        return True
+    return PracticeMember.objects.filter(
+        user=actor, role=PracticeMember.Role.ADMIN, practice__company_id=company.pk
+    ).exists()
+
+
+def mandate_create(
+    *,
+    actor: User,
+    company: Company,
+    account_holder: str,
+    sort_code: str,
+    account_number: str,
+    declaration: bool,
+    request: HttpRequest | None = None,
+) -> DirectDebitMandate:
+    """Set up (or replace) the Direct Debit mandate. Bank details are stored encrypted, with masks in clear.
+    A suspended company gets its access back in the same transaction."""
+    holder = normalise_account_holder(account_holder)
+    sort_digits = normalise_sort_code(sort_code)
+    account_digits = normalise_account_number(account_number)
+    if declaration is not True:
+        raise InvalidBankDetails(f"Confirm: {DECLARATION}.", code="declaration_required", field="declaration")
+    with transaction.atomic():
+        locked = _lock_company(company)
+        if not may_manage_mandate(actor=actor, company=locked):
+            raise NotFound("No such company")
+        now = timezone.now()
+        replaced = list(
+            DirectDebitMandate.objects.select_for_update()
+            .filter(company=locked, status=DirectDebitMandate.Status.ACTIVE)
+            .values_list("reference", flat=True)
+        )
+        DirectDebitMandate.objects.filter(company=locked, status=DirectDebitMandate.Status.ACTIVE).update(
+            status=DirectDebitMandate.Status.CANCELLED, cancelled_at=now
+        )
+        mandate = DirectDebitMandate.objects.create(
+            company=locked,
+            reference=_new_reference(),
+            account_holder=holder,
+            sort_code_encrypted=crypto.encrypt(sort_digits),
+            account_number_encrypted=crypto.encrypt(account_digits),
+            sort_code_masked=mask_sort_code(sort_digits),
+            account_number_masked=mask_account_number(account_digits),
+            declaration_accepted_at=now,
+            created_by=actor,
+            created_at=now,
+        )
+        practice = Practice.objects.filter(company=locked).first()
+        record_event(
+            action=Action.MANDATE_CREATE,
+            actor=actor,
+            request=request,
+            company=locked,
+            practice=practice,
+            data={
+                "reference": mandate.reference,
+                "sort_code": mandate.sort_code_masked,
+                "account_number": mandate.account_number_masked,
+                "replaced": replaced,
+            },
+        )
+        company_unsuspend(company=locked, actor=actor, request=request)
+    company.suspended_at = locked.suspended_at
+    return mandate
+
+
+def mandate_cancel(*, actor: User, company: Company, request: HttpRequest | None = None) -> DirectDebitMandate:
+    with transaction.atomic():
+        locked = _lock_company(company)
+        if not may_manage_mandate(actor=actor, company=locked):
+            raise NotFound("No such company")
+        mandate = (
+            DirectDebitMandate.objects.select_for_update()
+            .filter(company=locked, status=DirectDebitMandate.Status.ACTIVE)
+            .first()
+        )
+        if mandate is None:
+            raise NoMandate()
+        mandate.status = DirectDebitMandate.Status.CANCELLED
+        mandate.cancelled_at = timezone.now()
+        mandate.save(update_fields=["status", "cancelled_at"])
+        record_event(
+            action=Action.MANDATE_CANCEL,
+            actor=actor,
+            request=request,
+            company=locked,
+            practice=Practice.objects.filter(company=locked).first(),
+            data={"reference": mandate.reference},
+        )
+    return mandate
+
+
+def mask_sort_code(digits: str) -> str:
+    return f"**-**-{digits[-2:]}"
+
+
+def mask_account_number(digits: str) -> str:
+    return f"******{digits[-2:]}"
