@@ -1,0 +1,195 @@
+"""The lifecycle pages: Give client access, Disable/Enable, Stop Managing This Client, activation, former
+clients, and the owner's Remove my accountant."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client as DjangoClient
+from django.urls import reverse
+
+from partnerdesk.compliance.models import AccountsPeriod
+from partnerdesk.identity.models import User
+from partnerdesk.identity.tests.factories import PASSWORD, UserFactory
+from partnerdesk.practice.models import Client
+from partnerdesk.practice.tests.lifecycle_factories import activation_token, managed_client, participating_client
+from partnerdesk.practice.tests.staff_factories import make_practice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client():
+    """The practice admin's browser; tests use the ``client`` fixture as a second, separate browser."""
+    practice, admin = make_practice()
+    browser = DjangoClient()
+    browser.force_login(admin)
+    browser.practice = practice  # type: ignore[attr-defined]
+    return browser
+
+
+def test_panel_manage_menu_offers_the_right_actions(admin_client):
+    plain = managed_client(admin_client.practice)
+    page = admin_client.get(reverse("practice:client", args=[plain.pk]) + "?panel=details").content.decode()
+    for words in ("Give client access", "Manage Subscriptions", "Stop Managing This Client"):
+        assert words in page
+    assert "Disable" not in page
+    owned, _ = participating_client(admin_client.practice)
+    page = admin_client.get(reverse("practice:client", args=[owned.pk]) + "?panel=details").content.decode()
+    assert "Give client access" not in page and "Disable" in page
+
+
+def test_give_access_page_names_the_business_and_invites(admin_client):
+    plain = managed_client(admin_client.practice)
+    url = reverse("practice:give_access", args=[plain.pk])
+    page = admin_client.get(url)
+    assert "Invite your client" in page.content.decode() and "Acme Ltd" in page.content.decode()
+    mismatch = admin_client.post(url, {"email": "a@acme.test", "email_confirm": "b@acme.test"})
+    assert mismatch.status_code == 422 and "do not match" in mismatch.content.decode()
+    assert 'value="a@acme.test"' in mismatch.content.decode()
+    done = admin_client.post(url, {"email": "a@acme.test", "email_confirm": "a@acme.test"}, follow=True)
+    assert "Awaiting Client Activation" in done.content.decode()
+    plain.refresh_from_db()
+    assert plain.access == Client.Access.INVITED
+
+
+def test_give_access_says_which_details_to_amend(admin_client):
+    plain = managed_client(admin_client.practice, postcode="")
+    page = admin_client.get(reverse("practice:give_access", args=[plain.pk])).content.decode()
+    assert "Missing: Postcode" in page and "Amend details" in page
+
+
+def test_disable_asks_yes_then_enable(admin_client):
+    owned, _ = participating_client(admin_client.practice)
+    url = reverse("practice:access_disable", args=[owned.pk])
+    assert "Yes" in admin_client.get(url).content.decode()
+    page = admin_client.post(url, follow=True).content.decode()
+    assert "Client access disabled" in page
+    admin_client.post(reverse("practice:access_enable", args=[owned.pk]))
+    owned.refresh_from_db()
+    assert owned.access == Client.Access.BOTH
+
+
+def test_disabled_client_sees_the_disabled_message(admin_client, client):
+    owned, owner = participating_client(admin_client.practice)
+    admin_client.post(reverse("practice:access_disable", args=[owned.pk]))
+    client.force_login(owner)
+    page = client.get(reverse("identity:company", args=[owned.company.customer_number]))
+    assert page.status_code == 403 and "disabled your access" in page.content.decode()
+
+
+def test_stop_non_participating_offers_transfer_or_delete(admin_client):
+    plain = managed_client(admin_client.practice, email="c@acme.test")
+    url = reverse("practice:stop_managing", args=[plain.pk])
+    page = admin_client.get(url).content.decode()
+    assert "Transfer this data and subscription to your client" in page
+    assert "Delete this data and cancel the subscription" in page
+    wrong = admin_client.post(url, {"mode": "delete", "confirm_business_name": "nope"})
+    assert wrong.status_code == 422 and "Type Acme Ltd exactly" in wrong.content.decode()
+    done = admin_client.post(url, {"mode": "transfer"}, follow=True).content.decode()
+    assert "You no longer manage Acme Ltd" in done
+    assert not Client.objects.filter(pk=plain.pk).exists()
+
+
+def test_delete_is_refused_with_a_link_while_final_accounts_data_exists(admin_client):
+    plain = managed_client(admin_client.practice)
+    AccountsPeriod.objects.create(
+        practice=admin_client.practice, client=plain, period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 12, 31)
+    )
+    url = reverse("practice:stop_managing", args=[plain.pk])
+    page = admin_client.post(url, {"mode": "delete", "confirm_business_name": "Acme Ltd"})
+    assert page.status_code == 422
+    assert "Final Accounts data" in page.content.decode()
+    assert f"/partner/clients/{plain.pk}/final-accounts/" in page.content.decode()
+    assert Client.objects.filter(pk=plain.pk).exists()
+
+
+def test_stop_participating_is_a_yes(admin_client):
+    owned, _ = participating_client(admin_client.practice)
+    url = reverse("practice:stop_managing", args=[owned.pk])
+    assert "cannot be reverted to accountant paying" in admin_client.get(url).content.decode()
+    admin_client.post(url)
+    assert Client.all_objects.get(pk=owned.pk).ended_reason == "transferred"
+
+
+def test_other_practice_gets_404_on_every_lifecycle_page(admin_client, client):
+    plain = managed_client(admin_client.practice)
+    _, other_admin = make_practice("Other LLP", "admin@other.test")
+    client.force_login(other_admin)
+    for name in ("give_access", "access_disable", "access_enable", "stop_managing"):
+        assert client.get(reverse(f"practice:{name}", args=[plain.pk])).status_code == 404
+        assert client.post(reverse(f"practice:{name}", args=[plain.pk])).status_code == 404
+    for name in ("access_resend", "access_cancel"):
+        assert client.post(reverse(f"practice:{name}", args=[plain.pk])).status_code == 404
+
+
+def test_activation_page_new_account_then_signed_in_as_owner(admin_client, client):
+    plain = managed_client(admin_client.practice)
+    admin_client.post(
+        reverse("practice:give_access", args=[plain.pk]), {"email": "new@acme.test", "email_confirm": "new@acme.test"}
+    )
+    url = reverse("practice:activate", args=[activation_token("new@acme.test")])
+    page = client.get(url).content.decode()
+    assert "Acme Ltd" in page and "Choose a password" in page
+    weak = client.post(url, {"full_name": "Ada", "password1": "short", "password2": "short"})
+    assert weak.status_code == 422
+    done = client.post(url, {"full_name": "Ada", "password1": PASSWORD, "password2": PASSWORD})
+    assert done.status_code == 302 and plain.company.customer_number in done["Location"]
+    assert client.get(done["Location"]).status_code == 200
+    used = client.get(url)
+    assert used.status_code == 410 and "already been used" in used.content.decode()
+
+
+def test_activation_page_for_someone_signed_in_with_another_email(admin_client, client):
+    plain = managed_client(admin_client.practice)
+    admin_client.post(
+        reverse("practice:give_access", args=[plain.pk]), {"email": "new@acme.test", "email_confirm": "new@acme.test"}
+    )
+    client.force_login(UserFactory.create(email="other@else.test"))
+    page = client.get(reverse("practice:activate", args=[activation_token("new@acme.test")]))
+    assert page.status_code == 403
+    assert "Switch account" in page.content.decode() and "new@acme.test" in page.content.decode()
+
+
+def test_activation_existing_account_signs_in_then_accepts(admin_client, client):
+    plain = managed_client(admin_client.practice)
+    person = UserFactory.create(email="new@acme.test")
+    admin_client.post(
+        reverse("practice:give_access", args=[plain.pk]), {"email": "new@acme.test", "email_confirm": "new@acme.test"}
+    )
+    url = reverse("practice:activate", args=[activation_token("new@acme.test")])
+    assert "Sign in" in client.get(url).content.decode()
+    client.force_login(person)
+    assert "Accept" in client.get(url).content.decode()
+    client.post(url)
+    plain.refresh_from_db()
+    assert plain.access == Client.Access.BOTH
+
+
+def test_unknown_activation_link(client):
+    page = client.get(reverse("practice:activate", args=["not-a-token"]))
+    assert page.status_code == 404 and "not valid" in page.content.decode()
+
+
+def test_former_clients_lists_ended_clients_with_final_accounts_data(admin_client):
+    owned, owner = participating_client(admin_client.practice)
+    AccountsPeriod.objects.create(
+        practice=admin_client.practice, client=owned, period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 12, 31)
+    )
+    admin_client.post(reverse("practice:stop_managing", args=[owned.pk]))
+    page = admin_client.get(reverse("practice:former_clients")).content.decode()
+    assert "Owned Ltd" in page and "Final Accounts" in page
+
+
+def test_owner_removes_my_accountant_from_the_portal(admin_client, client):
+    owned, owner = participating_client(admin_client.practice)
+    client.force_login(owner)
+    url = reverse("identity:company_accountant_remove", args=[owned.company.customer_number])
+    assert "Remove my accountant" in client.get(url).content.decode()
+    page = client.post(url, follow=True).content.decode()
+    assert "no longer manages this subscription" in page
+    assert Client.all_objects.get(pk=owned.pk).ended_reason == "revoked_by_client"
+    user = User.objects.create_user(email="user@owned.test", password=PASSWORD)
+    client.force_login(user)
+    assert client.get(url).status_code == 404
