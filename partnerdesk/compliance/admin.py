@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from partnerdesk.compliance.models import AccountsPeriod, Submission
+
+
+class SubmissionInline(admin.TabularInline[Submission, AccountsPeriod]):
+    model = Submission
+    extra = 0
+    can_delete = False
+    readonly_fields = ["kind", "reference", "submitted_at", "created_by", "created_at"]
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(AccountsPeriod)
+class AccountsPeriodAdmin(admin.ModelAdmin[AccountsPeriod]):
+    """Read-only: the practice keeps this data through the services (audited, with the deletion rules)."""
+
+    list_display = ["client", "practice", "period_start", "period_end", "status"]
+    list_select_related = ["client", "practice"]
+    list_filter = ["status"]
+    search_fields = ["client__business_name", "practice__name"]
+    raw_id_fields = ["practice", "client", "created_by"]
+    inlines = [SubmissionInline]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

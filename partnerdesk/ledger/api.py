@@ -1,0 +1,78 @@
+"""JSON API for a company's bookkeeping entries: list (newest first, in pages) and add. Reachable by the company's
+own people and by the managing practice's members (``practice.access``); anyone else gets a 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest
+from ninja import Field, Path, Query, Router, Schema, Status
+
+from partnerdesk.api.auth import api_user
+from partnerdesk.api.schemas import Problem
+from partnerdesk.identity.models import Company
+from partnerdesk.ledger import services, values
+from partnerdesk.ledger.selectors import entries_for_company
+from partnerdesk.practice.access import company_for_user
+
+router = Router(tags=["ledger"])
+ERRORS: dict[int | Any, Any] = {400: Problem, 401: Problem, 404: Problem, 409: Problem, 422: Problem}
+PAGE_SIZE = 50
+CustomerNumber = Annotated[str, Path(pattern=r"^[0-9]{8}$", description="The company's 8-digit customer number")]
+
+
+class EntryOut(Schema):
+    id: int
+    date: dt.date
+    description: str
+    amount: Decimal = Field(description="GBP; positive is income, negative an expense")
+    created_at: dt.datetime
+
+
+class EntryPage(Schema):
+    count: int
+    page: int
+    pages: int
+    results: list[EntryOut]
+
+
+class PageQuery(Schema):
+    page: int = Field(1, ge=1, le=1_000_000)
+
+
+class EntryIn(Schema):
+    date: dt.date = Field(ge=values.MIN_DATE, le=values.MAX_DATE)
+    description: str = Field(min_length=1, max_length=values.MAX_DESCRIPTION)
+    amount: Decimal = Field(
+        max_digits=12, decimal_places=2, description="GBP; positive is income, negative an expense; not zero"
+    )
+
+
+def _company(request: HttpRequest, customer_number: str) -> Company:
+    company, _ = company_for_user(user=api_user(request), customer_number=customer_number)
+    return company
+
+
+@router.get("/companies/{customer_number}/ledger", response={200: EntryPage, **ERRORS}, summary="Bookkeeping entries")
+def entry_list(request: HttpRequest, customer_number: CustomerNumber, query: Query[PageQuery]) -> Any:
+    paginator = Paginator(entries_for_company(company=_company(request, customer_number)), PAGE_SIZE)
+    page = paginator.get_page(query.page)
+    return {"count": paginator.count, "page": page.number, "pages": paginator.num_pages, "results": list(page)}
+
+
+@router.post(
+    "/companies/{customer_number}/ledger", response={201: EntryOut, **ERRORS}, summary="Add a bookkeeping entry"
+)
+def entry_add(request: HttpRequest, customer_number: CustomerNumber, payload: EntryIn) -> Any:
+    entry = services.entry_add(
+        user=api_user(request),
+        company=_company(request, customer_number),
+        date=payload.date,
+        description=payload.description,
+        amount=payload.amount,
+        request=request,
+    )
+    return Status(201, entry)
