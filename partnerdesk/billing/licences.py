@@ -26,9 +26,7 @@ def licence_current(*, company: Company) -> Licence | None:
     return Licence.objects.filter(company=company, ends_on__isnull=True).select_related("practice").first()
 
 
-def licence_open(
-    *, company: Company, payer: str, starts_on: dt.date, practice: Practice | None = None
-) -> Licence:
+def licence_open(*, company: Company, payer: str, starts_on: dt.date, practice: Practice | None = None) -> Licence:
     """Start a licence on ``starts_on``, closing the open one (if any) that day."""
     _require_atomic()
     licence_close(company=company, ends_on=starts_on)

@@ -99,9 +99,7 @@ class Licence(models.Model):
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="licences")
     payer = models.CharField(max_length=10, choices=Payer.choices)
-    practice = models.ForeignKey(
-        Practice, null=True, blank=True, on_delete=models.PROTECT, related_name="licences"
-    )
+    practice = models.ForeignKey(Practice, null=True, blank=True, on_delete=models.PROTECT, related_name="licences")
     discounted = models.BooleanField(default=False, help_text="The practice's discount applies (accountant-paying).")
     starts_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True, help_text="First day no longer in force (exclusive).")
@@ -141,7 +139,10 @@ class DirectDebitMandate(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     company = models.ForeignKey(
-        Company, on_delete=models.CASCADE, related_name="mandates", help_text="The billing account (a practice's own company for practices)."
+        Company,
+        on_delete=models.CASCADE,
+        related_name="mandates",
+        help_text="The billing account (a practice's own company for practices).",
     )
     reference = models.CharField(max_length=20, unique=True)
     account_holder = models.CharField(max_length=140)
@@ -176,7 +177,10 @@ class Invoice(models.Model):
 
     number = models.CharField(max_length=20, unique=True)
     account = models.ForeignKey(
-        Company, on_delete=models.PROTECT, related_name="invoices", help_text="Billed company (a practice's own company for practices)."
+        Company,
+        on_delete=models.PROTECT,
+        related_name="invoices",
+        help_text="Billed company (a practice's own company for practices).",
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     practice = models.ForeignKey(Practice, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices")
@@ -195,7 +199,8 @@ class Invoice(models.Model):
             models.UniqueConstraint(fields=["account", "period"], name="invoice_one_per_account_period"),
             models.CheckConstraint(condition=Q(kind__in=["practice", "company"]), name="invoice_kind_valid"),
             models.CheckConstraint(
-                condition=(Q(kind="practice") & Q(practice__isnull=False)) | (Q(kind="company") & Q(practice__isnull=True)),
+                condition=(Q(kind="practice") & Q(practice__isnull=False))
+                | (Q(kind="company") & Q(practice__isnull=True)),
                 name="invoice_practice_iff_kind",
             ),
         ]
@@ -219,7 +224,7 @@ class InvoiceLine(models.Model):
     days_active = models.PositiveSmallIntegerField()
     days_in_period = models.PositiveSmallIntegerField()
     monthly_rrp = models.DecimalField(max_digits=10, decimal_places=2)
-    amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="RRP × days active / days in month.")
+    amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="RRP x days active / days in month.")
     discount_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
     discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     net = models.DecimalField(max_digits=12, decimal_places=2)
@@ -237,9 +242,9 @@ class InvoiceLine(models.Model):
         ]
         indexes = [models.Index(fields=["invoice", "company"], name="invoice_line_company_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.business_name} / {self.service_id}"
+
     @property
     def prorated(self) -> bool:
         return self.days_active < self.days_in_period
-
-    def __str__(self) -> str:
-        return f"{self.invoice_id}: {self.business_name} / {self.service_id}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
@@ -133,17 +134,20 @@ def load_demo() -> bool:
             company: Company = company_create(business_name=name, owner_email=email, owner=owner)
             if owner is not None:
                 CompanyMembership.objects.create(user=owner, company=company, role=CompanyMembership.Role.OWNER)
-            Client.objects.create(
+            client = Client.objects.create(
                 practice=practice,
                 company=company,
                 business_name=name,
                 contact_name=contact,
                 email=email,
+                address=f"{len(name)} High Street, {name.split()[0]}",
+                postcode=f"AB{len(name) % 9 + 1} {len(contact) % 9}CD",
                 tab=tab,
                 access=access,
                 hidden=hidden,
                 payer=payer,
             )
+            _demo_billing(client, index=len(name) + len(contact))
         # The staff member sees only the clients assigned to them; one more person is invited to join.
         staff_member = PracticeMember.objects.get(practice=practice, user=staff)
         staff_member.sees_all_clients = False
@@ -160,5 +164,73 @@ def load_demo() -> bool:
             invited_by=admin,
             expires_at=timezone.now() + timedelta(days=14),
         )
+        _demo_former_client(practice)
         record_event(action=Action.DEMO_LOAD, actor=admin, practice=practice, data={"clients": len(rows)})
     return True
+
+
+def _demo_billing(client: Client, *, index: int) -> None:
+    """Active clients get their licence, one or two services and a few bookkeeping entries; clients
+    awaiting activation get an (unusable) activation link so the state is consistent."""
+    from partnerdesk.billing.licences import licence_open
+    from partnerdesk.billing.models import Service, SubscriptionItem
+    from partnerdesk.ledger.models import Entry
+    from partnerdesk.practice.models import ClientAccessInvitation
+
+    if client.tab != Client.Tab.ACTIVE:
+        return
+    started = timezone.localdate().replace(day=1) - timedelta(days=62)
+    licence_open(company=client.company, payer=client.payer, practice=client.practice, starts_on=started)
+    services = list(Service.objects.filter(is_active=True).order_by("sort_order"))
+    if services:
+        chosen = [services[index % 3], services[3]] if index % 2 and len(services) > 3 else [services[index % 3]]
+        SubscriptionItem.objects.bulk_create(
+            [SubscriptionItem(company=client.company, service=service, starts_on=started) for service in chosen]
+        )
+    Entry.objects.bulk_create(
+        [
+            Entry(
+                company=client.company,
+                date=started + timedelta(days=7 * n),
+                description=("Sales invoice" if n % 2 else "Office supplies"),
+                amount=Decimal(f"{(index * 37 + n * 11) % 900 + 25}.{n:02d}") * (1 if n % 2 else -1),
+            )
+            for n in range(1, 6)
+        ]
+    )
+    if client.access == Client.Access.INVITED and client.email:
+        ClientAccessInvitation.objects.create(
+            client=client,
+            company=client.company,
+            email=client.email,
+            token_hash=hash_token(new_token()),
+            expires_at=timezone.now() + timedelta(days=14),
+        )
+
+
+def _demo_former_client(practice: Practice) -> None:
+    """One client that left (it removed the practice) while the practice holds its Final Accounts."""
+    from partnerdesk.billing.licences import licence_open
+    from partnerdesk.compliance.models import AccountsPeriod
+
+    name = "Former Fabrications Ltd"
+    company = company_create(business_name=name, owner_email="owner@formerfab.test")
+    licence_open(company=company, payer="client", starts_on=timezone.localdate() - timedelta(days=40))
+    client = Client.all_objects.create(
+        practice=practice,
+        company=company,
+        business_name=name,
+        contact_name="Fran Former",
+        email="owner@formerfab.test",
+        tab=Client.Tab.ACTIVE,
+        payer=Client.Payer.CLIENT,
+        ended_at=timezone.now() - timedelta(days=40),
+        ended_reason=Client.Ended.REVOKED_BY_CLIENT,
+    )
+    year_end = timezone.localdate().replace(month=3, day=31)
+    AccountsPeriod.objects.create(
+        practice=practice,
+        client=client,
+        period_start=year_end.replace(year=year_end.year - 1) + timedelta(days=1),
+        period_end=year_end,
+    )

@@ -135,6 +135,11 @@ def is_participating(client: Client) -> bool:
     return owner is not None and owner.is_active
 
 
+def field_label(field: str) -> str:
+    """A client detail field's human name ("postcode" -> "Postcode")."""
+    return str(getattr(Client._meta.get_field(field), "verbose_name", field)).capitalize()
+
+
 def missing_for_access(client: Client) -> list[str]:
     """The business details still to fill in before Give client access (field names)."""
     return [field for field in REQUIRED_FOR_ACCESS if not str(getattr(client, field)).strip()]
@@ -188,7 +193,9 @@ def _send_activation(*, client: Client, email: str, token: str, purpose: str, gr
     )
 
 
-def _event(action: Action, *, member: PracticeMember, client: Client, request: HttpRequest | None, **data: object) -> None:
+def _event(
+    action: Action, *, member: PracticeMember, client: Client, request: HttpRequest | None, **data: object
+) -> None:
     record_event(
         action=action,
         actor=member.user,
@@ -221,7 +228,7 @@ def client_access_invite(
             )
         missing = missing_for_access(client)
         if missing:
-            labels = ", ".join(str(Client._meta.get_field(f).verbose_name) for f in missing)
+            labels = ", ".join(field_label(f) for f in missing)
             raise ClientDetailsIncomplete(f"Amend the client's details first: {labels} missing.", missing=missing)
         address = _normalise_email(email, email_confirm)
         if PracticeMember.objects.filter(practice=client.practice, user__email__iexact=address).exists():
@@ -288,7 +295,11 @@ def client_access_invitations_expire(*, now: dt.datetime | None = None) -> int:
                 continue
             invitation.status = ClientAccessInvitation.Status.EXPIRED
             invitation.save(update_fields=["status"])
-            client = Client.all_objects.select_for_update().select_related("practice", "company").get(pk=invitation.client_id)
+            client = (
+                Client.all_objects.select_for_update()
+                .select_related("practice", "company")
+                .get(pk=invitation.client_id)
+            )
             if invitation.purpose == ClientAccessInvitation.Purpose.ACCESS and client.access == Client.Access.INVITED:
                 client.access = Client.Access.NONE
                 _touch(client, "access")
@@ -344,9 +355,7 @@ def client_access_accept(*, token: str, user: User, request: HttpRequest | None 
     The link row is locked first: of two simultaneous acceptances one wins, the other sees a used link."""
     with transaction.atomic():
         invitation = (
-            ClientAccessInvitation.objects.select_for_update()
-            .filter(token_hash=hash_token(token or ""))
-            .first()
+            ClientAccessInvitation.objects.select_for_update().filter(token_hash=hash_token(token or "")).first()
         )
         if invitation is None:
             raise NotFound("This link is not valid.")
@@ -550,7 +559,14 @@ def _stop_participating(
         licence_move_to_client(company=client.company, stopped_on=today, client_pays_from=today + dt.timedelta(days=1))
     _cancel_open_invitations(client)
     _end(client, Client.Ended.TRANSFERRED)
-    _event(Action.CLIENT_STOP, member=member, client=client, request=request, licence="client", was_accountant=was_accountant)
+    _event(
+        Action.CLIENT_STOP,
+        member=member,
+        client=client,
+        request=request,
+        licence="client",
+        was_accountant=was_accountant,
+    )
     _tell_client_they_pay(client)
     return StopResult(client=client, mode=StopMode.PARTICIPATING)
 
@@ -564,10 +580,14 @@ def _tell_client_they_pay(client: Client) -> None:
         "you will receive your own invoices from now on.",
         link=f"/companies/{company.customer_number}/payment/",
     )
-    _email_owner(client, template="client-practice-stopped", payment_path=f"/companies/{company.customer_number}/payment/")
+    _email_owner(
+        client, template="client-practice-stopped", payment_path=f"/companies/{company.customer_number}/payment/"
+    )
 
 
-def _stop_transfer(*, member: PracticeMember, client: Client, today: dt.date, request: HttpRequest | None) -> StopResult:
+def _stop_transfer(
+    *, member: PracticeMember, client: Client, today: dt.date, request: HttpRequest | None
+) -> StopResult:
     if not client.email:
         raise ClientEmailMissing()
     grace_ends_on = today + dt.timedelta(days=GRACE_DAYS)

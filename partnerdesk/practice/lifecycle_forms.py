@@ -61,7 +61,9 @@ class ActivateAccountForm(forms.Form):
     """No account yet for the invited address: the link proves the email, so only a name and a password."""
 
     full_name = forms.CharField(label="Full name", max_length=150)
-    password1 = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
     password2 = forms.CharField(
         label="Password (again)", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )

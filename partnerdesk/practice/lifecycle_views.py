@@ -20,13 +20,12 @@ from partnerdesk.lib.ratelimit import INVITATION_LINK_PER_IP
 from partnerdesk.lib.request import client_ip
 from partnerdesk.practice import lifecycle
 from partnerdesk.practice.lifecycle_forms import ActivateAccountForm, InviteClientForm, StopManagingForm
-from partnerdesk.practice.models import Client
 from partnerdesk.practice.selectors import former_clients
 from partnerdesk.practice.views import _client_or_404, _member
 
 
 def _field_labels(fields: list[str]) -> list[str]:
-    return [str(Client._meta.get_field(f).verbose_name).capitalize() for f in fields]
+    return [lifecycle.field_label(f) for f in fields]
 
 
 @login_required

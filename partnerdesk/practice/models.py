@@ -117,9 +117,6 @@ class Client(models.Model):
         default=0, help_text="Grace reminders already sent (day 23, day 29)."
     )
 
-    objects = CurrentClientManager()
-    all_objects = models.Manager()
-
     # The business details a practice edits (Add client, Manage -> Details, import).
     DETAIL_FIELDS: ClassVar[list[str]] = [
         "business_name",
@@ -132,6 +129,9 @@ class Client(models.Model):
         "company_number",
     ]
 
+    objects = CurrentClientManager()
+    all_objects = models.Manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -141,7 +141,10 @@ class Client(models.Model):
             ),
             models.CheckConstraint(
                 condition=(models.Q(ended_at__isnull=True) & models.Q(ended_reason=""))
-                | (models.Q(ended_at__isnull=False) & models.Q(ended_reason__in=["transferred", "deleted", "revoked_by_client"])),
+                | (
+                    models.Q(ended_at__isnull=False)
+                    & models.Q(ended_reason__in=["transferred", "deleted", "revoked_by_client"])
+                ),
                 name="client_ended_reason_iff_ended",
             ),
             models.CheckConstraint(

@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
                 ('days_active', models.PositiveSmallIntegerField()),
                 ('days_in_period', models.PositiveSmallIntegerField()),
                 ('monthly_rrp', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('amount', models.DecimalField(decimal_places=2, help_text='RRP × days active / days in month.', max_digits=12)),
+                ('amount', models.DecimalField(decimal_places=2, help_text='RRP x days active / days in month.', max_digits=12)),
                 ('discount_rate', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=5)),
                 ('discount', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=12)),
                 ('net', models.DecimalField(decimal_places=2, max_digits=12)),

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('identity', '0002_accessrequest'),
+        ("identity", "0002_accessrequest"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='company',
-            name='suspended_at',
-            field=models.DateTimeField(blank=True, help_text="Set when a client-paying company's grace period ended without a Direct Debit mandate; its users cannot reach it until payment details are entered.", null=True),
+            model_name="company",
+            name="suspended_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Set when a client-paying company's grace period ended without a Direct Debit mandate; its users cannot reach it until payment details are entered.",
+                null=True,
+            ),
         ),
     ]

@@ -7,93 +7,169 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('identity', '0003_company_suspended_at'),
-        ('practice', '0004_import_batch'),
+        ("identity", "0003_company_suspended_at"),
+        ("practice", "0004_import_batch"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ClientAccessInvitation',
+            name="ClientAccessInvitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(help_text='Stored lower-case.', max_length=254)),
-                ('purpose', models.CharField(choices=[('access', 'Give client access'), ('transfer', 'Transfer to the client')], default='access', max_length=10)),
-                ('token_hash', models.CharField(help_text="SHA-256 of the link's token; never the token.", max_length=64, unique=True)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('accepted', 'Accepted'), ('cancelled', 'Cancelled'), ('superseded', 'Replaced by a newer link'), ('expired', 'Expired')], default='pending', max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('accepted_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.EmailField(help_text="Stored lower-case.", max_length=254)),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[("access", "Give client access"), ("transfer", "Transfer to the client")],
+                        default="access",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "token_hash",
+                    models.CharField(
+                        help_text="SHA-256 of the link's token; never the token.", max_length=64, unique=True
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("accepted", "Accepted"),
+                            ("cancelled", "Cancelled"),
+                            ("superseded", "Replaced by a newer link"),
+                            ("expired", "Expired"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("accepted_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.RemoveConstraint(
-            model_name='client',
-            name='client_practice_company_unique',
+            model_name="client",
+            name="client_practice_company_unique",
         ),
         migrations.AddField(
-            model_name='client',
-            name='ended_at',
+            model_name="client",
+            name="ended_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='client',
-            name='ended_reason',
-            field=models.CharField(blank=True, choices=[('transferred', 'Transferred to the client'), ('deleted', 'Data deleted and subscription cancelled'), ('revoked_by_client', 'The client removed the practice')], max_length=20),
+            model_name="client",
+            name="ended_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("transferred", "Transferred to the client"),
+                    ("deleted", "Data deleted and subscription cancelled"),
+                    ("revoked_by_client", "The client removed the practice"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='client',
-            name='grace_ends_on',
-            field=models.DateField(blank=True, help_text='Transferred non-participating clients: first day without free access.', null=True),
+            model_name="client",
+            name="grace_ends_on",
+            field=models.DateField(
+                blank=True, help_text="Transferred non-participating clients: first day without free access.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='client',
-            name='grace_reminders_sent',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Grace reminders already sent (day 23, day 29).'),
+            model_name="client",
+            name="grace_reminders_sent",
+            field=models.PositiveSmallIntegerField(
+                default=0, help_text="Grace reminders already sent (day 23, day 29)."
+            ),
         ),
         migrations.AddConstraint(
-            model_name='client',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('practice', 'company'), name='client_practice_company_unique'),
+            model_name="client",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_at__isnull", True)),
+                fields=("practice", "company"),
+                name="client_practice_company_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='client',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('ended_at__isnull', True), ('ended_reason', '')), models.Q(('ended_at__isnull', False), ('ended_reason__in', ['transferred', 'deleted', 'revoked_by_client'])), _connector='OR'), name='client_ended_reason_iff_ended'),
+            model_name="client",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("ended_at__isnull", True), ("ended_reason", "")),
+                    models.Q(
+                        ("ended_at__isnull", False),
+                        ("ended_reason__in", ["transferred", "deleted", "revoked_by_client"]),
+                    ),
+                    _connector="OR",
+                ),
+                name="client_ended_reason_iff_ended",
+            ),
         ),
         migrations.AddField(
-            model_name='clientaccessinvitation',
-            name='accepted_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="clientaccessinvitation",
+            name="accepted_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='clientaccessinvitation',
-            name='client',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='access_invitations', to='practice.client'),
+            model_name="clientaccessinvitation",
+            name="client",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="access_invitations", to="practice.client"
+            ),
         ),
         migrations.AddField(
-            model_name='clientaccessinvitation',
-            name='company',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='access_invitations', to='identity.company'),
+            model_name="clientaccessinvitation",
+            name="company",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="access_invitations", to="identity.company"
+            ),
         ),
         migrations.AddField(
-            model_name='clientaccessinvitation',
-            name='invited_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="clientaccessinvitation",
+            name="invited_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='clientaccessinvitation',
-            index=models.Index(fields=['status', 'expires_at'], name='client_access_inv_due_idx'),
+            model_name="clientaccessinvitation",
+            index=models.Index(fields=["status", "expires_at"], name="client_access_inv_due_idx"),
         ),
         migrations.AddConstraint(
-            model_name='clientaccessinvitation',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('client',), name='client_access_invitation_one_pending'),
+            model_name="clientaccessinvitation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "pending")),
+                fields=("client",),
+                name="client_access_invitation_one_pending",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='clientaccessinvitation',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'accepted', 'cancelled', 'superseded', 'expired'])), name='client_access_invitation_status_valid'),
+            model_name="clientaccessinvitation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["pending", "accepted", "cancelled", "superseded", "expired"])),
+                name="client_access_invitation_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='clientaccessinvitation',
-            constraint=models.CheckConstraint(condition=models.Q(('purpose__in', ['access', 'transfer'])), name='client_access_invitation_purpose_valid'),
+            model_name="clientaccessinvitation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("purpose__in", ["access", "transfer"])),
+                name="client_access_invitation_purpose_valid",
+            ),
         ),
     ]

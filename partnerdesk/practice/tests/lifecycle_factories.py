@@ -27,7 +27,9 @@ def managed_client(practice: Practice, name: str = "Acme Ltd", **facts: Any) -> 
     return client
 
 
-def participating_client(practice: Practice, name: str = "Owned Ltd", owner_email: str = "owner@owned.test") -> tuple[Client, User]:
+def participating_client(
+    practice: Practice, name: str = "Owned Ltd", owner_email: str = "owner@owned.test"
+) -> tuple[Client, User]:
     """A client whose company has an owner who signs in; both have access."""
     client = managed_client(practice, name, email=owner_email, access=Client.Access.BOTH)
     owner = UserFactory.create(email=owner_email)

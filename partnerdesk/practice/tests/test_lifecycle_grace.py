@@ -66,7 +66,7 @@ def test_reminders_on_day_23_and_29_then_suspension_on_day_30(transferred):
 
 
 def test_a_mandate_before_day_30_prevents_suspension(transferred):
-    client, owner, grace_end = transferred
+    client, _owner, grace_end = transferred
     DirectDebitMandate.objects.create(
         company=client.company,
         reference="PDTEST0001",

@@ -51,7 +51,7 @@ class ClientLifecycle(RuleBasedStateMachine):
     def _fresh(self) -> Client:
         return Client.all_objects.select_related("company", "company__owner").get(pk=self.client.pk)
 
-    def _try(self, call, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def _try(self, call, *args, **kwargs) -> None:
         before = self._snapshot()
         try:
             call(*args, **kwargs)
@@ -118,7 +118,9 @@ class ClientLifecycle(RuleBasedStateMachine):
         lifecycle.client_access_invitations_expire(now=timezone.now() + dt.timedelta(days=15))
 
     # --- client actions ----------------------------------------------------------------------------
-    @precondition(lambda self: ClientAccessInvitation.objects.filter(client_id=self.client.pk, status="pending").exists())
+    @precondition(
+        lambda self: ClientAccessInvitation.objects.filter(client_id=self.client.pk, status="pending").exists()
+    )
     @rule()
     def activate(self) -> None:
         invitation = ClientAccessInvitation.objects.get(client_id=self.client.pk, status="pending")
@@ -145,7 +147,9 @@ class ClientLifecycle(RuleBasedStateMachine):
         if pending is None:
             return
         stranger = UserFactory.create(email=f"stranger{next(_numbers)}@else.test")
-        token = activation_token(self.email, "client-transfer" if pending.purpose == "transfer" else "client-activation")
+        token = activation_token(
+            self.email, "client-transfer" if pending.purpose == "transfer" else "client-activation"
+        )
         self._try(lifecycle.client_access_accept, token=token, user=stranger)
 
     # --- invariants --------------------------------------------------------------------------------
