@@ -129,10 +129,11 @@ class Client(models.Model):
         "company_number",
     ]
 
-    objects = CurrentClientManager()
     all_objects = models.Manager()
+    objects = CurrentClientManager()
 
     class Meta:
+        default_manager_name = "objects"
         constraints = [
             models.UniqueConstraint(
                 fields=["practice", "company"],
