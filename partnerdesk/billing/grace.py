@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -117,3 +118,26 @@ def _tell_owner(company: Company, *, template: str, grace_ends_on: dt.date) -> N
         "to use your services again.",
         link=context["payment_path"],
     )
+
+
+def payment_prompt(*, company: Company) -> dict[str, object] | None:
+    """The portal banner: a company that pays (or will pay, after a transfer's grace) for itself and has no
+    Direct Debit mandate is asked for one, with the end of its free access when there is one."""
+    from partnerdesk.billing.models import Licence
+    from partnerdesk.practice.models import Client
+
+    client_pays = Licence.objects.filter(company=company, payer=Licence.Payer.CLIENT).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gt=timezone.localdate())
+    )
+    if not client_pays.exists() or _has_mandate(company.pk):
+        return None
+    grace = (
+        Client.all_objects.filter(company=company, ended_reason=Client.Ended.TRANSFERRED, grace_ends_on__isnull=False)
+        .order_by("-grace_ends_on")
+        .values_list("grace_ends_on", flat=True)
+        .first()
+    )
+    return {
+        "grace_ends_on": grace if grace and grace > timezone.localdate() else None,
+        "suspended": company.suspended_at,
+    }

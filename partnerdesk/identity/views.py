@@ -201,6 +201,7 @@ def _company_page(
 
 @login_required
 def company(request: HttpRequest, customer_number: str) -> HttpResponse:
+    from partnerdesk.billing.grace import payment_prompt
     from partnerdesk.billing.selectors import active_services, payer_for
 
     return _company_page(
@@ -210,6 +211,8 @@ def company(request: HttpRequest, customer_number: str) -> HttpResponse:
         extra=lambda m: {
             "services": list(active_services(company=m.company)),
             "client_pays": payer_for(company=m.company).payer == "client",
+            "payment_prompt": payment_prompt(company=m.company),
+            "notices": list(m.company.messages.order_by("-created_at")[:5]),
         },
     )
 
@@ -243,11 +246,6 @@ def company_user_remove(request: HttpRequest, customer_number: str, user_id: int
     else:
         messages.success(request, "User removed. They can no longer use this company.")
     return redirect("identity:company_users", customer_number)
-
-
-@login_required
-def company_invoices(request: HttpRequest, customer_number: str) -> HttpResponse:
-    return _company_page(request, customer_number, "identity/company_invoices.html", owner_only=True)
 
 
 @login_required

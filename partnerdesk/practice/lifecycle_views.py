@@ -130,6 +130,7 @@ def stop_managing(request: HttpRequest, client_id: int) -> HttpResponse:
     member = _member(request)
     client = _client_or_404(member, client_id)
     participating = lifecycle.is_participating(client)
+    final_accounts_blocked = False
     form = StopManagingForm(request.POST or None, business_name=client.business_name)
     if request.method == "POST":
         mode = lifecycle.StopMode.PARTICIPATING if participating else None
@@ -148,6 +149,7 @@ def stop_managing(request: HttpRequest, client_id: int) -> HttpResponse:
                 raise Http404("No such client") from None
             except DomainError as exc:
                 form.add_error(None, exc.message)
+                final_accounts_blocked = exc.code == lifecycle.FinalAccountsDataExists.code
                 if participating:
                     messages.error(request, exc.message)
                     return redirect("practice:client", client.pk)
@@ -157,7 +159,12 @@ def stop_managing(request: HttpRequest, client_id: int) -> HttpResponse:
     return render(
         request,
         "practice/client_stop.html",
-        {"client": client, "form": form, "participating": participating},
+        {
+            "client": client,
+            "form": form,
+            "participating": participating,
+            "final_accounts_blocked": final_accounts_blocked,
+        },
         status=422 if request.method == "POST" else 200,
     )
 
@@ -170,7 +177,13 @@ def _stopped_message(result: lifecycle.StopResult) -> str:
             f"{result.grace_ends_on:%-d %B %Y} and then pay for their own subscription."
         )
     if result.mode == lifecycle.StopMode.DELETE:
-        return f"{name}'s data was deleted ({result.ledger_entries_deleted} entries) and the subscription cancelled."
+        entries = result.ledger_entries_deleted
+        erased = (
+            f"{entries} bookkeeping {'entry' if entries == 1 else 'entries'} erased"
+            if entries
+            else "no bookkeeping entries"
+        )
+        return f"{name}'s data was deleted ({erased}) and the subscription cancelled."
     return f"You no longer manage {name}. They now pay for their own subscription and have been told."
 
 

@@ -205,3 +205,13 @@ def test_owner_removes_my_accountant_from_the_portal(admin_client, client):
     user = User.objects.create_user(email="user@owned.test", password=PASSWORD)
     client.force_login(user)
     assert client.get(url).status_code == 404
+
+
+def test_after_a_stop_the_owner_sees_the_direct_debit_banner_and_the_message(admin_client, client):
+    owned, owner = participating_client(admin_client.practice)
+    admin_client.post(reverse("practice:stop_managing", args=[owned.pk]))
+    client.force_login(owner)
+    page = client.get(reverse("identity:company", args=[owned.company.customer_number])).content.decode()
+    assert "Enter your Direct Debit details." in page
+    assert reverse("identity:company_payment", args=[owned.company.customer_number]) in page
+    assert "no longer manages Owned Ltd" in page
