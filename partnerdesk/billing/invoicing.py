@@ -5,8 +5,8 @@ company for accountant-paying licences, the company itself for client-paying one
 service over one contiguous range of the month with one licence and one price:
 
     billable range = period ∩ subscription item ∩ licence ∩ price in force     (all half-open [starts_on, ends_on))
-    amount   = monthly RRP × days active / days in the month, to the penny, half up
-    discount = amount × the practice's discount rate / 100, to the penny, half up (accountant-paying and discounted only)
+    amount   = monthly RRP x days active / days in the month, to the penny, half up
+    discount = amount x the practice's discount rate / 100, to the penny, half up (accountant-paying and discounted only)
     net      = amount - discount;  invoice VAT = 20% of the net total, to the penny, half up
 
 Everything is computed by the database with ``INSERT ... SELECT`` and ``UPDATE ... FROM`` (a fixed number of
@@ -111,7 +111,8 @@ def _segments_sql(d: _Dialect, *, licence_filter: str, invoice_join: str = "", i
     """CTEs ending in ``seg``: every billable (account, company, service, licence, price) range in the period,
     clipped to the period, with its days; empty ranges are left out.
 
-    ``licence_filter`` restricts the licences (by their account) before anything is joined to them, so a rerun
+    The price ranges are a grouped subquery (computed once; a correlated subquery here would be re-evaluated for
+    every line). ``licence_filter`` restricts the licences (by their account) before anything is joined to them, so a rerun
     never joins subscription items for accounts that are already invoiced. ``invoice_join`` may join the run's
     invoice for the account (exposing ``invoice_id``)."""
     starts = f"{d.greatest}(s.starts_on, lic.starts_on, price.effective_from, %(p0)s)"
@@ -119,13 +120,14 @@ def _segments_sql(d: _Dialect, *, licence_filter: str, invoice_join: str = "", i
         f"{d.least}(COALESCE(s.ends_on, %(p1)s), COALESCE(lic.ends_on, %(p1)s), "
         f"COALESCE(price.next_from, %(p1)s), %(p1)s)"
     )
+    # Only fixed fragments are interpolated (never input); values are bound parameters.
     return f"""
 WITH price AS (
-    SELECT sp.service_id, sp.monthly_rrp, sp.effective_from,
-        (SELECT MIN(n.effective_from) FROM billing_serviceprice n
-          WHERE n.service_id = sp.service_id AND n.effective_from > sp.effective_from) AS next_from
+    SELECT sp.service_id, sp.monthly_rrp, sp.effective_from, MIN(n.effective_from) AS next_from
     FROM billing_serviceprice sp
+    LEFT JOIN billing_serviceprice n ON n.service_id = sp.service_id AND n.effective_from > sp.effective_from
     WHERE sp.effective_from < %(p1)s
+    GROUP BY sp.id, sp.service_id, sp.monthly_rrp, sp.effective_from
 ),
 lic AS (
     SELECT l.company_id, l.payer, l.starts_on, l.ends_on,
@@ -151,7 +153,7 @@ seg AS (
     SELECT clipped.*, {d.days_between.format(end="clipped.ends_on", start="clipped.starts_on")} AS days
     FROM clipped
     WHERE clipped.starts_on < clipped.ends_on
-)"""
+)"""  # noqa: S608 (fixed fragments only; values are bound parameters)
 
 
 _ACCOUNT = "COALESCE(pr.company_id, l.company_id)"
@@ -159,13 +161,13 @@ _ACCOUNT = "COALESCE(pr.company_id, l.company_id)"
 
 def _invoices_insert_sql(d: _Dialect) -> str:
     """One invoice (totals still zero) for every account with a billable range and no invoice for the period."""
-    not_invoiced = f"NOT EXISTS (SELECT 1 FROM billing_invoice i WHERE i.account_id = {_ACCOUNT} AND i.period = %(p0)s)"
+    not_invoiced = f"NOT EXISTS (SELECT 1 FROM billing_invoice i WHERE i.account_id = {_ACCOUNT} AND i.period = %(p0)s)"  # noqa: S608
     # INSERT first, then WITH: Python's sqlite3 reports the row count only for statements starting with INSERT.
     return (
         """
 INSERT INTO billing_invoice
     (number, account_id, kind, practice_id, customer_number, period, issued_at,
-     subtotal, discount_total, net_total, vat_total, total)"""
+     subtotal, discount_total, net_total, vat_total, total)"""  # noqa: S608
         + _segments_sql(d, licence_filter=not_invoiced)
         + """
 SELECT %(prefix)s || c.customer_number, a.account_id,
@@ -181,7 +183,7 @@ ON CONFLICT DO NOTHING"""
 
 def _lines_insert_sql(d: _Dialect) -> str:
     """The lines of the invoices this run has just created (identified by period and issued_at), in pence:
-    amount = round_half_up(rrp_p × days / dim), discount = round_half_up(amount_p × rate_bp / 10000)."""
+    amount = round_half_up(rrp_p x days / dim), discount = round_half_up(amount_p x rate_bp / 10000)."""
     run_invoice = (
         f"JOIN billing_invoice ri ON ri.account_id = {_ACCOUNT} AND ri.period = %(p0)s AND ri.issued_at = %(now)s"
     )
@@ -189,7 +191,7 @@ def _lines_insert_sql(d: _Dialect) -> str:
         """
 INSERT INTO billing_invoiceline
     (invoice_id, company_id, service_id, payer, business_name, customer_number, starts_on, ends_on,
-     days_active, days_in_period, monthly_rrp, amount, discount_rate, discount, net)"""
+     days_active, days_in_period, monthly_rrp, amount, discount_rate, discount, net)"""  # noqa: S608
         + _segments_sql(d, licence_filter="1 = 1", invoice_join=run_invoice, invoice_column="ri.id")
         + """
 SELECT x.invoice_id, x.company_id, x.service_id, x.payer, c.business_name, c.customer_number, x.starts_on, x.ends_on,
@@ -208,7 +210,7 @@ JOIN identity_company c ON c.id = x.company_id"""
     )
 
 
-# VAT in pence, half up: round(net_p × 20 / 100) = (2 × net_p + 5) div 10 (net_p >= 0). The sums are cast back to
+# VAT in pence, half up: round(net_p x 20 / 100) = (2 x net_p + 5) div 10 (net_p >= 0). The sums are cast back to
 # BIGINT: PostgreSQL's SUM(bigint) is numeric, and numeric division would not truncate.
 _TOTALS_UPDATE_SQL = """
 UPDATE billing_invoice AS inv SET
@@ -256,6 +258,8 @@ def invoice_run(*, period: dt.date, actor: User | None = None) -> RunResult:
                 cursor.execute(
                     "SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_CLASS, period.year * 100 + period.month]
                 )
+                # Sorts and hashes over every line of the month stay in memory (this transaction only).
+                cursor.execute("SET LOCAL work_mem = '64MB'")
             now = timezone.now()
             params: dict[str, Any] = {
                 "p0": period,
@@ -328,11 +332,15 @@ def invoice_for_account(*, account: Company, number: str) -> Invoice:
 
 
 def invoices_for_practice(*, practice: Practice) -> QuerySet[Invoice]:
-    return invoices_for_account(account=Company(pk=practice.company_id))
+    """A practice's invoices: those billed to its own company."""
+    return Invoice.objects.filter(account_id=practice.company_id).order_by("-period", "number")
 
 
 def invoice_for_practice(*, practice: Practice, number: str) -> Invoice:
-    return invoice_for_account(account=Company(pk=practice.company_id), number=number)
+    invoice = Invoice.objects.select_related("account").filter(account_id=practice.company_id, number=number).first()
+    if invoice is None:
+        raise NotFound("No such invoice")
+    return invoice
 
 
 def invoice_lines(*, invoice: Invoice) -> QuerySet[InvoiceLine]:
@@ -343,6 +351,14 @@ def invoice_lines(*, invoice: Invoice) -> QuerySet[InvoiceLine]:
     )
 
 
+@dataclass(frozen=True)
+class LineRow:
+    """A line as shown: ``last_day`` is the last billed day (inclusive), as people read date ranges."""
+
+    line: InvoiceLine
+    last_day: dt.date
+
+
 @dataclass
 class ClientGroup:
     """One company's lines on an invoice, with their subtotals (the per-client breakdown)."""
@@ -350,7 +366,7 @@ class ClientGroup:
     company_id: int
     business_name: str
     customer_number: str
-    lines: list[InvoiceLine] = field(default_factory=list)
+    rows: list[LineRow] = field(default_factory=list)
     amount: Decimal = Decimal("0.00")
     discount: Decimal = Decimal("0.00")
     net: Decimal = Decimal("0.00")
@@ -363,7 +379,7 @@ def invoice_breakdown(*, invoice: Invoice) -> list[ClientGroup]:
         if not groups or groups[-1].company_id != line.company_id:
             groups.append(ClientGroup(line.company_id, line.business_name, line.customer_number))
         group = groups[-1]
-        group.lines.append(line)
+        group.rows.append(LineRow(line, line.ends_on - dt.timedelta(days=1)))
         group.amount += line.amount
         group.discount += line.discount
         group.net += line.net

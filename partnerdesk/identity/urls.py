@@ -1,5 +1,6 @@
 from django.urls import path
 
+from partnerdesk.billing import invoice_views
 from partnerdesk.billing import views as billing_views
 from partnerdesk.identity import views
 
@@ -22,7 +23,7 @@ urlpatterns = [
         name="company_user_remove",
     ),
     path("companies/<str:customer_number>/payment/", billing_views.company_payment, name="company_payment"),
-    path("companies/<str:customer_number>/invoices/", views.company_invoices, name="company_invoices"),
+    path("companies/<str:customer_number>/invoices/", invoice_views.company_invoice_list, name="company_invoices"),
     path("companies/<str:customer_number>/accountant/", views.company_accountant, name="company_accountant"),
     path(
         "companies/<str:customer_number>/accountant/remove/",

@@ -89,7 +89,7 @@ PRORATION = [
         (dt.date(2026, 1, 1), None),
         None,
         FEB_LEAP,
-        # 30 × 20 / 29 = 20.6896… -> 20.69; 20% of 20.69 = 4.138 -> 4.14
+        # 30 x 20 / 29 = 20.6896… -> 20.69; 20% of 20.69 = 4.138 -> 4.14
         [
             (
                 "practice",
@@ -323,7 +323,7 @@ def test_vat_and_totals_are_pence_exact():
 
 
 def test_half_pennies_round_up():
-    # 10.01 × 15 / 30 = 5.005 -> 5.01 (half up); 5.01 × 12.5% = 0.62625 -> 0.63
+    # 10.01 x 15 / 30 = 5.005 -> 5.01 (half up); 5.01 x 12.5% = 0.62625 -> 0.63
     service = make_service(rrp="10.01")
     practice = make_practice(discount="12.50")
     company = make_company()
@@ -333,7 +333,7 @@ def test_half_pennies_round_up():
     line = InvoiceLine.objects.get()
     assert (line.amount, line.discount, line.net) == (D("5.01"), D("0.63"), D("4.38"))
     invoice = line.invoice
-    assert (invoice.vat_total, invoice.total) == (D("0.88"), D("5.26"))  # 4.38 × 20% = 0.876 -> 0.88
+    assert (invoice.vat_total, invoice.total) == (D("0.88"), D("5.26"))  # 4.38 x 20% = 0.876 -> 0.88
 
 
 def _snapshot():
@@ -401,7 +401,7 @@ def _population(n: int) -> None:
 @pytest.mark.parametrize("companies", [5, 50])
 def test_query_count_does_not_grow_with_companies(companies, django_assert_max_num_queries):
     _population(companies)
-    with django_assert_max_num_queries(10):  # lock, 5 statements, summary, audit, savepoint
+    with django_assert_max_num_queries(12):  # lock, work_mem, 5 statements, summary, audit, savepoints
         result = invoice_run(period=NOV)
     assert result.lines_created == 2 * companies
 
@@ -423,9 +423,13 @@ def test_periodic_job_runs_on_the_first_and_catches_up_a_missed_month_only():
     subscribe(company, service)
     client_pays(company)
 
-    assert invoice_run_due(today=dt.date(2026, 12, 3)).invoices_created == 1  # missed the 1st: catch up
+    caught_up = invoice_run_due(today=dt.date(2026, 12, 3))  # missed the 1st: catch up
+    assert caught_up is not None
+    assert (caught_up.period, caught_up.invoices_created) == (NOV, 1)
     assert invoice_run_due(today=dt.date(2026, 12, 4)) is None  # already run for November
-    again = invoice_run_due(today=dt.date(2027, 1, 1))  # every tick of the 1st runs (idempotent)
-    assert again.period == dt.date(2026, 12, 1)
-    assert invoice_run_due(today=dt.date(2027, 1, 1)).invoices_created == 0
+    first = invoice_run_due(today=dt.date(2027, 1, 1))  # the 1st always runs (idempotent)
+    again = invoice_run_due(today=dt.date(2027, 1, 1))
+    assert first is not None
+    assert again is not None
+    assert (first.period, first.invoices_created, again.invoices_created) == (dt.date(2026, 12, 1), 1, 0)
     assert Invoice.objects.count() == 2

@@ -1,0 +1,214 @@
+"""Invoice pages: practice admins see their practice's invoices with the per-client breakdown; owners see their
+company's own; everyone else gets a 404. CSV export and the printable invoice."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.test import Client as HttpClient
+
+from partnerdesk.billing.invoicing import invoice_run
+from partnerdesk.billing.models import Invoice
+from partnerdesk.billing.tests.invoice_factories import (
+    accountant_pays,
+    client_pays,
+    make_company,
+    make_practice,
+    make_service,
+    subscribe,
+)
+from partnerdesk.identity.models import CompanyMembership
+from partnerdesk.identity.tests.factories import UserFactory
+from partnerdesk.practice.models import Client, PracticeMember
+
+pytestmark = pytest.mark.django_db
+
+NOV = dt.date(2026, 11, 1)
+
+
+def _as(user):  # untyped: the test client's streaming responses are read as Any
+    client = HttpClient()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def billed():
+    """A practice (admin + staff) paying for two clients, one of them from the 19th; a client-paying company with
+    its owner and a plain user; another practice and another company, each with an invoice of their own."""
+    accounting, payroll = make_service("inv-accounting", "30.00"), make_service("inv-payroll", "10.00")
+    practice = make_practice("Hartley LLP", discount="20.00")
+    admin, staff = UserFactory.create(), UserFactory.create()
+    PracticeMember.objects.create(practice=practice, user=admin, role="admin")
+    PracticeMember.objects.create(practice=practice, user=staff, role="staff")
+    bakery, joinery = make_company("Bakery Ltd"), make_company("=Joinery Ltd")
+    for company, start in ((bakery, dt.date(2026, 1, 1)), (joinery, dt.date(2026, 11, 19))):
+        Client.objects.create(practice=practice, company=company, business_name=company.business_name)
+        subscribe(company, accounting, start)
+        subscribe(company, payroll, start)
+        accountant_pays(company, practice)
+
+    own = make_company("Own Ltd")
+    owner, user = UserFactory.create(), UserFactory.create()
+    CompanyMembership.objects.create(user=owner, company=own, role="owner")
+    CompanyMembership.objects.create(user=user, company=own, role="user")
+    subscribe(own, accounting)
+    client_pays(own)
+
+    other_practice = make_practice("Other LLP")
+    other_admin = UserFactory.create()
+    PracticeMember.objects.create(practice=other_practice, user=other_admin, role="admin")
+    other_client = make_company("Other Client Ltd")
+    subscribe(other_client, accounting)
+    accountant_pays(other_client, other_practice)
+    other_company = make_company("Elsewhere Ltd")
+    other_owner = UserFactory.create()
+    CompanyMembership.objects.create(user=other_owner, company=other_company, role="owner")
+    subscribe(other_company, payroll)
+    client_pays(other_company)
+
+    invoice_run(period=NOV)
+    return {
+        "practice": practice,
+        "admin": admin,
+        "staff": staff,
+        "own": own,
+        "owner": owner,
+        "user": user,
+        "other_admin": other_admin,
+        "other_owner": other_owner,
+        "other_company": other_company,
+        "practice_invoice": Invoice.objects.get(account=practice.company),
+        "own_invoice": Invoice.objects.get(account=own),
+        "other_practice_invoice": Invoice.objects.get(account=other_practice.company),
+        "other_company_invoice": Invoice.objects.get(account=other_company),
+    }
+
+
+def test_practice_admin_sees_the_list_and_the_breakdown_by_client(billed):
+    invoice = billed["practice_invoice"]
+    admin = _as(billed["admin"])
+    listing = admin.get("/partner/invoices/").content.decode()
+    assert invoice.number in listing
+    assert billed["other_practice_invoice"].number not in listing
+
+    body = admin.get(f"/partner/invoices/{invoice.number}/").content.decode()
+    assert invoice.customer_number in body
+    assert "Subtotal for Bakery Ltd" in body
+    assert "Subtotal for =Joinery Ltd" in body
+    assert "12 of 30 days" in body  # the 19th to the 30th
+    assert "Prorated" in body
+    assert "whole month" in body
+    # Bakery: 30 + 10 = 40.00, less 20% = 32.00; Joinery: 12.00 + 4.00 = 16.00, less 3.20 = 12.80
+    assert "£32.00" in body
+    assert "£12.80" in body
+    assert f"£{invoice.total}" in body
+    assert invoice.total == (invoice.net_total * 6 / 5).quantize(invoice.total)
+
+
+def test_practice_invoices_are_404_for_staff_other_practices_and_outsiders(billed):
+    invoice = billed["practice_invoice"]
+    for user in (billed["staff"], billed["other_admin"], billed["owner"], UserFactory.create()):
+        client = _as(user)
+        for path in (
+            f"/partner/invoices/{invoice.number}/",
+            f"/partner/invoices/{invoice.number}/export.csv",
+            f"/partner/invoices/{invoice.number}/print/",
+        ):
+            assert client.get(path).status_code == 404, (user, path)
+    assert _as(billed["staff"]).get("/partner/invoices/").status_code == 404
+    # an admin asking for another practice's invoice number
+    other = billed["other_practice_invoice"]
+    assert _as(billed["admin"]).get(f"/partner/invoices/{other.number}/").status_code == 404
+
+
+def test_owner_sees_own_invoices_and_another_company_is_404(billed):
+    own, invoice = billed["own"], billed["own_invoice"]
+    owner = _as(billed["owner"])
+    listing = owner.get(f"/companies/{own.customer_number}/invoices/").content.decode()
+    assert invoice.number in listing
+    assert own.customer_number in listing
+    body = owner.get(f"/companies/{own.customer_number}/invoices/{invoice.number}/").content.decode()
+    assert f"Invoice {invoice.number}" in body
+    assert own.customer_number in body
+    assert "£36.00" in body  # 30.00 + 20% VAT, no discount
+
+    other = billed["other_company_invoice"]
+    assert owner.get(f"/companies/{own.customer_number}/invoices/{other.number}/").status_code == 404
+    assert owner.get(f"/companies/{billed['other_company'].customer_number}/invoices/").status_code == 404
+    assert (
+        owner.get(f"/companies/{billed['other_company'].customer_number}/invoices/{other.number}/").status_code == 404
+    )
+    # a company's plain user is not its owner
+    user = _as(billed["user"])
+    assert user.get(f"/companies/{own.customer_number}/invoices/").status_code == 404
+    assert user.get(f"/companies/{own.customer_number}/invoices/{invoice.number}/").status_code == 404
+
+
+def test_company_with_no_invoices_says_so_with_its_customer_number(billed):
+    owner = UserFactory.create()
+    company = make_company("New Ltd")
+    CompanyMembership.objects.create(user=owner, company=company, role="owner")
+    body = _as(owner).get(f"/companies/{company.customer_number}/invoices/").content.decode()
+    assert "No invoices yet" in body
+    assert company.customer_number in body
+
+
+def test_csv_export_has_one_row_per_line(billed):
+    invoice = billed["practice_invoice"]
+    response = _as(billed["admin"]).get(f"/partner/invoices/{invoice.number}/export.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert f'filename="{invoice.number}.csv"' in response["Content-Disposition"]
+    text = b"".join(response.streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    header, body = rows[0], rows[1:]
+    assert header[:3] == ["Invoice number", "Period", "Account customer number"]
+    assert len(body) == 4
+    by_name = {(r[3], r[5]): dict(zip(header, r, strict=True)) for r in body}
+    joinery = by_name[("'=Joinery Ltd", "Test inv-accounting")]  # formula neutralised
+    assert joinery["From"] == "2026-11-19"
+    assert joinery["To"] == "2026-11-30"
+    assert (joinery["Days active"], joinery["Days in month"]) == ("12", "30")
+    assert (joinery["Amount"], joinery["Discount rate %"], joinery["Discount"], joinery["Net"]) == (
+        "12.00",
+        "20.00",
+        "2.40",
+        "9.60",
+    )
+    assert all(r[2] == invoice.customer_number for r in body)
+
+
+def test_owner_csv_and_printable_invoice(billed):
+    own, invoice = billed["own"], billed["own_invoice"]
+    owner = _as(billed["owner"])
+    response = owner.get(f"/companies/{own.customer_number}/invoices/{invoice.number}/export.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode().lstrip("\ufeff"))))
+    assert len(rows) == 2
+    assert rows[1][6] == "Client paying"
+    printable = owner.get(f"/companies/{own.customer_number}/invoices/{invoice.number}/print/").content.decode()
+    assert "css/invoice.css" in printable
+    assert own.customer_number in printable
+    assert "site-header" not in printable
+    assert (
+        _as(billed["other_owner"]).get(f"/companies/{own.customer_number}/invoices/{invoice.number}/print/").status_code
+        == 404
+    )
+
+
+def test_practice_printable_invoice(billed):
+    invoice = billed["practice_invoice"]
+    body = _as(billed["admin"]).get(f"/partner/invoices/{invoice.number}/print/").content.decode()
+    assert "Breakdown by client" in body
+    assert invoice.customer_number in body
+
+
+def test_print_stylesheet_hides_the_site_chrome():
+    from django.conf import settings
+
+    css = (settings.BASE_DIR / "static" / "css" / "invoice.css").read_text()
+    assert "@media print" in css
+    assert ".sidebar" in css.split("@media print", 1)[1]
