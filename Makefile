@@ -35,7 +35,7 @@ e2e: install
 	@./scripts/test.sh --e2e-only
 
 bench: install
-	@for b in bench/bench_*.py; do [ -e "$$b" ] || continue; DEBUG=1 $(BIN)/python "$$b"; done
+	@for b in bench/bench_*.py bench/invoice_run.py; do [ -e "$$b" ] || continue; DEBUG=1 $(BIN)/python "$$b"; done
 
 clean:
 	rm -rf $(VENV) var staticfiles
