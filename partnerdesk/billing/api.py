@@ -37,6 +37,11 @@ class ServiceOut(Schema):
     product: str
     monthly_rrp: Decimal | None = Field(None, description="Pounds per month ex VAT, in force today")
 
+    @staticmethod
+    def resolve_monthly_rrp(obj: Service) -> Decimal | None:
+        rrp = getattr(obj, "monthly_rrp", None)
+        return None if rrp is None else Decimal(rrp).quantize(Decimal("0.01"))
+
 
 class SubscriptionOut(Schema):
     service: str = Field(description="The service's code")

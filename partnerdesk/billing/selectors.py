@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from partnerdesk.billing.licences import licence_current
@@ -49,7 +49,8 @@ def _price_subquery(on: dt.date) -> Subquery:
     return Subquery(
         ServicePrice.objects.filter(service=OuterRef("pk"), effective_from__lte=on)
         .order_by("-effective_from")
-        .values("monthly_rrp")[:1]
+        .values("monthly_rrp")[:1],
+        output_field=DecimalField(max_digits=10, decimal_places=2),
     )
 
 

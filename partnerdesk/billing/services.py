@@ -466,7 +466,7 @@ def clients_add_subscriptions(
 # --- Direct Debit mandates ------------------------------------------------------------------------------
 
 DECLARATION = "I am the account holder and the only person required to authorise debits from this account"
-_SORT_CODE = re.compile(r"^\d{2}([- ]?)\d{2}\1\d{2}$")
+_SORT_CODE = re.compile(r"^[0-9]{2}([- ]?)[0-9]{2}\1[0-9]{2}$")
 
 
 def normalise_sort_code(value: str) -> str:
@@ -476,7 +476,7 @@ def normalise_sort_code(value: str) -> str:
         raise InvalidBankDetails(
             "Enter the sort code as 6 digits, like 12-34-56.", code="sort_code_invalid", field="sort_code"
         )
-    return re.sub(r"\D", "", text)
+    return re.sub(r"[^0-9]", "", text)
 
 
 def normalise_account_number(value: str) -> str:

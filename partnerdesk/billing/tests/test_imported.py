@@ -1,0 +1,130 @@
+import pytest
+
+from partnerdesk.audit.models import Action, Event
+from partnerdesk.billing import selectors, services
+from partnerdesk.billing.models import Licence, SubscriptionItem
+from partnerdesk.billing.tests.subscription_factories import imported_client, make_practice, make_service
+from partnerdesk.lib.errors import DomainError, NotFound
+from partnerdesk.practice.models import Client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setup():
+    return make_practice()
+
+
+@pytest.fixture
+def catalogue():
+    return [make_service("t-accounts", order=1), make_service("t-payroll", order=2)]
+
+
+def test_accountant_paying_moves_clients_to_active_with_discounted_licences(setup, catalogue):
+    clients = [imported_client(setup, f"Imported {i} Ltd") for i in range(3)]
+    moved = services.clients_add_subscriptions(
+        member=setup.member, client_ids=[c.pk for c in clients], services=catalogue, payer="accountant"
+    )
+    assert len(moved) == 3
+    for client in clients:
+        client.refresh_from_db()
+        assert (client.tab, client.payer) == ("active", "accountant")
+        licence = Licence.objects.get(company=client.company)
+        assert (licence.payer, licence.practice_id, licence.discounted) == ("accountant", setup.practice.pk, True)
+        assert licence.starts_on == selectors.today()
+        assert {i.service.code for i in selectors.active_services(company=client.company)} == {
+            "t-accounts",
+            "t-payroll",
+        }
+    assert Event.objects.filter(action=Action.SUBSCRIPTION_ADD, practice=setup.practice).count() == 3
+
+
+def test_client_paying_sets_the_client_payer_and_a_full_rrp_licence(setup, catalogue):
+    client = imported_client(setup, "Self Ltd")
+    services.clients_add_subscriptions(
+        member=setup.member, client_ids=[client.pk], services=catalogue[:1], payer="client"
+    )
+    client.refresh_from_db()
+    assert (client.tab, client.payer) == ("active", "client")
+    licence = Licence.objects.get(company=client.company)
+    assert (licence.payer, licence.practice_id, licence.discounted) == ("client", None, False)
+
+
+def test_more_than_50_clients_are_refused(setup, catalogue):
+    clients = [imported_client(setup, f"Imported {i:02d} Ltd") for i in range(51)]
+    with pytest.raises(DomainError) as exc:
+        services.clients_add_subscriptions(
+            member=setup.member, client_ids=[c.pk for c in clients], services=catalogue, payer="accountant"
+        )
+    assert exc.value.code == "too_many_clients"
+    assert "50" in exc.value.message
+    assert not SubscriptionItem.objects.exists()
+    assert Client.objects.filter(tab="imported").count() == 51
+
+
+def test_50_clients_in_a_bounded_number_of_queries(setup, catalogue, django_assert_max_num_queries):
+    clients = [imported_client(setup, f"Imported {i:02d} Ltd") for i in range(50)]
+    with django_assert_max_num_queries(220):  # a licence each (lock, close, insert); everything else set-based
+        services.clients_add_subscriptions(
+            member=setup.member, client_ids=[c.pk for c in clients], services=catalogue, payer="accountant"
+        )
+    assert SubscriptionItem.objects.count() == 100
+
+
+def test_another_practices_or_active_clients_are_not_found(setup, catalogue):
+    other = make_practice("Other LLP")
+    theirs = imported_client(other, "Theirs Ltd")
+    with pytest.raises(NotFound):
+        services.clients_add_subscriptions(
+            member=setup.member, client_ids=[theirs.pk], services=catalogue, payer="accountant"
+        )
+    mine = imported_client(setup, "Mine Ltd")
+    services.clients_add_subscriptions(
+        member=setup.member, client_ids=[mine.pk], services=catalogue, payer="accountant"
+    )
+    with pytest.raises(NotFound):  # now Active: no longer on the Imported tab
+        services.clients_add_subscriptions(
+            member=setup.member, client_ids=[mine.pk], services=catalogue, payer="accountant"
+        )
+
+
+def test_imported_page_from_the_list_selection_to_the_active_tab(client, setup, catalogue):
+    a, b = imported_client(setup, "Alpha Ltd"), imported_client(setup, "Beta Ltd")
+    client.force_login(setup.admin)
+    listing = client.get("/partner/clients/?tab=imported").content.decode()
+    assert "Add subscriptions" in listing
+    # The list's form posts its row checkboxes ("client"); the page keeps the selection in the URL.
+    hop = client.post("/partner/clients/imported/subscriptions/", {"client": [a.pk, b.pk]})
+    assert hop.status_code == 302
+    assert hop["Location"] == f"/partner/clients/imported/subscriptions/?ids={a.pk}&ids={b.pk}"
+    page = client.get(hop["Location"]).content.decode()
+    assert "Alpha Ltd" in page
+    assert "Beta Ltd" in page
+    assert "Who pays" in page
+    done = client.post(
+        "/partner/clients/imported/subscriptions/",
+        {"action": "apply", "ids": [a.pk, b.pk], "services": [catalogue[0].pk], "payer": "accountant"},
+    )
+    assert done.status_code == 302
+    assert done["Location"] == "/partner/clients/?tab=active"
+    assert set(Client.objects.filter(tab="active").values_list("pk", flat=True)) == {a.pk, b.pk}
+
+
+def test_imported_page_refuses_51_with_a_clear_error(client, setup):
+    clients = [imported_client(setup, f"Imported {i:02d} Ltd") for i in range(51)]
+    client.force_login(setup.admin)
+    response = client.get("/partner/clients/imported/subscriptions/", {"ids": [c.pk for c in clients]})
+    assert response.status_code == 400
+    assert "at most 50 clients" in response.content.decode()
+
+
+def test_imported_page_needs_a_service_and_a_payer(client, setup):
+    a = imported_client(setup, "Alpha Ltd")
+    client.force_login(setup.admin)
+    response = client.post("/partner/clients/imported/subscriptions/", {"action": "apply", "ids": [a.pk]})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Choose at least one service." in body
+    assert "Choose who pays." in body
+    a.refresh_from_db()
+    assert a.tab == "imported"

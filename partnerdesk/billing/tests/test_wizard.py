@@ -1,0 +1,156 @@
+"""Manage Subscriptions end to end with the test client: list -> Remove -> Continue -> summary -> Finish."""
+
+import re
+
+import pytest
+
+from partnerdesk.billing import selectors
+from partnerdesk.billing.models import SubscriptionItem
+from partnerdesk.billing.tests.subscription_factories import (
+    accountant_client,
+    client_paying_company,
+    make_practice,
+    make_service,
+)
+from partnerdesk.identity.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalogue():
+    return make_service("t-accounts", "30.00", name="Test Accounts", order=1), make_service(
+        "t-payroll", "10.00", name="Test Payroll", order=2
+    )
+
+
+def _continue_url(body: str) -> str:
+    match = re.search(r'<a class="button" href="([^"]+)">Continue</a>', body)
+    assert match, body
+    return match.group(1).replace("&amp;", "&")
+
+
+def test_practice_wizard_list_remove_continue_summary_finish(client, catalogue):
+    accounts, payroll = catalogue
+    setup = make_practice(discount="20.00")
+    acme = accountant_client(setup, "Acme Ltd", accounts, payroll)
+    client.force_login(setup.admin)
+    base = f"/partner/clients/{acme.pk}/subscriptions/"
+
+    listing = client.get(base).content.decode()
+    assert "Manage Subscriptions" in listing
+    assert "Test Accounts" in listing
+    assert "Test Payroll" in listing
+    assert ">Remove</button>" in listing
+
+    picked = client.get(base, {"service": payroll.pk, "step": "remove"}).content.decode()
+    assert "To be removed" in picked
+    continue_url = _continue_url(picked)
+    assert continue_url.startswith(f"{base}summary/?service={payroll.pk}")
+
+    summary = client.get(continue_url)
+    assert summary.status_code == 200
+    body = summary.content.decode()
+    assert "Test Payroll removed" in body
+    assert "Effect on the next invoice" in body
+    assert "20% off RRP" in body
+    assert ">Finish</button>" in body
+    assert "confirm_no_service" not in body  # not the last service
+
+    done = client.post(f"{base}summary/", {"service": [payroll.pk]})
+    assert done.status_code == 302
+    assert done["Location"] == base
+    assert [i.service.code for i in selectors.active_services(company=acme.company)] == ["t-accounts"]
+    after = client.get(base).content.decode()
+    assert "removed from Acme Ltd" in after
+    assert "Test Payroll" not in after.split("Current services")[1].split("Add a service")[0]
+
+
+def test_removing_the_last_service_shows_and_needs_the_confirmation(client, catalogue):
+    accounts, _ = catalogue
+    setup = make_practice()
+    acme = accountant_client(setup, "Acme Ltd", accounts)
+    client.force_login(setup.admin)
+    base = f"/partner/clients/{acme.pk}/subscriptions/"
+    body = client.get(f"{base}summary/", {"service": accounts.pk}).content.decode()
+    assert 'name="confirm_no_service"' in body
+    refused = client.post(f"{base}summary/", {"service": [accounts.pk]})
+    assert refused.status_code == 400
+    assert "last service" in refused.content.decode()
+    assert SubscriptionItem.objects.get(company=acme.company).ends_on is None
+    done = client.post(f"{base}summary/", {"service": [accounts.pk], "confirm_no_service": "1"})
+    assert done.status_code == 302
+    assert not selectors.active_services(company=acme.company).exists()
+
+
+def test_add_a_service_from_the_wizard(client, catalogue):
+    accounts, payroll = catalogue
+    setup = make_practice()
+    acme = accountant_client(setup, "Acme Ltd", accounts)
+    client.force_login(setup.admin)
+    response = client.post(f"/partner/clients/{acme.pk}/subscriptions/add/", {"service": payroll.pk})
+    assert response.status_code == 302
+    assert {i.service.code for i in selectors.active_services(company=acme.company)} == {"t-accounts", "t-payroll"}
+
+
+def test_owner_wizard_for_a_client_paying_company(client, catalogue):
+    accounts, payroll = catalogue
+    company, owner = client_paying_company("Self Pay Ltd", accounts, payroll)
+    client.force_login(owner)
+    base = f"/companies/{company.customer_number}/subscriptions/"
+    assert "Manage Subscriptions" in client.get(f"/companies/{company.customer_number}/").content.decode()
+    picked = client.get(base, {"service": accounts.pk, "step": "remove"}).content.decode()
+    body = client.get(_continue_url(picked)).content.decode()
+    assert "at full RRP" in body
+    assert client.post(f"{base}summary/", {"service": [accounts.pk]}).status_code == 302
+    assert [i.service.code for i in selectors.active_services(company=company)] == ["t-payroll"]
+
+
+def test_owner_of_an_accountant_paying_company_sees_the_services_but_cannot_change_them(client, catalogue):
+    accounts, payroll = catalogue
+    setup = make_practice()
+    owner = UserFactory.create()
+    acme = accountant_client(setup, "Acme Ltd", accounts, payroll, owner=owner)
+    client.force_login(owner)
+    base = f"/companies/{acme.company.customer_number}/subscriptions/"
+    body = client.get(base).content.decode()
+    assert "Your accountant pays" in body
+    assert ">Remove</button>" not in body
+    refused = client.post(f"{base}summary/", {"service": [payroll.pk]})
+    assert refused.status_code == 400
+    assert SubscriptionItem.objects.filter(company=acme.company, ends_on__isnull=True).count() == 2
+
+
+def test_practice_cannot_change_a_client_paying_client_in_the_wizard(client, catalogue):
+    from partnerdesk.practice.models import Client
+
+    accounts, payroll = catalogue
+    setup = make_practice()
+    company, _ = client_paying_company("Invited Us Ltd", accounts, payroll)
+    managed = Client.objects.create(
+        practice=setup.practice, company=company, business_name="Invited Us Ltd", payer="client"
+    )
+    client.force_login(setup.admin)
+    body = client.get(f"/partner/clients/{managed.pk}/subscriptions/").content.decode()
+    assert "pays for their own subscription" in body
+    assert (
+        client.post(f"/partner/clients/{managed.pk}/subscriptions/summary/", {"service": [payroll.pk]}).status_code
+        == 400
+    )
+
+
+def test_wizard_pages_are_404_across_practices_and_companies(client, catalogue):
+    accounts, payroll = catalogue
+    setup = make_practice()
+    other = make_practice("Other LLP")
+    acme = accountant_client(setup, "Acme Ltd", accounts, payroll)
+    company, _ = client_paying_company("Self Pay Ltd", accounts)
+    client.force_login(other.admin)
+    assert client.get(f"/partner/clients/{acme.pk}/subscriptions/").status_code == 404
+    assert (
+        client.post(f"/partner/clients/{acme.pk}/subscriptions/summary/", {"service": [payroll.pk]}).status_code == 404
+    )
+    assert client.post(f"/partner/clients/{acme.pk}/subscriptions/add/", {"service": payroll.pk}).status_code == 404
+    assert client.get(f"/companies/{company.customer_number}/subscriptions/").status_code == 404
+    assert client.get(f"/companies/{acme.company.customer_number}/subscriptions/").status_code == 404
+    assert SubscriptionItem.objects.filter(company=acme.company, ends_on__isnull=True).count() == 2
