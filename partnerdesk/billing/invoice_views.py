@@ -4,6 +4,7 @@ tenant's invoice is a 404."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -18,6 +19,7 @@ from partnerdesk.billing.invoicing import (
     invoice_for_account,
     invoice_lines,
     invoices_for_account,
+    next_month,
 )
 from partnerdesk.billing.models import Invoice
 from partnerdesk.identity import selectors as identity_selectors
@@ -72,6 +74,7 @@ def _detail_context(invoice: Invoice) -> dict[str, Any]:
     groups = invoice_breakdown(invoice=invoice)
     return {
         "invoice": invoice,
+        "period_last_day": next_month(invoice.period) - dt.timedelta(days=1),
         "groups": groups,
         "line_count": sum(len(g.rows) for g in groups),
         "prorated_count": sum(1 for g in groups for row in g.rows if row.line.prorated),
