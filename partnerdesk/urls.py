@@ -18,6 +18,8 @@ urlpatterns = [
     path("_allauth/", include("allauth.headless.urls")),
     path("", include("partnerdesk.identity.urls")),
     path("", include("partnerdesk.practice.urls")),
+    path("", include("partnerdesk.billing.invoice_urls")),
+    path("", include("partnerdesk.billing.urls")),
     path("", include("partnerdesk.ledger.urls")),
     path("", include("partnerdesk.compliance.urls")),
     path("api/v1/", api.urls),

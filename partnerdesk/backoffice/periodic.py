@@ -23,6 +23,8 @@ SCHEDULE = [
     Periodic("identity.expire_access_requests", "partnerdesk.identity.tasks.expire_access_requests", 3600),
     Periodic("practice.expire_staff_invitations", "partnerdesk.practice.tasks.expire_staff_invitations", 3600),
     Periodic("practice.discard_stale_import_drafts", "partnerdesk.practice.tasks.discard_stale_import_drafts", 86400),
+    # Daily (slots start 00:00 UTC, already the 1st in London): bills last month on the 1st, catches up a missed run.
+    Periodic("billing.invoice_run_monthly", "partnerdesk.billing.invoicing.invoice_run_monthly", 86400),
     Periodic(
         "practice.expire_client_access_invitations", "partnerdesk.practice.tasks.expire_client_access_invitations", 3600
     ),
