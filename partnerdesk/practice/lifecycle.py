@@ -120,7 +120,7 @@ def _lock_client(*, member: PracticeMember, client_id: int) -> Client:
         .first()
     )
     if client is None:
-        if Client.all_objects.filter(pk=client_id, practice_id=member.practice_id, ended_at__isnull=False).exists():
+        if visible_clients(member=member, include_ended=True).filter(pk=client_id, ended_at__isnull=False).exists():
             raise InvalidTransition(
                 "Your practice no longer manages this client: someone has just stopped managing it.",
                 code="client_already_ended",
@@ -340,7 +340,7 @@ def activation_for_token(*, token: str) -> ActivationView:
     if status == ClientAccessInvitation.Status.PENDING and invitation.expires_at <= timezone.now():
         status = ClientAccessInvitation.Status.EXPIRED
     if status != ClientAccessInvitation.Status.PENDING:
-        raise ActivationClosed(CLOSED_MESSAGES[ClientAccessInvitation.Status(status)], status_code=status)
+        raise ActivationClosed(CLOSED_MESSAGES[ClientAccessInvitation.Status(status)])
     return ActivationView(
         invitation=invitation,
         business_name=invitation.company.business_name,
@@ -365,8 +365,9 @@ def client_access_accept(*, token: str, user: User, request: HttpRequest | None 
             raise ActivationClosed(CLOSED_MESSAGES[ClientAccessInvitation.Status(invitation.status)])
         if not EmailAddress.objects.filter(user=user, email__iexact=invitation.email, verified=True).exists():
             raise ActivationEmailMismatch()
-        company = Company.objects.select_for_update().get(pk=invitation.company_id)
-        if company.owner_id not in (None, user.pk):
+        company = Company.objects.select_for_update().select_related("owner").get(pk=invitation.company_id)
+        # A deactivated former owner cannot sign in (the client is non-participating): the invitee replaces them.
+        if company.owner is not None and company.owner_id != user.pk and company.owner.is_active:
             raise ActivationClosed("This business already has an owner.")
         company.owner = user
         company.owner_email = invitation.email
@@ -514,7 +515,7 @@ def client_stop_managing(
 ) -> StopResult:
     """Stop Managing This Client (Active tab). Participating: Yes. Non-participating: transfer the data and
     subscription to the client, or delete the data and cancel the subscription. A second person stopping
-    the same client at the same time waits on the row lock, then finds it gone (NotFound)."""
+    the same client at the same time waits on the row lock, then gets ``client_already_ended`` (409)."""
     if mode not in StopMode.ALL:
         raise DomainError("Choose how to stop managing this client.", code="stop_mode_invalid")
     with transaction.atomic():
