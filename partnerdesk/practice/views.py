@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -10,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from partnerdesk.billing.selectors import service_choices
 from partnerdesk.identity.models import User
 from partnerdesk.lib.errors import DomainError, NotFound
 from partnerdesk.lib.request import is_htmx
@@ -62,6 +64,8 @@ def _list_query(request: HttpRequest) -> ClientListQuery:
         payer=get.get("payer", "") if get.get("payer") in Client.Payer.values else "",
         show_hidden=get.get("hidden") == "1",
         assigned_to=int(get["assigned"]) if get.get("assigned", "").isdigit() and len(get["assigned"]) < 19 else None,
+        # A service code's shape only: an unknown code simply matches no client (no query to validate it).
+        service=get.get("service", "") if re.fullmatch(r"[a-z0-9-]{1,40}", get.get("service", "")) else "",
     )
 
 
@@ -79,6 +83,7 @@ def _list_context(request: HttpRequest, member: PracticeMember) -> dict[str, Any
         "tabs": [(tab, Client.Tab(tab).label, counts[tab]) for tab in TAB_ORDER],
         "access_choices": Client.Access.choices,
         "payer_choices": Client.Payer.choices,
+        "service_choices": service_choices(),
         "staff_choices": [(m.pk, m.user.get_full_name()) for m in staff_list(practice=member.practice)],
         "sort_columns": [
             ("name", "Business name"),

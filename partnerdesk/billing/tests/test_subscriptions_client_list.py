@@ -21,10 +21,10 @@ def world():
 
 def test_filter_by_service_in_force(world):
     setup, alpha, _beta, _, payroll = world
+
     def names(code):
-        return [
-            c.business_name for c in client_search(member=setup.member, query=ClientListQuery(service=code))
-        ]
+        return [c.business_name for c in client_search(member=setup.member, query=ClientListQuery(service=code))]
+
     assert names("t-payroll") == ["Alpha Ltd"]
     assert names("t-accounts") == ["Alpha Ltd", "Beta Ltd"]
     assert names("nothing") == []
