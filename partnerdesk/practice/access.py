@@ -16,7 +16,7 @@ from typing import Literal
 
 from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.lib.errors import NotFound
-from partnerdesk.practice.models import Client, PracticeMember
+from partnerdesk.practice.models import Client
 
 Side = Literal["client", "practice"]
 
@@ -30,9 +30,9 @@ def client_side_blocked(*, company: Company) -> bool:
 
 def practice_client_for(*, user: User, company: Company) -> Client | None:
     """The live client relationship through which this person, as practice member, reaches the company."""
-    from partnerdesk.practice.selectors import visible_clients
+    from partnerdesk.practice.selectors import membership_for_user, visible_clients
 
-    member = PracticeMember.objects.select_related("practice").filter(user=user).order_by("created_at").first()
+    member = membership_for_user(user=user)
     if member is None:
         return None
     return visible_clients(member=member).filter(company=company, tab=Client.Tab.ACTIVE).first()
