@@ -365,7 +365,7 @@ def client_access_accept(*, token: str, user: User, request: HttpRequest | None 
             raise ActivationClosed(CLOSED_MESSAGES[ClientAccessInvitation.Status(invitation.status)])
         if not EmailAddress.objects.filter(user=user, email__iexact=invitation.email, verified=True).exists():
             raise ActivationEmailMismatch()
-        company = Company.objects.select_for_update().select_related("owner").get(pk=invitation.company_id)
+        company = Company.objects.select_for_update(of=("self",)).select_related("owner").get(pk=invitation.company_id)
         # A deactivated former owner cannot sign in (the client is non-participating): the invitee replaces them.
         if company.owner is not None and company.owner_id != user.pk and company.owner.is_active:
             raise ActivationClosed("This business already has an owner.")
