@@ -89,6 +89,10 @@ class Client(models.Model):
         DELETED = "deleted", "Data deleted and subscription cancelled"
         REVOKED_BY_CLIENT = "revoked_by_client", "The client removed the practice"
 
+    class RequestedBy(models.TextChoices):
+        CLIENT = "client", "The client invited the practice"
+        PRACTICE = "practice", "The practice asked to manage the company"
+
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="clients")
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="client_relationships")
     business_name = models.CharField(max_length=200)
@@ -115,6 +119,16 @@ class Client(models.Model):
     )
     grace_reminders_sent = models.PositiveSmallIntegerField(
         default=0, help_text="Grace reminders already sent (day 23, day 29)."
+    )
+    requested_by = models.CharField(
+        max_length=10,
+        choices=RequestedBy.choices,
+        blank=True,
+        default="",
+        help_text="Who asked for the connection (Pending tab); blank for clients the practice added or imported.",
+    )
+    request_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="A practice's request waiting for the client's approval lapses then."
     )
 
     # The business details a practice edits (Add client, Manage -> Details, import).
@@ -155,8 +169,27 @@ class Client(models.Model):
                 condition=models.Q(access__in=["none", "invited", "both", "disabled"]), name="client_access_valid"
             ),
             models.CheckConstraint(condition=models.Q(payer__in=["accountant", "client"]), name="client_payer_valid"),
+            models.CheckConstraint(
+                condition=models.Q(requested_by__in=["", "client", "practice"]), name="client_requested_by_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(tab="pending", requested_by="practice") | models.Q(request_expires_at__isnull=False),
+                name="client_practice_request_expires",
+            ),
         ]
-        indexes = [models.Index(fields=["practice", "tab", "hidden", "business_name"], name="client_list_idx")]
+        indexes = [
+            models.Index(fields=["practice", "tab", "hidden", "business_name"], name="client_list_idx"),
+            models.Index(
+                fields=["request_expires_at"],
+                condition=models.Q(request_expires_at__isnull=False),
+                name="client_request_due_idx",
+            ),
+        ]
+
+    @property
+    def awaiting_client_approval(self) -> bool:
+        """A practice's request to manage the company, still waiting for its owner (Pending tab)."""
+        return self.tab == self.Tab.PENDING and self.requested_by == self.RequestedBy.PRACTICE
 
     def __str__(self) -> str:
         return self.business_name
