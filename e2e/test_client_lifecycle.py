@@ -268,6 +268,10 @@ def test_delete_refused_while_final_accounts_data_exists_then_allowed(page, prac
     # Stop Managing -> Delete -> type the business name: refused.
     panel = open_manage(page, dale)
     panel.get_by_role("link", name="Stop Managing This Client").click()
+    # The typed confirmation belongs to Delete only: hidden until Delete is chosen.
+    expect(page.get_by_label("To delete, type the business name")).to_be_hidden()
+    page.get_by_label("Transfer this data and subscription to your client").check()
+    expect(page.get_by_label("To delete, type the business name")).to_be_hidden()
     page.get_by_label("Delete this data and cancel the subscription").check()
     page.get_by_label("To delete, type the business name").fill("Dale Dental")
     page.get_by_role("button", name="Stop Managing This Client").click()
