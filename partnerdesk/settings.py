@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "partnerdesk.identity.ratelimits.RateLimitMiddleware",
     "partnerdesk.identity.middleware.UserSessionActivityMiddleware",
     "partnerdesk.identity.oidc.OIDCPolicyMiddleware",
 ]

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from partnerdesk.identity.ratelimits import limit_message, retry_after
 from partnerdesk.identity.selectors import home_summary
 
 logger = logging.getLogger(__name__)
@@ -33,5 +34,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def too_many_requests(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """allauth's rate limits answer with this page (URLconf ``handler429``)."""
-    return render(request, "429.html", status=429)
+    """allauth's rate limits answer with this page (URLconf ``handler429``): it says when to try again."""
+    seconds = retry_after(request)
+    response = render(request, "429.html", {"retry_after_message": limit_message(request)}, status=429)
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return response

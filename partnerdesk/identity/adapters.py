@@ -13,7 +13,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from partnerdesk.identity.models import User
+from partnerdesk.identity.ratelimits import limit_message
 from partnerdesk.notifications.services import send_email
+
+# allauth says "too_many_login_attempts" also when a code was typed wrong too often (no rate limit fired).
+TOO_MANY_WRONG_CODES_MESSAGE = "Too many incorrect codes. Sign in again and we'll email you a new one."
+# Only when a limit refused a request without going through allauth's consume (not expected).
+LIMITED_MESSAGE = "Too many attempts. Please wait, then try again."
 
 # Context keys that are objects we do not carry into the outbox (the worker has BASE_URL of its own).
 _DROPPED = {"request", "current_site", "emailconfirmation", "email_address"}
@@ -47,6 +53,16 @@ def user_display(user: AbstractBaseUser) -> str:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    @property
+    def error_messages(self) -> dict[str, Any]:
+        """allauth's messages; a rate-limited request is told when it may try again (partnerdesk.identity.ratelimits)."""
+        timed = limit_message(self.request)
+        return {
+            **DefaultAccountAdapter.error_messages,
+            "too_many_login_attempts": timed or TOO_MANY_WRONG_CODES_MESSAGE,
+            "rate_limited": timed or LIMITED_MESSAGE,
+        }
+
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         with transaction.atomic():
             send_email(

@@ -6,6 +6,7 @@ class IdentityConfig(AppConfig):
     label = "identity"
 
     def ready(self) -> None:
-        from partnerdesk.identity import audit_hooks
+        from partnerdesk.identity import audit_hooks, ratelimits
 
         audit_hooks.connect()
+        ratelimits.install()

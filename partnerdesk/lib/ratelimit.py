@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
 
 from partnerdesk.lib.errors import RateLimited
+
+
+def too_many_attempts_message(seconds: float) -> str:
+    """What a rate-limited person reads: the minutes until they may try again, rounded up (at least 1)."""
+    minutes = max(1, math.ceil(seconds / 60))
+    return f"Too many attempts, try again in {minutes} minute{'' if minutes == 1 else 's'}."
 
 
 @dataclass(frozen=True)
@@ -17,8 +24,9 @@ class RateLimiter:
     window_seconds: int
 
     def _key(self, key: str) -> tuple[str, int]:
-        window = int(time.time() // self.window_seconds)
-        resets_in = self.window_seconds - int(time.time() % self.window_seconds)
+        now = time.time()
+        window = int(now // self.window_seconds)
+        resets_in = self.window_seconds - int(now % self.window_seconds)
         return f"ratelimit:{self.name}:{key}:{window}", resets_in
 
     def hit(self, key: str) -> None:
@@ -33,11 +41,7 @@ class RateLimiter:
                 cache.add(cache_key, 1, self.window_seconds + 1)
                 count = 1
         if count > self.limit:
-            minutes = max(1, round(resets_in / 60))
-            raise RateLimited(
-                f"Too many attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
-                resets_in=resets_in,
-            )
+            raise RateLimited(too_many_attempts_message(resets_in), resets_in=resets_in)
 
 
 # Looking up a subscription by number: per person and per IP.

@@ -146,7 +146,7 @@ def test_three_wrong_codes_kill_the_code_even_if_then_typed_correctly(client):
         assert response.status_code == 200, attempt
     third = client.post(CONFIRM, {"code": _wrong(code)}, follow=True)
     assert third.redirect_chain == [(LOGIN, 302)]
-    assert "Too many failed login attempts" in _page_text(third)
+    assert "Too many incorrect codes. Sign in again and we&#x27;ll email you a new one." in _page_text(third)
 
     late = client.post(CONFIRM, {"code": code})
     assert late.status_code == 302
@@ -161,10 +161,10 @@ def test_after_the_code_dies_signing_in_again_sends_a_new_code_that_works(client
     dead = _code("new@example.test")
     for _ in range(3):
         client.post(CONFIRM, {"code": _wrong(dead)})
-    # Within the minute, no new code is sent: the sign-in form says to try again later.
+    # Within the minute, no new code is sent: the sign-in form says when one can be.
     too_soon = client.post(LOGIN, {"login": "new@example.test", "password": PASSWORD})
     assert too_soon.status_code == 200
-    assert "Try again later." in too_soon.content.decode()
+    assert "Too many attempts, try again in 1 minute." in too_soon.content.decode()
     _cooldown_passes()
     response = client.post(LOGIN, {"login": "new@example.test", "password": PASSWORD})
     assert response["Location"] == CONFIRM
