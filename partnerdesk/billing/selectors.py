@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from partnerdesk.billing.licences import licence_current
@@ -86,6 +86,7 @@ def current_and_scheduled(*, company: Company, on: dt.date | None = None) -> Que
     return (
         SubscriptionItem.objects.filter(company=company)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+        .exclude(ends_on=F("starts_on"))  # cancelled before it started
         .select_related("service")
         .order_by("service__sort_order", "service__name")
     )
@@ -220,6 +221,7 @@ def removal_summary(*, company: Company, services: Iterable[Service], effective_
     items = list(
         SubscriptionItem.objects.filter(company=company)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=effective_on))
+        .exclude(ends_on=F("starts_on"))
         .select_related("service")
         .order_by("service__sort_order", "service__name")
     )

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
 from partnerdesk.audit.models import Action, Event
 from partnerdesk.audit.services import record_event
 from partnerdesk.billing.grace import company_unsuspend
-from partnerdesk.billing.licences import licence_open
+from partnerdesk.billing.licences import licence_open, overlap_refused
 from partnerdesk.billing.models import DirectDebitMandate, Licence, Service, ServicePrice, SubscriptionItem
 from partnerdesk.billing.selectors import RemovalSummary, payer_for, removal_summary, today
 from partnerdesk.identity.models import Company, CompanyMembership, User
@@ -271,6 +271,7 @@ def subscription_add(
             SubscriptionItem.objects.select_for_update()
             .filter(company=locked, service=service)
             .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=start))
+            .exclude(ends_on=F("starts_on"))  # cancelled before it started: covers no day
             .order_by("-starts_on")
             .first()
         )
@@ -279,12 +280,16 @@ def subscription_add(
         if current is not None and current.starts_on <= start:
             current.ends_on = None
             current.ended_by = None
-            current.save(update_fields=["ends_on", "ended_by"])
+            with overlap_refused():
+                current.save(update_fields=["ends_on", "ended_by"])
             item = current
         elif current is not None:
             raise AlreadySubscribed(f"{service.name} is already due to start on {current.starts_on:%d %B %Y}.")
         else:
-            item = SubscriptionItem.objects.create(company=locked, service=service, starts_on=start, created_by=actor)
+            with overlap_refused():
+                item = SubscriptionItem.objects.create(
+                    company=locked, service=service, starts_on=start, created_by=actor
+                )
         record_event(
             action=Action.SUBSCRIPTION_ADD,
             actor=actor,
@@ -412,19 +417,17 @@ def clients_add_subscriptions(
                 practice=member.practice if payer == Licence.Payer.ACCOUNTANT else None,
                 starts_on=start,
             )
-        already = set(
-            SubscriptionItem.objects.filter(company_id__in=company_ids, ends_on__isnull=True).values_list(
-                "company_id", "service_id"
+        already, reopen = _items_in_force_from(clients=clients, services=services, start=start)
+        with overlap_refused():
+            SubscriptionItem.objects.bulk_update(reopen, ["ends_on", "ended_by"])
+            SubscriptionItem.objects.bulk_create(
+                [
+                    SubscriptionItem(company_id=cid, service=service, starts_on=start, created_by=member.user)
+                    for cid in company_ids
+                    for service in services
+                    if (cid, service.pk) not in already
+                ]
             )
-        )
-        SubscriptionItem.objects.bulk_create(
-            [
-                SubscriptionItem(company_id=cid, service=service, starts_on=start, created_by=member.user)
-                for cid in company_ids
-                for service in services
-                if (cid, service.pk) not in already
-            ]
-        )
         now = timezone.now()
         Client.objects.filter(pk__in=ids).update(tab=Client.Tab.ACTIVE, payer=payer, updated_at=now)
         codes = [s.code for s in services]
@@ -461,6 +464,39 @@ def clients_add_subscriptions(
         client.tab = Client.Tab.ACTIVE
         client.payer = payer
     return clients
+
+
+def _items_in_force_from(
+    *, clients: Sequence[Client], services: Sequence[Service], start: dt.date
+) -> tuple[set[tuple[int, int]], list[SubscriptionItem]]:
+    """The (company, service) pairs that already run on ``start`` or later, and the items among them whose
+    removal is scheduled (they are kept instead: the removal is cancelled, as ``subscription_add`` does). A
+    pair whose service is only due to start later is refused: adding it from today would overlap it."""
+    names = {c.company_id: c.business_name for c in clients}
+    by_pair: dict[tuple[int, int], list[SubscriptionItem]] = {}
+    for item in (
+        SubscriptionItem.objects.select_for_update(of=("self",))
+        .filter(company_id__in=list(names), service__in=list(services))
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=start))
+        .exclude(ends_on=F("starts_on"))
+        .select_related("service")
+        .order_by("company_id", "service_id", "-starts_on")
+    ):
+        by_pair.setdefault((item.company_id, item.service_id), []).append(item)
+    reopen: list[SubscriptionItem] = []
+    for items in by_pair.values():
+        latest = items[0]
+        if latest.ends_on is None:
+            continue
+        if len(items) > 1 or latest.starts_on > start:
+            raise AlreadySubscribed(
+                f"{names[latest.company_id]} already has {latest.service.name} due to start on "
+                f"{latest.starts_on:%d %B %Y}: change it from that client's Manage Subscriptions."
+            )
+        latest.ends_on = None
+        latest.ended_by = None
+        reopen.append(latest)
+    return set(by_pair), reopen
 
 
 # --- Direct Debit mandates ------------------------------------------------------------------------------
