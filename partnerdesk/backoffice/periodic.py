@@ -29,6 +29,7 @@ SCHEDULE = [
         "practice.expire_client_access_invitations", "partnerdesk.practice.tasks.expire_client_access_invitations", 3600
     ),
     Periodic("practice.transfer_grace_run", "partnerdesk.practice.tasks.transfer_grace_run", 3600),
+    Periodic("practice.expire_connect_requests", "partnerdesk.practice.tasks.expire_connect_requests", 3600),
 ]
 
 

@@ -119,5 +119,11 @@ def managing_practice(*, company: Company) -> Practice | None:
 
 
 def pending_accountant_invitation(*, company: Company) -> Client | None:
-    """The practice this company invited, while the invitation waits on the practice's Pending tab."""
-    return Client.objects.filter(company=company, tab=Client.Tab.PENDING).select_related("practice").first()
+    """The practice this company invited, while the invitation waits on the practice's Pending tab (a practice's
+    own request to manage the company is not one: see ``practice.connect``)."""
+    return (
+        Client.objects.filter(company=company, tab=Client.Tab.PENDING)
+        .exclude(requested_by=Client.RequestedBy.PRACTICE)
+        .select_related("practice")
+        .first()
+    )

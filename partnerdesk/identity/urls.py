@@ -3,6 +3,7 @@ from django.urls import path
 from partnerdesk.billing import invoice_views
 from partnerdesk.billing import views as billing_views
 from partnerdesk.identity import views
+from partnerdesk.practice import connect_views
 
 app_name = "identity"
 urlpatterns = [
@@ -29,6 +30,11 @@ urlpatterns = [
         "companies/<str:customer_number>/accountant/remove/",
         views.company_accountant_remove,
         name="company_accountant_remove",
+    ),
+    path(
+        "companies/<str:customer_number>/accountant/requests/<int:client_id>/",
+        connect_views.company_connect_request,
+        name="company_connect_request",
     ),
     path("companies/<str:customer_number>/details/", views.company_details, name="company_details"),
     path("account/api-tokens/", views.api_tokens, name="api_tokens"),

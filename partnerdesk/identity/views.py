@@ -250,7 +250,10 @@ def company_user_remove(request: HttpRequest, customer_number: str, user_id: int
 
 @login_required
 def company_accountant(request: HttpRequest, customer_number: str) -> HttpResponse:
-    """My accountant: the managing practice, or (owners) Invite your accountant."""
+    """My accountant: the managing practice, practices asking to manage the company, or (owners) Invite your
+    accountant."""
+    from partnerdesk.practice.connect import connect_requests_for_company
+
     user = _user(request)
     form = InviteAccountantForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -273,6 +276,7 @@ def company_accountant(request: HttpRequest, customer_number: str) -> HttpRespon
         extra=lambda m: {
             "practice": selectors.managing_practice(company=m.company),
             "pending_invitation": selectors.pending_accountant_invitation(company=m.company),
+            "connect_requests": list(connect_requests_for_company(company=m.company)),
             "form": form,
         },
     )

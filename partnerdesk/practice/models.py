@@ -173,7 +173,8 @@ class Client(models.Model):
                 condition=models.Q(requested_by__in=["", "client", "practice"]), name="client_requested_by_valid"
             ),
             models.CheckConstraint(
-                condition=~models.Q(tab="pending", requested_by="practice") | models.Q(request_expires_at__isnull=False),
+                condition=~models.Q(tab="pending", requested_by="practice")
+                | models.Q(request_expires_at__isnull=False),
                 name="client_practice_request_expires",
             ),
         ]
@@ -186,13 +187,13 @@ class Client(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return self.business_name
+
     @property
     def awaiting_client_approval(self) -> bool:
         """A practice's request to manage the company, still waiting for its owner (Pending tab)."""
         return self.tab == self.Tab.PENDING and self.requested_by == self.RequestedBy.PRACTICE
-
-    def __str__(self) -> str:
-        return self.business_name
 
 
 class PracticeInvitation(models.Model):

@@ -21,6 +21,7 @@ from partnerdesk.identity.services import company_create
 from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.request import client_ip
 from partnerdesk.notifications.services import message_post, send_email
+from partnerdesk.practice.connect import ConnectRequestAwaitingClient, connect_request_withdrawn
 from partnerdesk.practice.models import Client, Practice, PracticeMember
 from partnerdesk.practice.selectors import admin_emails
 
@@ -89,6 +90,8 @@ def client_update_details(
                 "practice",
             ),
         )
+        if client.awaiting_client_approval:
+            raise ConnectRequestAwaitingClient()
         if client.version != version:
             raise StaleClientDetails()
         changes = {
@@ -182,7 +185,7 @@ class ClientNotDeletable(DomainError):
 def client_delete(*, member: PracticeMember, client_id: int, request: HttpRequest | None = None) -> str:
     """Delete Client (Pending or Imported tab only; nothing was billed for them). Returns the business name."""
     with transaction.atomic():
-        client = _lock_client(member=member, client_id=client_id, related=("company",))
+        client = _lock_client(member=member, client_id=client_id, related=("company", "practice"))
         if client.tab not in (Client.Tab.PENDING, Client.Tab.IMPORTED):
             raise ClientNotDeletable()
         company = client.company
@@ -194,8 +197,10 @@ def client_delete(*, member: PracticeMember, client_id: int, request: HttpReques
             practice=member.practice,
             company=company,
             client=client,
-            data={"business_name": name, "tab": client.tab},
+            data={"business_name": name, "tab": client.tab, "requested_by": client.requested_by},
         )
+        if client.awaiting_client_approval:  # the practice withdraws its request: the owner's portal says so
+            connect_request_withdrawn(client=client)
         client.delete()
         # The company row stays (without a practice): customer numbers and registration ids are never reused.
     return name
@@ -238,6 +243,7 @@ def accountant_invite(
             tab=Client.Tab.PENDING,
             access=Client.Access.BOTH,
             payer=Client.Payer.CLIENT,
+            requested_by=Client.RequestedBy.CLIENT,
         )
         record_event(
             action=Action.CLIENT_INVITE_PRACTICE,
@@ -274,6 +280,8 @@ def client_invitation_decide(
         client = _lock_client(member=member, client_id=client_id, related=("company__owner",))
         if client.tab != Client.Tab.PENDING:
             raise InvalidTransition("This client is not waiting on your Pending tab.", code="client_not_pending")
+        if client.awaiting_client_approval:  # the practice's own request: only the client decides
+            raise ConnectRequestAwaitingClient()
         record_event(
             action=Action.CLIENT_INVITATION_ACCEPT if accept else Action.CLIENT_INVITATION_DECLINE,
             actor=member.user,

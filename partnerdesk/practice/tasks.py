@@ -31,3 +31,11 @@ def transfer_grace_run() -> dict[str, int]:
     from partnerdesk.billing.grace import grace_run
 
     return grace_run()
+
+
+@task()
+def expire_connect_requests() -> int:
+    """Periodic: practices' requests to manage a company, unanswered for 14 days, are removed (the practice is told)."""
+    from partnerdesk.practice.connect import connect_requests_expire
+
+    return connect_requests_expire()

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from partnerdesk.practice import import_views, lifecycle_views, staff_views, views
+from partnerdesk.practice import connect_views, import_views, lifecycle_views, staff_views, views
 
 app_name = "practice"
 urlpatterns = [
     path("partner/clients/", views.clients, name="clients"),
     path("partner/clients/add/", views.client_add, name="client_add"),
+    path("partner/clients/connect/", connect_views.connect_request, name="connect_request"),
     path("partner/clients/visibility/", views.clients_visibility, name="clients_visibility"),
     path("partner/clients/export.csv", views.clients_export, name="clients_export"),
     path("partner/clients/<int:client_id>/delete/", views.client_delete, name="client_delete"),

@@ -1,0 +1,131 @@
+"""Connect existing client: the practice's form (beside Add client) and the owner's portal page where the
+request is accepted or declined. The services are in ``practice.connect``."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from partnerdesk.identity.models import CompanyMembership, User
+from partnerdesk.identity.selectors import is_access_disabled, membership_for_company
+from partnerdesk.identity.services import InvalidSubscriptionNumber, parse_subscription_number
+from partnerdesk.lib.errors import DomainError, NotFound, RateLimited
+from partnerdesk.practice import connect
+from partnerdesk.practice.views import _member
+
+
+class ConnectClientForm(forms.Form):
+    number = forms.CharField(
+        label="Customer Number or Registration ID",
+        max_length=20,
+        help_text="The 8-digit Customer Number on your client's invoice, or their Registration ID: MBR followed by "
+        "8 digits, or just its last 6 digits.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    owner_email = forms.EmailField(
+        label="Subscription Owner's email address",
+        max_length=254,
+        help_text="The email address of the person who owns your client's subscription. They are asked to approve.",
+    )
+
+    def clean_number(self) -> str:
+        try:
+            parse_subscription_number(self.cleaned_data["number"])
+        except InvalidSubscriptionNumber as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
+        return str(self.cleaned_data["number"])
+
+
+@login_required
+def connect_request(request: HttpRequest) -> HttpResponse:
+    """Connect existing client: the same answer whether or not the details match a subscription."""
+    member = _member(request)
+    if not connect.may_connect(member):
+        raise Http404("No such page")
+    form = ConnectClientForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                connect.connect_request_create(
+                    member=member,
+                    number=form.cleaned_data["number"],
+                    owner_email=form.cleaned_data["owner_email"],
+                    request=request,
+                )
+            except RateLimited as exc:
+                form.add_error(None, exc.message)
+                status = 429
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, connect.CONNECT_REQUEST_SENT)
+                return redirect(f"{reverse('practice:clients')}?tab=pending")
+    return render(request, "practice/connect.html", {"form": form, "member": member}, status=status)
+
+
+def _owner_membership(request: HttpRequest, customer_number: str) -> CompanyMembership:
+    user = request.user
+    if not isinstance(user, User):
+        raise Http404("No such company")
+    try:
+        return membership_for_company(user=user, customer_number=customer_number)
+    except NotFound:
+        raise Http404("No such company") from None
+
+
+@login_required
+def company_connect_request(request: HttpRequest, customer_number: str, client_id: int) -> HttpResponse:
+    """My accountant -> a practice's request to manage the company: **Accept** or **Decline** (the owner only;
+    anyone else, or another company's request, is a 404)."""
+    membership = _owner_membership(request, customer_number)
+    if is_access_disabled(membership):
+        return render(request, "identity/company_disabled.html", {"membership": membership}, status=403)
+    if membership.role != CompanyMembership.Role.OWNER:
+        raise Http404("No such request")
+    company = membership.company
+    accountant_url = reverse("identity:company_accountant", args=[company.customer_number])
+    if request.method == "POST":
+        decision = request.POST.get("decision")
+        assert isinstance(request.user, User)
+        try:
+            if decision == "accept":
+                client = connect.connect_request_accept(
+                    actor=request.user, company=company, client_id=client_id, request=request
+                )
+                messages.success(
+                    request,
+                    f"{client.practice.name} is now your accountant. You keep paying for your own subscription.",
+                )
+            elif decision == "decline":
+                client = connect.connect_request_decline(
+                    actor=request.user, company=company, client_id=client_id, request=request
+                )
+                messages.success(request, f"You declined {client.practice.name}'s request. We have told them.")
+            else:
+                messages.error(request, "Choose Accept or Decline.")
+                return redirect(request.path)
+        except NotFound:
+            raise Http404("No such request") from None
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect(accountant_url)
+    try:
+        connect_request_ = connect.connect_request_for_owner(company=company, client_id=client_id)
+    except NotFound:
+        raise Http404("No such request") from None
+    return render(
+        request,
+        "identity/company_connect_request.html",
+        {
+            "membership": membership,
+            "company": company,
+            "is_owner": True,
+            "connect_request": connect_request_,
+        },
+    )
