@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema, Status
 
 from partnerdesk.api.auth import api_user
 from partnerdesk.api.schemas import PathId, Problem
+from partnerdesk.billing.selectors import service_codes_by_company
 from partnerdesk.identity import selectors, services
 from partnerdesk.identity.models import AccessRequest
 from partnerdesk.lib.errors import NotFound, PermissionDenied
@@ -32,7 +33,11 @@ class CompanyOut(Schema):
     business_name: str
     role: str
     access_disabled: bool
-    services: list[str] = []
+    services: list[str] = Field(
+        default=[],
+        description="Codes of the services in force today (as in the OIDC companies claim); empty while the "
+        "company's access is disabled or suspended",
+    )
 
 
 class MemberOut(Schema):
@@ -75,14 +80,18 @@ def _request_out(access_request: AccessRequest) -> dict[str, Any]:
 
 @router.get("/companies", response={200: list[CompanyOut], **ERRORS}, summary="Companies you belong to")
 def company_list(request: HttpRequest) -> Any:
+    memberships = list(selectors.memberships_with_access(user=api_user(request)))
+    usable = [m for m in memberships if not selectors.is_access_disabled(m)]
+    codes = service_codes_by_company(company_ids=[m.company_id for m in usable])  # one query for them all
     return [
         {
             "customer_number": m.company.customer_number,
             "business_name": m.company.business_name,
             "role": m.role,
             "access_disabled": selectors.is_access_disabled(m),
+            "services": codes.get(m.company_id, []),
         }
-        for m in selectors.memberships_with_access(user=api_user(request))
+        for m in memberships
     ]
 
 
@@ -123,6 +132,7 @@ def link_create(request: HttpRequest, payload: LinkIn) -> Any:
             "business_name": result.company.business_name,
             "role": "owner",
             "access_disabled": False,
+            "services": service_codes_by_company(company_ids=[result.company.pk])[result.company.pk],
         }
     if result.access_request is not None:
         body["access_request"] = _request_out(result.access_request)

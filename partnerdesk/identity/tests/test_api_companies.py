@@ -1,6 +1,14 @@
-import pytest
-from django.test import Client as HttpClient
+import datetime as dt
+from typing import Any
 
+import pytest
+from django.db import connection
+from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from partnerdesk.billing.models import SubscriptionItem
+from partnerdesk.billing.tests.subscription_factories import LONG_AGO, make_owner_company, make_service, subscribe
 from partnerdesk.identity.models import AccessRequest, CompanyMembership
 from partnerdesk.identity.services import company_create
 from partnerdesk.identity.tests.factories import UserFactory
@@ -92,3 +100,56 @@ def test_disabled_company_is_flagged_and_left_out_of_oidc_claims(setup):
     from partnerdesk.identity.selectors import companies_claim
 
     assert companies_claim(user=owner) == []
+
+
+def _query_count(client: HttpClient, path: str) -> tuple[int, Any]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200
+    return len(queries), response.json()
+
+
+def test_company_list_has_the_services_in_force_in_a_fixed_number_of_queries(setup):
+    owner, company = setup
+    accounts = make_service("t-accounts", "30.00", name="Test Accounts", order=1)
+    payroll = make_service("t-payroll", "10.00", name="Test Payroll", order=2)
+    final = make_service("t-final", "25.00", name="Test Final", order=3)
+    today = timezone.localdate()
+    subscribe(company, payroll, accounts)
+    SubscriptionItem.objects.create(company=company, service=final, starts_on=LONG_AGO, ends_on=today)  # removed
+    api = _api(owner)
+    api.get("/api/v1/companies")  # the session's first request writes its own bookkeeping: not counted
+    one_company, body = _query_count(api, "/api/v1/companies")
+    assert [(c["business_name"], c["services"]) for c in body] == [("Acme Ltd", ["t-accounts", "t-payroll"])]
+
+    # More companies, more services: the same number of queries (no query per company).
+    for name, services in [("Bravo Ltd", [final]), ("Charlie Ltd", [accounts, final]), ("Delta Ltd", [])]:
+        other, _ = make_owner_company(name, owner=owner)
+        subscribe(other, *services)
+    due_later = make_owner_company("Echo Ltd", owner=owner)[0]
+    SubscriptionItem.objects.create(company=due_later, service=payroll, starts_on=today + dt.timedelta(days=1))
+    four_more, body = _query_count(api, "/api/v1/companies")
+    assert four_more == one_company
+    assert four_more <= 6
+    assert [(c["business_name"], c["services"]) for c in body] == [
+        ("Acme Ltd", ["t-accounts", "t-payroll"]),
+        ("Bravo Ltd", ["t-final"]),
+        ("Charlie Ltd", ["t-accounts", "t-final"]),
+        ("Delta Ltd", []),
+        ("Echo Ltd", []),  # starts tomorrow
+    ]
+    # The same codes as the OIDC claim.
+    from partnerdesk.identity.selectors import companies_claim
+
+    assert {c["business_name"]: c["services"] for c in companies_claim(user=owner)} == {
+        c["business_name"]: c["services"] for c in body
+    }
+
+
+def test_company_list_shows_no_services_for_a_disabled_company(setup):
+    owner, company = setup
+    subscribe(company, make_service("t-accounts", "30.00"))
+    practice = Practice.objects.create(company=company_create(business_name="Ledger LLP"), name="Ledger LLP")
+    Client.objects.create(practice=practice, company=company, business_name="Acme Ltd", access="disabled")
+    [listed] = _api(owner).get("/api/v1/companies").json()
+    assert (listed["access_disabled"], listed["services"]) == (True, [])
