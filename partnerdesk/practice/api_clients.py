@@ -44,6 +44,11 @@ class ClientOut(Schema):
     services: list[str] = Field(description="Codes of the services in force today")
     version: int
     updated_at: datetime
+    requested_by: str = Field(
+        description="Pending tab: 'client' (a New Client Invitation) or 'practice' (your request, awaiting client "
+        "approval); '' for clients you added or imported"
+    )
+    request_expires_at: datetime | None = Field(description="Your request awaiting client approval lapses then")
 
     @staticmethod
     def resolve_participating(obj: Client) -> bool:
@@ -51,6 +56,8 @@ class ClientOut(Schema):
 
     @staticmethod
     def resolve_services(obj: Client) -> list[str]:
+        if obj.awaiting_client_approval:  # the company's services are not the practice's to see yet
+            return []
         items = getattr(obj.company, "services_in_force", None)  # prefetched for list pages
         if items is None:
             from partnerdesk.billing.selectors import active_services
