@@ -62,9 +62,7 @@ class MandateForm(forms.Form):
 
 
 class AddServiceForm(forms.Form):
-    service = forms.ModelChoiceField(
-        queryset=Service.objects.none(), label="Add a service", empty_label="Choose a service"
-    )
+    service = forms.ModelChoiceField(queryset=Service.objects.none(), label="Service", empty_label="Choose a service")
 
     def __init__(self, *args: Any, exclude_ids: set[int] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
