@@ -17,6 +17,11 @@ from partnerdesk.lib.errors import DomainError, NotFound, RateLimited
 from partnerdesk.practice import connect
 from partnerdesk.practice.views import _member
 
+NUMBER_FORMAT = (
+    "Enter your client's 8-digit Customer Number, or their Registration ID: MBR followed by 8 digits, or just its "
+    "last 6 digits."
+)
+
 
 class ConnectClientForm(forms.Form):
     number = forms.CharField(
@@ -36,7 +41,7 @@ class ConnectClientForm(forms.Form):
         try:
             parse_subscription_number(self.cleaned_data["number"])
         except InvalidSubscriptionNumber as exc:
-            raise forms.ValidationError(exc.message, code=exc.code) from None
+            raise forms.ValidationError(NUMBER_FORMAT, code=exc.code) from None
         return str(self.cleaned_data["number"])
 
 
@@ -46,26 +51,24 @@ def connect_request(request: HttpRequest) -> HttpResponse:
     member = _member(request)
     if not connect.may_connect(member):
         raise Http404("No such page")
-    form = ConnectClientForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                connect.connect_request_create(
-                    member=member,
-                    number=form.cleaned_data["number"],
-                    owner_email=form.cleaned_data["owner_email"],
-                    request=request,
-                )
-            except RateLimited as exc:
-                form.add_error(None, exc.message)
-                status = 429
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, connect.CONNECT_REQUEST_SENT)
-                return redirect(f"{reverse('practice:clients')}?tab=pending")
+    form = ConnectClientForm(request.POST if request.method == "POST" else None)
+    status = 200  # form errors re-render as the other forms do (Add client, Link subscription)
+    if request.method == "POST" and form.is_valid():
+        try:
+            connect.connect_request_create(
+                member=member,
+                number=form.cleaned_data["number"],
+                owner_email=form.cleaned_data["owner_email"],
+                request=request,
+            )
+        except RateLimited as exc:
+            form.add_error(None, exc.message)
+            status = 429
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, connect.CONNECT_REQUEST_SENT)
+            return redirect(f"{reverse('practice:clients')}?tab=pending")
     return render(request, "practice/connect.html", {"form": form, "member": member}, status=status)
 
 

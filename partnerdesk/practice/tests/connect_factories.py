@@ -28,7 +28,8 @@ def owned_company(name: str = "Acme Ltd", owner_email: str = "olive@acme.test") 
 def request_path(owner_email: str) -> str:
     """The request link in the last connect-request email to this address."""
     sent = [
-        e for e in OutboundEmail.objects.filter(template="practice-connect-request").order_by("created_at")
+        e
+        for e in OutboundEmail.objects.filter(template="practice-connect-request").order_by("created_at")
         if owner_email in e.to
     ]
     assert sent, f"no connect request email to {owner_email}"

@@ -129,7 +129,7 @@ def test_bearer_token_works_too(setup):
 
 
 def test_the_practice_cannot_accept_or_amend_its_request_but_can_withdraw_it(setup):
-    member, company, owner, admin_http, _ = setup
+    _member, company, owner, admin_http, _ = setup
     client = _pending(admin_http, company, owner)
     _problem(
         admin_http.post(
@@ -165,7 +165,7 @@ def test_another_practice_gets_404_for_the_request(setup):
 
 
 def test_owner_lists_and_accepts(setup):
-    member, company, owner, admin_http, owner_http = setup
+    _member, company, owner, admin_http, owner_http = setup
     assert owner_http.get(_requests_url(company)).json() == []
     client = _pending(admin_http, company, owner)
 
@@ -191,7 +191,8 @@ def test_owner_lists_and_accepts(setup):
     client.refresh_from_db()
     assert (client.tab, client.access, client.payer) == ("active", "both", "client")
     licence = licence_current(company=company)
-    assert licence is not None and licence.payer == "client"
+    assert licence is not None
+    assert licence.payer == "client"
     assert Event.objects.filter(action=Action.CLIENT_CONNECT_ACCEPT, actor=owner).count() == 1
     assert OutboundEmail.objects.filter(template="practice-connect-accepted").count() == 1
     assert owner_http.get(_requests_url(company)).json() == []
@@ -201,11 +202,12 @@ def test_owner_lists_and_accepts(setup):
 
 
 def test_owner_declines(setup):
-    member, company, owner, admin_http, owner_http = setup
+    _member, company, owner, admin_http, owner_http = setup
     client = _pending(admin_http, company, owner)
     declined = owner_http.post(_requests_url(company, f"/{client.pk}/decline"))
     assert declined.status_code == 200
-    assert declined.json()["decision"] == "declined" and declined.json()["id"] == client.pk
+    assert declined.json()["decision"] == "declined"
+    assert declined.json()["id"] == client.pk
     assert not Client.all_objects.filter(pk=client.pk).exists()
     assert Event.objects.filter(action=Action.CLIENT_CONNECT_DECLINE, actor=owner).count() == 1
     assert OutboundEmail.objects.get(template="practice-connect-declined").to == ["admin@hartley.test"]

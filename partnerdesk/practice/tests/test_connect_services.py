@@ -93,14 +93,16 @@ def test_matching_details_put_a_request_awaiting_client_approval_on_the_pending_
 
 
 def test_registration_id_in_full_or_its_last_six_digits_and_the_owner_login_email_match(member):
-    company, owner = owned_company("Bramble Ltd", "bea@bramble.test")
+    company, _owner = owned_company("Bramble Ltd", "bea@bramble.test")
     client = _ask(member, company, email="bea@bramble.test", number=company.registration_id.lower())
-    assert client is not None and client.business_name == f"Registration ID {company.registration_id}"
+    assert client is not None
+    assert client.business_name == f"Registration ID {company.registration_id}"
     services.client_delete(member=member, client_id=client.pk)
 
     suffix = company.registration_id[-6:]
     client = _ask(member, company, email="bea@bramble.test", number=suffix)
-    assert client is not None and client.business_name == f"Registration ID ending {suffix}"
+    assert client is not None
+    assert client.business_name == f"Registration ID ending {suffix}"
     services.client_delete(member=member, client_id=client.pk)
 
     # The recorded owner email may differ from the owner's login: either is the owner's email.
@@ -119,7 +121,7 @@ def _not_requested(member, company, email, number=None):
 
 def test_wrong_email_or_number_creates_nothing_and_tells_nobody(member, owned):
     company, _ = owned
-    other, _ = owned_company("Other Ltd", "otto@other.test")
+    _other, _ = owned_company("Other Ltd", "otto@other.test")
     assert _not_requested(member, company, "someone@else.test").data == {
         "reason": "no_match",
         "number_kind": "customer_number",
@@ -239,14 +241,16 @@ def test_lookups_are_rate_limited_per_address(member, owned):
 def test_accept_moves_the_client_to_active_with_both_having_access_and_the_client_paying(member, owned):
     company, owner = owned
     client = _ask(member, company)
-    assert client is not None and licence_current(company=company) is None
+    assert client is not None
+    assert licence_current(company=company) is None
 
     accepted = connect.connect_request_accept(actor=owner, company=company, client_id=client.pk)
 
     client.refresh_from_db()
     assert (client.tab, client.access, client.payer, client.request_expires_at) == ("active", "both", "client", None)
     assert (client.business_name, client.contact_name, client.email) == ("Acme Ltd", "Olive Owner", owner.email)
-    assert accepted.pk == client.pk and client.version == 2
+    assert accepted.pk == client.pk
+    assert client.version == 2
     licence = licence_current(company=company)
     assert licence is not None
     assert (licence.payer, licence.practice_id, licence.discounted) == ("client", None, False)
@@ -285,20 +289,26 @@ def test_decline_removes_the_request_and_tells_the_practice_without_naming_the_c
     assert sent.context["request_label"] == f"Customer Number {company.customer_number}"
     assert "Acme" not in str(sent.context)
     message = Message.objects.get(practice=member.practice)
-    assert "declined" in message.body and "Acme" not in message.body
+    assert "declined" in message.body
+    assert "Acme" not in message.body
     assert licence_current(company=company) is None
     # The practice may ask again, and the owner may invite someone.
     assert _ask(member, company) is not None
 
 
 def test_only_the_owner_of_that_company_decides(member, owned):
-    company, owner = owned
+    company, _owner = owned
     client = _ask(member, company)
     assert client is not None
     user = UserFactory.create(email="ursula@acme.test")
     CompanyMembership.objects.create(user=user, company=company, role=CompanyMembership.Role.USER)
     other_company, other_owner = owned_company("Other Ltd", "otto@other.test")
-    for actor, target in ((user, company), (other_owner, other_company), (other_owner, company), (member.user, company)):
+    for actor, target in (
+        (user, company),
+        (other_owner, other_company),
+        (other_owner, company),
+        (member.user, company),
+    ):
         for decide in (connect.connect_request_accept, connect.connect_request_decline):
             with pytest.raises(NotFound):
                 decide(actor=actor, company=target, client_id=client.pk)
@@ -337,7 +347,8 @@ def test_the_practice_cannot_accept_or_amend_its_own_request(member, owned):
             member=member, client_id=client.pk, version=client.version, details={"business_name": "Acme Ltd"}
         )
     client.refresh_from_db()
-    assert client.awaiting_client_approval and client.business_name.startswith("Customer Number")
+    assert client.awaiting_client_approval
+    assert client.business_name.startswith("Customer Number")
     # Nor does the owner's portal treat it as the owner's own invitation.
     assert pending_accountant_invitation(company=company) is None
     with pytest.raises(services.AccountantAlreadyConnected):
@@ -374,7 +385,8 @@ def test_requests_expire_after_fourteen_days(member, owned):
     due = _ask(member, company)
     fresh_company, _ = owned_company("Fresh Ltd", "fay@fresh.test")
     fresh = _ask(member, fresh_company, email="fay@fresh.test")
-    assert due is not None and fresh is not None
+    assert due is not None
+    assert fresh is not None
     # Managed clients are never touched by the job.
     managed = managed_client(member.practice, "Managed Ltd")
     now = timezone.now()

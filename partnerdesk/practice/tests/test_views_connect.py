@@ -55,13 +55,14 @@ def _table(page: str) -> str:
 
 
 def test_connect_existing_client_is_offered_beside_add_client(setup):
-    member, _, _, admin_http, _ = setup
+    _member, _, _, admin_http, _ = setup
     page = admin_http.get("/partner/clients/").content.decode()
     assert 'href="/partner/clients/connect/">Connect existing client</a>' in page
     form = admin_http.get(CONNECT)
     assert form.status_code == 200
     body = form.content.decode()
-    assert "Customer Number or Registration ID" in body and "Subscription Owner&#x27;s email address" in body
+    assert "Customer Number or Registration ID" in body
+    assert "Subscription Owner&#x27;s email address" in body
 
 
 def test_match_and_no_match_give_identical_responses(setup):
@@ -91,7 +92,7 @@ def test_match_and_no_match_give_identical_responses(setup):
 
 
 def test_the_pending_tab_shows_awaiting_client_approval_without_the_company_details(setup):
-    member, company, owner, admin_http, _ = setup
+    _member, company, owner, admin_http, _ = setup
     from partnerdesk.billing.models import Service, SubscriptionItem
 
     SubscriptionItem.objects.create(
@@ -108,7 +109,8 @@ def test_the_pending_tab_shows_awaiting_client_approval_without_the_company_deta
     assert "New Client Invitation" not in page
 
     panel = admin_http.get(f"/partner/clients/{client.pk}/").content.decode()
-    assert "Awaiting client approval" in panel and "Its owner has until" in panel
+    assert "Awaiting client approval" in panel
+    assert "Its owner has until" in panel
     assert f'action="/partner/clients/{client.pk}/invitation/"' not in panel  # the practice cannot accept it
     manage = admin_http.get(f"/partner/clients/{client.pk}/?panel=details").content.decode()
     assert "Delete Client" in manage
@@ -124,15 +126,17 @@ def test_the_pending_tab_shows_awaiting_client_approval_without_the_company_deta
 def test_bad_input_is_explained_and_never_a_server_error(setup):
     _, company, _, admin_http, _ = setup
     bad_number = _ask(admin_http, "1234", "olive@acme.test")
-    assert bad_number.status_code == 400
+    assert bad_number.status_code == 200
     assert "8-digit Customer Number" in bad_number.content.decode()
     bad_email = _ask(admin_http, company.customer_number, "olive-at-acme")
-    assert bad_email.status_code == 400
+    assert bad_email.status_code == 200
     assert "Enter a valid email address" in bad_email.content.decode()
     empty = admin_http.post(CONNECT, {})
-    assert empty.status_code == 400
+    assert empty.status_code == 200
+    assert empty.content.decode().count("This field is required.") == 2
     huge = _ask(admin_http, "9" * 5000, "x" * 5000 + "@acme.test")
-    assert huge.status_code == 400
+    assert huge.status_code == 200
+    assert "Ensure this value has at most 20 characters" in huge.content.decode()
     assert not Client.objects.exists()
 
 
@@ -147,7 +151,7 @@ def test_too_many_attempts_are_refused_with_429(setup):
 
 
 def test_restricted_staff_and_outsiders_get_404(setup):
-    member, company, owner, admin_http, owner_http = setup
+    member, company, owner, _admin_http, owner_http = setup
     restricted = add_member(member.practice, "rita@hartley.test", sees_all_clients=False)
     restricted_http = _http(restricted.user)
     assert "Connect existing client" not in restricted_http.get("/partner/clients/").content.decode()
@@ -155,17 +159,19 @@ def test_restricted_staff_and_outsiders_get_404(setup):
     assert _ask(restricted_http, company.customer_number, owner.email).status_code == 404
     assert owner_http.get(CONNECT).status_code == 404  # not a practice member
     anonymous = HttpClient().get(CONNECT)
-    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    assert anonymous.status_code == 302
+    assert "/accounts/login/" in anonymous["Location"]
     assert not Client.objects.exists()
 
 
 def test_delete_client_withdraws_the_request(setup):
-    member, company, owner, admin_http, owner_http = setup
+    _member, company, owner, admin_http, owner_http = setup
     _ask(admin_http, company.customer_number, owner.email)
     client = Client.objects.get(company=company)
     path = request_path(owner.email)
     confirm = admin_http.get(f"/partner/clients/{client.pk}/delete/")
-    assert confirm.status_code == 200 and "Yes" in confirm.content.decode()
+    assert confirm.status_code == 200
+    assert "Yes" in confirm.content.decode()
     done = admin_http.post(f"/partner/clients/{client.pk}/delete/")
     assert done.status_code == 302
     assert not Client.all_objects.filter(pk=client.pk).exists()
@@ -180,23 +186,27 @@ def test_delete_client_withdraws_the_request(setup):
 
 
 def test_owner_sees_the_request_in_the_portal_and_accepts(setup):
-    member, company, owner, admin_http, owner_http = setup
+    _member, company, owner, admin_http, owner_http = setup
     _ask(admin_http, company.customer_number, owner.email)
     client = Client.objects.get(company=company)
     path = request_path(owner.email)
     assert path == f"/companies/{company.customer_number}/accountant/requests/{client.pk}/"
 
     portal = owner_http.get(f"/companies/{company.customer_number}/").content.decode()
-    assert "Hartley LLP asks to be your accountant" in portal and f'href="{path}"' in portal
+    assert "Hartley LLP asks to be your accountant" in portal
+    assert f'href="{path}"' in portal
     accountant = owner_http.get(f"/companies/{company.customer_number}/accountant/").content.decode()
-    assert "Practices asking to be your accountant" in accountant and f'href="{path}">Review request' in accountant
+    assert "Practices asking to be your accountant" in accountant
+    assert f'href="{path}">Review request' in accountant
     assert "Invite your accountant" not in accountant  # one accountant at a time
     page = owner_http.get(path)
     assert page.status_code == 200
     body = page.content.decode()
     assert "Hartley LLP asks to be your accountant" in body
-    assert "admin@hartley.test" in body and "hello@hartley.test" in body
-    assert 'value="accept"' in body and 'value="decline"' in body
+    assert "admin@hartley.test" in body
+    assert "hello@hartley.test" in body
+    assert 'value="accept"' in body
+    assert 'value="decline"' in body
 
     response = owner_http.post(path, {"decision": "accept"})
     assert response["Location"] == f"/companies/{company.customer_number}/accountant/"
@@ -206,14 +216,17 @@ def test_owner_sees_the_request_in_the_portal_and_accepts(setup):
     client.refresh_from_db()
     assert (client.tab, client.access, client.payer, client.business_name) == ("active", "both", "client", "Acme Ltd")
     licence = licence_current(company=company)
-    assert licence is not None and licence.payer == "client"
+    assert licence is not None
+    assert licence.payer == "client"
     assert Event.objects.filter(action=Action.CLIENT_CONNECT_ACCEPT, actor=owner, client=client).exists()
     assert OutboundEmail.objects.filter(template="practice-connect-accepted", to=["admin@hartley.test"]).exists()
 
     accountant = owner_http.get(f"/companies/{company.customer_number}/accountant/").content.decode()
-    assert "Hartley LLP" in accountant and "Remove my accountant" in accountant
+    assert "Hartley LLP" in accountant
+    assert "Remove my accountant" in accountant
     active = admin_http.get("/partner/clients/?tab=active").content.decode()
-    assert "Acme Ltd" in active and "My company and client both have access" in active
+    assert "Acme Ltd" in active
+    assert "My company and client both have access" in active
     assert owner_http.get(path).status_code == 404  # decided
 
 
@@ -253,7 +266,7 @@ def test_an_expired_request_is_refused_with_a_reason(setup):
 
 
 def test_only_the_owner_of_that_company_sees_or_decides_the_request(setup):
-    member, company, owner, admin_http, owner_http = setup
+    member, company, owner, admin_http, _owner_http = setup
     _ask(admin_http, company.customer_number, owner.email)
     client = Client.objects.get(company=company)
     path = request_path(owner.email)
@@ -275,10 +288,12 @@ def test_only_the_owner_of_that_company_sees_or_decides_the_request(setup):
         assert http.post(url, {"decision": "accept"}).status_code == 404, (user, url)
         assert http.post(url, {"decision": "decline"}).status_code == 404, (user, url)
     anonymous = HttpClient().post(path, {"decision": "accept"})
-    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    assert anonymous.status_code == 302
+    assert "/accounts/login/" in anonymous["Location"]
     # The company's user sees that a practice asked, and that the owner decides.
     accountant = _http(company_user).get(f"/companies/{company.customer_number}/accountant/").content.decode()
-    assert "The Subscription Owner decides" in accountant and "Review request" not in accountant
+    assert "The Subscription Owner decides" in accountant
+    assert "Review request" not in accountant
     client.refresh_from_db()
     assert client.awaiting_client_approval
 
@@ -307,7 +322,7 @@ def test_owner_of_a_suspended_company_sees_the_blocked_page(setup):
 
 
 def test_a_company_without_an_owner_is_never_asked(setup):
-    member, _, _, admin_http, _ = setup
+    _member, _, _, admin_http, _ = setup
     ghost = company_create(business_name="Ghost Ltd", owner_email="ghost@ghost.test")
     response = _ask(admin_http, ghost.customer_number, "ghost@ghost.test")
     assert _flash(admin_http, response) == [connect.CONNECT_REQUEST_SENT]
