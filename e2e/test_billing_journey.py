@@ -177,4 +177,16 @@ def test_remove_a_service_then_the_next_invoice_is_prorated(
         Decimal("33.44"),
     )
     screenshot("billing-invoice-prorated")
+
+    # The PDF download, and the printable invoice as the printer (and the PDF) lays it out.
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download PDF").click()
+    download = download_info.value
+    assert download.suggested_filename == f"{invoice.number}.pdf"
+    assert download.path().read_bytes().startswith(b"%PDF-")
+    page.get_by_role("link", name="Printable invoice").click()
+    page.emulate_media(media="print")
+    expect(page.get_by_text("Use your browser's Print command")).to_be_hidden()
+    expect(page.get_by_role("table", name=re.compile("Invoice lines"))).to_contain_text("15 of 31 days")
+    screenshot("billing-invoice-print")
     expect_no_console_errors(console_messages)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("partner/invoices/<str:number>/", invoice_views.practice_invoice_detail, name="practice_detail"),
     path("partner/invoices/<str:number>/print/", invoice_views.practice_invoice_print, name="practice_print"),
     path("partner/invoices/<str:number>/export.csv", invoice_views.practice_invoice_export, name="practice_export"),
+    path("partner/invoices/<str:number>/invoice.pdf", invoice_views.practice_invoice_pdf, name="practice_pdf"),
     path(
         "companies/<str:customer_number>/invoices/<str:number>/",
         invoice_views.company_invoice_detail,
@@ -18,6 +19,11 @@ urlpatterns = [
         "companies/<str:customer_number>/invoices/<str:number>/print/",
         invoice_views.company_invoice_print,
         name="company_print",
+    ),
+    path(
+        "companies/<str:customer_number>/invoices/<str:number>/invoice.pdf",
+        invoice_views.company_invoice_pdf,
+        name="company_pdf",
     ),
     path(
         "companies/<str:customer_number>/invoices/<str:number>/export.csv",

@@ -5,14 +5,18 @@ tenant's invoice is a 404."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
+from partnerdesk.billing.invoice_pdf import PDF_MAX_LINES, PdfUnavailable, invoice_pdf
 from partnerdesk.billing.invoicing import (
     invoice_breakdown,
     invoice_csv,
@@ -29,6 +33,7 @@ from partnerdesk.practice.models import PracticeMember
 from partnerdesk.practice.selectors import admin_membership_for_user
 
 INVOICES_PER_PAGE = 24
+logger = logging.getLogger(__name__)
 
 
 def _admin(request: HttpRequest) -> PracticeMember:
@@ -72,13 +77,38 @@ def _csv_response(invoice: Invoice) -> StreamingHttpResponse:
 
 def _detail_context(invoice: Invoice) -> dict[str, Any]:
     groups = invoice_breakdown(invoice=invoice)
+    line_count = sum(len(g.rows) for g in groups)
     return {
         "invoice": invoice,
         "period_last_day": next_month(invoice.period) - dt.timedelta(days=1),
         "groups": groups,
-        "line_count": sum(len(g.rows) for g in groups),
+        "line_count": line_count,
         "prorated_count": sum(1 for g in groups for row in g.rows if row.line.prorated),
+        "pdf_available": line_count <= PDF_MAX_LINES,
     }
+
+
+def _pdf_response(request: HttpRequest, context: dict[str, Any], detail_url: str) -> HttpResponse:
+    """The printable invoice as a PDF download; a very large invoice goes back to its page with a message."""
+    invoice: Invoice = context["invoice"]
+    if not context["pdf_available"]:
+        messages.error(
+            request,
+            f"Invoice {invoice.number} has {context['line_count']} lines: too many for a PDF. "
+            "Use Export CSV, or the printable invoice and your browser's Print command.",
+        )
+        return redirect(detail_url)
+    try:
+        pdf = invoice_pdf(context)
+    except PdfUnavailable:
+        logger.exception("invoice PDF unavailable")
+        messages.error(
+            request, "PDFs cannot be made at the moment. Use the printable invoice and your browser's Print command."
+        )
+        return redirect(detail_url)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
+    return response
 
 
 # ---- practice (admins)
@@ -110,6 +140,17 @@ def practice_invoice_print(request: HttpRequest, number: str) -> HttpResponse:
     member = _admin(request)
     invoice = _invoice(member.practice.company, number)
     return render(request, "billing/invoice_print.html", {"scope": "practice", **_detail_context(invoice)})
+
+
+@login_required
+def practice_invoice_pdf(request: HttpRequest, number: str) -> HttpResponse:
+    member = _admin(request)
+    invoice = _invoice(member.practice.company, number)
+    return _pdf_response(
+        request,
+        {"scope": "practice", **_detail_context(invoice)},
+        reverse("invoices:practice_detail", args=[invoice.number]),
+    )
 
 
 @login_required
@@ -169,6 +210,20 @@ def company_invoice_print(request: HttpRequest, customer_number: str, number: st
         request,
         "billing/invoice_print.html",
         {"scope": "company", "company": membership.company, **_detail_context(invoice)},
+    )
+
+
+@login_required
+def company_invoice_pdf(request: HttpRequest, customer_number: str, number: str) -> HttpResponse:
+    membership = _owner(request, customer_number)
+    if isinstance(membership, HttpResponse):
+        return membership
+    company = membership.company
+    invoice = _invoice(company, number)
+    return _pdf_response(
+        request,
+        {"scope": "company", "company": company, **_detail_context(invoice)},
+        reverse("invoices:company_detail", args=[company.customer_number, invoice.number]),
     )
 
 
