@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from e2e.conftest import console_errors, csp_violations
 from e2e.test_portal_link import sign_in
 from partnerdesk.billing.models import Licence, SubscriptionItem
+from partnerdesk.billing.tests.subscription_factories import make_service
 from partnerdesk.identity.services import company_create
 from partnerdesk.identity.tests.factories import PASSWORD, UserFactory
 from partnerdesk.practice.models import Client, Practice, PracticeMember
@@ -26,6 +27,9 @@ CSV = (
 
 @pytest.fixture
 def practice_admin():
+    # Our own services: a transaction=True test before this one may have flushed the seeded catalogue.
+    make_service("accounting-standard", "30.00", name="Accounting Standard", order=2)
+    make_service("payroll", "10.00", name="Payroll", order=4)
     practice = Practice.objects.create(company=company_create(business_name="Hartley LLP"), name="Hartley LLP")
     admin = UserFactory(email="helen@hartley.test", full_name="Helen Hartley")
     PracticeMember.objects.create(practice=practice, user=admin, role="admin")
