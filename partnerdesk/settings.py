@@ -290,6 +290,9 @@ STORAGES = {
     },
 }
 
+# Database sessions; a sign-in writes its session row once (see partnerdesk/identity/sessions.py).
+SESSION_ENGINE = "partnerdesk.identity.sessions"
+
 # Security. HTTPS-only cookies and HSTS whenever DEBUG is off.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

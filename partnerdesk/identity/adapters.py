@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.forms import Form
@@ -62,6 +63,18 @@ class AccountAdapter(DefaultAccountAdapter):
             "too_many_login_attempts": timed or TOO_MANY_WRONG_CODES_MESSAGE,
             "rate_limited": timed or LIMITED_MESSAGE,
         }
+
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
+        """allauth's, then the person's addresses read once: the rest of the sign-in (the verified-address check
+        before the code limit, the email verification stage) asks ``EmailAddress.objects.get_for_user`` twice,
+        which answers from allauth's own per-user cache (``fill_cache_for_user``) instead of two queries."""
+        user = super().authenticate(request, **credentials)
+        if user is not None:
+            addresses = list(EmailAddress.objects.filter(user_id=user.pk))
+            for address in addresses:
+                address.user = user
+            EmailAddress.objects.fill_cache_for_user(user, addresses)
+        return user
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         with transaction.atomic():

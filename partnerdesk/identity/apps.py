@@ -6,7 +6,8 @@ class IdentityConfig(AppConfig):
     label = "identity"
 
     def ready(self) -> None:
-        from partnerdesk.identity import audit_hooks, ratelimits
+        from partnerdesk.identity import audit_hooks, ratelimits, usersessions
 
         audit_hooks.connect()
         ratelimits.install()
+        usersessions.connect()

@@ -59,7 +59,8 @@ class ConfirmEmailCodeView(ConfirmEmailVerificationCodeView):
 
 
 class AtomicLoginView(LoginView):
-    """allauth's sign-in, with its writes (session, last login, device, audit) committed once, not four times."""
+    """allauth's sign-in, with its writes (last login, device, audit) committed once, not three times; the session
+    row follows at the end of the request (partnerdesk.identity.sessions)."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         with transaction.atomic():
