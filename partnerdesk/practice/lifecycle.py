@@ -14,6 +14,8 @@ from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Greatest
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -634,10 +636,15 @@ def _stop_delete(
         raise FinalAccountsDataExists()
     company = client.company
     entries = ledger_delete_for_company(company=company)
-    cancelled = SubscriptionItem.objects.filter(company=company, ends_on__isnull=True).update(
-        ends_on=today + dt.timedelta(days=1)
+    # Billed up to and including today; an item due to start later, or to end later, is cut to nothing
+    # or to tomorrow (never ending before it starts).
+    tomorrow = today + dt.timedelta(days=1)
+    cancelled = (
+        SubscriptionItem.objects.filter(company=company)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=tomorrow))
+        .update(ends_on=Greatest(F("starts_on"), Value(tomorrow)))
     )
-    licence_close(company=company, ends_on=today + dt.timedelta(days=1))
+    licence_close(company=company, ends_on=tomorrow)
     _cancel_open_invitations(client)
     client.access = Client.Access.NONE
     client.ended_at = timezone.now()

@@ -303,6 +303,33 @@ def test_delete_needs_the_typed_name_and_erases_ledger_and_subscription(practice
     assert "Sale" not in str(event.data)
 
 
+def test_delete_cuts_future_and_scheduled_items_without_ending_one_before_it_starts(practice_admin):
+    from partnerdesk.billing.models import Service
+
+    practice, member = practice_admin
+    client = managed_client(practice)
+    today = timezone.localdate()
+    tomorrow = today + dt.timedelta(days=1)
+    starts_later, _ = Service.objects.get_or_create(code="payroll", defaults={"name": "Payroll"})
+    ends_later, _ = Service.objects.get_or_create(code="final-accounts", defaults={"name": "Final Accounts"})
+    future = SubscriptionItem.objects.create(
+        company=client.company, service=starts_later, starts_on=today + dt.timedelta(days=10)
+    )
+    scheduled = SubscriptionItem.objects.create(
+        company=client.company, service=ends_later, starts_on=today, ends_on=today + dt.timedelta(days=20)
+    )
+    result = lifecycle.client_stop_managing(
+        member=member, client_id=client.pk, mode="delete", confirm_business_name="Acme Ltd"
+    )
+    assert result.mode == "delete"
+    future.refresh_from_db()
+    scheduled.refresh_from_db()
+    assert future.ends_on == future.starts_on  # cancelled before it started: an empty range
+    assert scheduled.ends_on == tomorrow
+    event = Event.objects.get(action=Action.CLIENT_DELETE_DATA, client=client)
+    assert event.data["services_cancelled"] == 2
+
+
 def test_delete_refused_while_final_accounts_data_exists(practice_admin):
     from partnerdesk.compliance.models import AccountsPeriod
 
