@@ -1,5 +1,5 @@
 """Imported tab -> Add subscriptions in Chromium: import a CSV, select two of the imported rows, choose their
-services and who pays, and find them on the Active tab with their services in the list (the third stays on the
+services, who pays and whether each gets a login, and find them on the Active tab with their services in the list (the third stays on the
 Imported tab)."""
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from partnerdesk.billing.tests.subscription_factories import make_service
 from partnerdesk.identity.services import company_create
 from partnerdesk.identity.tests.factories import PASSWORD, UserFactory
 from partnerdesk.practice.models import Client, Practice, PracticeMember
+from partnerdesk.practice.tests.lifecycle_factories import emailed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 CSV = (
-    "Business name,Contact,Email,Postcode\n"
-    "Alpha Bakery,Ann Archer,ann@alpha.test,LS1 4AP\n"
-    '"Beta Joinery, Leeds",Bob Baker,bob@beta.test,LS2 7HY\n'
-    "Gamma Garage,Gus Grant,gus@gamma.test,LS3 1AA\n"
+    "Business name,Contact,Email,Address,Postcode\n"
+    "Alpha Bakery,Ann Archer,ann@alpha.test,1 Mill Lane,LS1 4AP\n"
+    '"Beta Joinery, Leeds",Bob Baker,bob@beta.test,,LS2 7HY\n'
+    "Gamma Garage,Gus Grant,gus@gamma.test,3 Dock Street,LS3 1AA\n"
 )
 
 
@@ -61,7 +62,11 @@ def test_import_then_add_subscriptions_moves_the_selected_clients_to_active(
     expect(page.get_by_role("heading", level=1)).to_have_text("Add subscriptions")
     expect(page.get_by_role("heading", level=2)).to_have_text("2 clients")
     chosen = page.get_by_role("main").get_by_role("listitem")
-    expect(chosen).to_have_text(["Alpha Bakery", "Beta Joinery, Leeds"])
+    expect(chosen).to_have_count(2)
+    # Whether each gets a login: Alpha's details are complete; Beta has no address, so its box is off and says why.
+    expect(page.get_by_label("Alpha Bakery (ann@alpha.test)")).to_be_enabled()
+    expect(page.get_by_label("Beta Joinery, Leeds (bob@beta.test)")).to_be_disabled()
+    expect(chosen.nth(1)).to_contain_text("To give access, amend their details first: Address missing.")
 
     # Nothing chosen yet: each missing choice is explained and nothing moves.
     page.get_by_role("button", name="Add subscriptions").click()
@@ -72,17 +77,20 @@ def test_import_then_add_subscriptions_moves_the_selected_clients_to_active(
     page.get_by_label("Accounting Standard").check()
     page.get_by_label("Payroll").check()
     page.get_by_label("Accountant paying (your practice pays, with its discount)").check()
+    page.get_by_label("Alpha Bakery (ann@alpha.test)").check()
     screenshot("practice-add-subscriptions-form")
     page.get_by_role("button", name="Add subscriptions").click()
 
-    expect(page.get_by_role("status")).to_have_text("Subscriptions set up for 2 clients: now on your Active tab.")
+    expect(page.get_by_role("status")).to_have_text(
+        "Subscriptions set up for 2 clients: now on your Active tab. 1 activation email sent."
+    )
     expect(page.get_by_role("link", name="Active (2)")).to_have_attribute("aria-current", "page")
     expect(page.get_by_role("link", name="Imported (1)")).to_be_visible()
-    for name in ("Alpha Bakery", "Beta Joinery, Leeds"):
+    for name, access in (("Alpha Bakery", "Awaiting Client Activation"), ("Beta Joinery, Leeds", "No client access")):
         row = page.get_by_role("row", name=name)
         expect(row).to_contain_text("Accounting Standard, Payroll")
         expect(row).to_contain_text("Accountant paying")
-        expect(row).to_contain_text("No client access")
+        expect(row).to_contain_text(access)
     screenshot("practice-add-subscriptions-active")
 
     # Filters -> Service finds them by what they now have.
@@ -106,6 +114,8 @@ def test_import_then_add_subscriptions_moves_the_selected_clients_to_active(
         assert codes == {"accounting-standard", "payroll"}
         licence = Licence.objects.get(company=client.company, ends_on__isnull=True)
         assert (licence.payer, licence.practice_id, licence.discounted) == ("accountant", practice.pk, True)
+    assert emailed("client-activation", "ann@alpha.test")
+    assert not emailed("client-activation", "bob@beta.test")
     gamma = Client.objects.get(business_name="Gamma Garage")
     assert gamma.tab == "imported"
     assert not SubscriptionItem.objects.filter(company=gamma.company).exists()

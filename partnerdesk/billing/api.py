@@ -96,11 +96,17 @@ class ImportedIn(Schema):
     client_ids: list[DbId] = Field(min_length=1, max_length=500, description="At most 50 are accepted")
     services: list[ServiceCode] = Field(min_length=1, max_length=20)
     payer: Literal["accountant", "client"]
+    give_access: list[DbId] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Of client_ids, those who also get a login (Give client access to their details' email)",
+    )
 
 
 class ImportedOut(Schema):
     moved: int
     client_ids: list[int]
+    invited_client_ids: list[int]
 
 
 class MandateOut(Schema):
@@ -341,9 +347,11 @@ def imported_subscriptions(request: HttpRequest, payload: ImportedIn) -> Any:
         client_ids=payload.client_ids,
         services=_services(payload.services),
         payer=payload.payer,
+        give_access=payload.give_access,
         request=request,
     )
-    return {"moved": len(moved), "client_ids": [c.pk for c in moved]}
+    invited = [c.pk for c in moved if c.access == Client.Access.INVITED]
+    return {"moved": len(moved), "client_ids": [c.pk for c in moved], "invited_client_ids": invited}
 
 
 # --- Direct Debit mandates -------------------------------------------------------------------------------

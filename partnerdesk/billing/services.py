@@ -98,6 +98,12 @@ class NothingChosen(DomainError):
     title = "Choose at least one client and one service"
 
 
+class AccessDetailsIncomplete(DomainError):
+    code = "client_details_incomplete"
+    status = 422
+    title = "Amend the client's details before giving client access"
+
+
 class PayerOneWay(Conflict):
     code = "licence_one_way"
     title = "A client that has paid for itself can never become accountant-paying again"
@@ -379,11 +385,19 @@ def clients_add_subscriptions(
     client_ids: Iterable[int],
     services: Sequence[Service],
     payer: str,
+    give_access: Iterable[int] = (),
     request: HttpRequest | None = None,
 ) -> list[Client]:
     """Set up to 50 imported clients at once: their services and who pays. They move to the Active tab.
-    Accountant-paying opens a discounted licence billed to the practice; client-paying a full-RRP one."""
+    Accountant-paying opens a discounted licence billed to the practice; client-paying a full-RRP one.
+    The clients in ``give_access`` also get a login: Give client access to their details' email, in the
+    same transaction (all or nothing)."""
+    from partnerdesk.practice.lifecycle import client_access_invite, field_label, missing_for_access
+
     ids = sorted({int(i) for i in client_ids})
+    access_ids = sorted({int(i) for i in give_access})
+    if not set(access_ids) <= set(ids):
+        raise NotFound("Give client access only to clients you are adding subscriptions for.")
     if len(ids) > IMPORTED_BATCH_LIMIT:
         raise TooManyClients(f"Choose at most {IMPORTED_BATCH_LIMIT} clients at a time (you chose {len(ids)}).")
     if not ids or not services:
@@ -404,6 +418,16 @@ def clients_add_subscriptions(
         )
         if len(clients) != len(ids):
             raise NotFound("Some of those clients are not on your Imported tab.")
+        missing = {c.pk: missing_for_access(c) + ([] if c.email else ["email"]) for c in clients if c.pk in access_ids}
+        not_ready = [
+            f"{c.business_name} ({', '.join(field_label(f) for f in missing[c.pk])})"
+            for c in clients
+            if missing.get(c.pk)
+        ]
+        if not_ready:
+            raise AccessDetailsIncomplete(
+                "To give client access, amend these clients' details first (missing): " + "; ".join(not_ready) + "."
+            )
         company_ids = [c.company_id for c in clients]
         if payer == Licence.Payer.ACCOUNTANT and (
             Licence.objects.filter(company_id__in=company_ids, payer=Licence.Payer.CLIENT).exists()
@@ -460,9 +484,14 @@ def clients_add_subscriptions(
                 for client in clients
             ]
         )
-    for client in clients:
-        client.tab = Client.Tab.ACTIVE
-        client.payer = payer
+        for client in clients:
+            client.tab = Client.Tab.ACTIVE
+            client.payer = payer
+            if client.pk in access_ids:  # Invite & Continue for each: "Awaiting Client Activation"
+                invited, _token = client_access_invite(
+                    member=member, client_id=client.pk, email=client.email, email_confirm=client.email, request=request
+                )
+                client.access = invited.access
     return clients
 
 

@@ -45,6 +45,14 @@ def _member(request: HttpRequest) -> PracticeMember:
     return member
 
 
+def _access_missing(client: Client) -> str:
+    """What an imported client's details still need before it can be given a login ("" when ready)."""
+    from partnerdesk.practice.lifecycle import field_label, missing_for_access
+
+    fields = missing_for_access(client) + ([] if client.email else ["email"])
+    return ", ".join(field_label(f) for f in fields)
+
+
 def _chosen_ids(values: list[str]) -> list[int]:
     """Database ids from the form or the URL (anything else ignored), in order, without repeats."""
     ids: list[int] = []
@@ -292,14 +300,18 @@ def imported_subscriptions(request: HttpRequest) -> HttpResponse:
                 client_ids=[c.pk for c in clients],
                 services=list(form.cleaned_data["services"]),
                 payer=form.cleaned_data["payer"],
+                give_access=_chosen_ids(request.POST.getlist("give_access")),
                 request=request,
             )
         except DomainError as exc:
             error = exc.message
         else:
             count = len(moved)
+            invited = sum(1 for c in moved if c.access == Client.Access.INVITED)
             messages.success(
-                request, f"Subscriptions set up for {count} client{'s' if count != 1 else ''}: now on your Active tab."
+                request,
+                f"Subscriptions set up for {count} client{'s' if count != 1 else ''}: now on your Active tab."
+                + (f" {invited} activation email{'s' if invited != 1 else ''} sent." if invited else ""),
             )
             return redirect(f"{reverse('practice:clients')}?tab=active")
     return render(
@@ -308,12 +320,14 @@ def imported_subscriptions(request: HttpRequest) -> HttpResponse:
         {
             "member": member,
             "clients": clients,
+            "rows": [(client, _access_missing(client)) for client in clients],
             "form": form,
             "error": error,
             "too_many": too_many,
             "limit": services.IMPORTED_BATCH_LIMIT,
             "catalogue": selectors.catalogue(),
             "payer_accountant": Licence.Payer.ACCOUNTANT,
+            "give_access": set(_chosen_ids(request.POST.getlist("give_access"))) if request.method == "POST" else set(),
         },
         status=400 if request.method == "POST" or too_many else 200,
     )

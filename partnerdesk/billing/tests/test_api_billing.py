@@ -118,7 +118,7 @@ def test_imported_api_moves_clients_and_refuses_51(client, catalogue):
         content_type="application/json",
     )
     assert ok.status_code == 200
-    assert ok.json() == {"moved": 1, "client_ids": [clients[0].pk]}
+    assert ok.json() == {"moved": 1, "client_ids": [clients[0].pk], "invited_client_ids": []}
     assert Client.objects.get(pk=clients[0].pk).payer == "client"
     assert Licence.objects.get(company=clients[0].company).payer == "client"
 
@@ -151,3 +151,41 @@ def test_practice_mandate_for_admins_only(client):
     assert client.get("/api/v1/practice/mandate").json()["account_number"] == "******78"
     client.force_login(UserFactory.create())
     assert client.get("/api/v1/practice/mandate").status_code == 404
+
+
+def test_imported_api_gives_access_or_names_the_missing_details(client, catalogue):
+    setup = make_practice()
+    ready, bare = imported_client(setup, "Ready Ltd"), imported_client(setup, "Bare Ltd")
+    Client.objects.filter(pk=ready.pk).update(
+        email="owner@ready.test", contact_name="Pat", address="1 High Street", postcode="LS1 1AA"
+    )
+    client.force_login(setup.admin)
+    url = "/api/v1/practice/clients/imported/subscriptions"
+    refused = client.post(
+        url,
+        {
+            "client_ids": [ready.pk, bare.pk],
+            "services": ["t-accounts"],
+            "payer": "accountant",
+            "give_access": [bare.pk],
+        },
+        content_type="application/json",
+    )
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "client_details_incomplete"
+    assert "Bare Ltd" in refused.json()["detail"]
+    assert set(Client.objects.filter(pk__in=[ready.pk, bare.pk]).values_list("tab", flat=True)) == {"imported"}
+    ok = client.post(
+        url,
+        {
+            "client_ids": [ready.pk, bare.pk],
+            "services": ["t-accounts"],
+            "payer": "accountant",
+            "give_access": [ready.pk],
+        },
+        content_type="application/json",
+    )
+    assert ok.status_code == 200
+    assert ok.json()["invited_client_ids"] == [ready.pk]
+    assert Client.objects.get(pk=ready.pk).access == "invited"
+    assert Client.objects.get(pk=bare.pk).access == "none"

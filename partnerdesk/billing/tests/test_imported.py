@@ -6,6 +6,7 @@ from partnerdesk.billing.models import Licence, SubscriptionItem
 from partnerdesk.billing.tests.subscription_factories import imported_client, make_practice, make_service
 from partnerdesk.lib.errors import DomainError, NotFound
 from partnerdesk.practice.models import Client
+from partnerdesk.practice.tests.lifecycle_factories import emailed
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +129,86 @@ def test_imported_page_needs_a_service_and_a_payer(client, setup):
     assert "Choose who pays." in body
     a.refresh_from_db()
     assert a.tab == "imported"
+
+
+def _ready_for_access(client: Client, email: str) -> Client:
+    Client.objects.filter(pk=client.pk).update(
+        email=email, contact_name="Pat Owner", address="1 High Street", postcode="LS1 1AA"
+    )
+    client.refresh_from_db()
+    return client
+
+
+def test_give_access_invites_the_chosen_clients_in_the_same_transaction(setup, catalogue):
+    from partnerdesk.practice.models import ClientAccessInvitation
+
+    a = _ready_for_access(imported_client(setup, "Alpha Ltd"), "owner@alpha.test")
+    b = imported_client(setup, "Beta Ltd")
+    moved = services.clients_add_subscriptions(
+        member=setup.member, client_ids=[a.pk, b.pk], services=catalogue[:1], payer="accountant", give_access=[a.pk]
+    )
+    assert {c.pk: c.access for c in moved} == {a.pk: "invited", b.pk: "none"}
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.tab, a.access, b.tab, b.access) == ("active", "invited", "active", "none")
+    invitation = ClientAccessInvitation.objects.get(client=a)
+    assert (invitation.email, invitation.status) == ("owner@alpha.test", "pending")
+    assert not ClientAccessInvitation.objects.filter(client=b).exists()
+    assert Event.objects.filter(action=Action.CLIENT_ACCESS_INVITE, client=a).count() == 1
+    assert emailed("client-activation", "owner@alpha.test")
+
+
+def test_give_access_with_incomplete_details_refuses_the_whole_batch(setup, catalogue):
+    a = _ready_for_access(imported_client(setup, "Alpha Ltd"), "owner@alpha.test")
+    b = imported_client(setup, "Beta Ltd")  # no email, contact, address or postcode
+    with pytest.raises(DomainError) as refused:
+        services.clients_add_subscriptions(
+            member=setup.member,
+            client_ids=[a.pk, b.pk],
+            services=catalogue[:1],
+            payer="accountant",
+            give_access=[a.pk, b.pk],
+        )
+    assert refused.value.code == "client_details_incomplete"
+    assert "Beta Ltd (" in refused.value.message
+    assert "Email" in refused.value.message
+    assert "Alpha Ltd" not in refused.value.message
+    # Nothing written: both still imported, no licence, no items.
+    assert set(Client.objects.values_list("tab", flat=True)) == {"imported"}
+    assert not Licence.objects.exists()
+    assert not SubscriptionItem.objects.exists()
+
+
+def test_give_access_only_for_clients_in_the_batch(setup, catalogue):
+    a = _ready_for_access(imported_client(setup, "Alpha Ltd"), "owner@alpha.test")
+    other = _ready_for_access(imported_client(setup, "Other Ltd"), "owner@other.test")
+    with pytest.raises(NotFound):
+        services.clients_add_subscriptions(
+            member=setup.member, client_ids=[a.pk], services=catalogue[:1], payer="client", give_access=[other.pk]
+        )
+    assert not Client.objects.filter(tab="active").exists()
+
+
+def test_imported_page_offers_client_access_per_client(client, setup, catalogue):
+    a = _ready_for_access(imported_client(setup, "Alpha Ltd"), "owner@alpha.test")
+    b = imported_client(setup, "Beta Ltd")
+    client.force_login(setup.admin)
+    page = client.get("/partner/clients/imported/subscriptions/", {"ids": [a.pk, b.pk]}).content.decode()
+    assert f'id="give-access-{a.pk}"' in page
+    assert "To give access, amend their details first: Contact name, Address, Postcode, Email missing." in page
+    done = client.post(
+        "/partner/clients/imported/subscriptions/",
+        {
+            "action": "apply",
+            "ids": [a.pk, b.pk],
+            "services": [catalogue[0].pk],
+            "payer": "accountant",
+            "give_access": [a.pk],
+        },
+    )
+    assert done.status_code == 302
+    a.refresh_from_db()
+    assert a.access == "invited"
+    followed = client.get(done["Location"]).content.decode()
+    assert "1 activation email sent." in followed
+    assert "Awaiting Client Activation" in followed
