@@ -69,3 +69,24 @@ def test_sidebar_shows_clients_to_members_and_staff_pages_to_admins(client):
     assert 'href="/partner/staff/"' not in home
     client.force_login(UserFactory.create())
     assert 'href="/partner/clients/"' not in client.get("/").content.decode()
+
+
+def test_sort_links_keep_the_service_filter_and_imported_rows_have_no_payer_yet(client):
+    mine, me = _practice("Mine LLP", "me@mine.test")
+    from django.utils import timezone
+
+    from partnerdesk.billing.models import SubscriptionItem
+    from partnerdesk.billing.tests.subscription_factories import make_service
+
+    payroll = make_service("t-payroll", "10.00", name="T Payroll")
+    active = _client(mine, "Payroll Client Ltd")
+    SubscriptionItem.objects.create(company=active.company, service=payroll, starts_on=timezone.localdate())
+    _client(mine, "Waiting Import Ltd", tab="imported")
+    client.force_login(me)
+    body = client.get("/partner/clients/?tab=active&service=t-payroll").content.decode()
+    assert "Payroll Client Ltd" in body
+    assert "&amp;service=t-payroll&amp;sort=contact" in body
+    imported = client.get("/partner/clients/?tab=imported").content.decode()
+    row = imported.split("Waiting Import Ltd", 1)[1].split("</tr>", 1)[0]
+    assert "Accountant paying" not in row
+    assert "<td>—</td>" in row
