@@ -40,7 +40,11 @@ def totp(secret: str, at: float | None = None) -> str:
 
 
 def fresh_totp(secret: str, used: set[str]) -> str:
-    """A code not used before: allauth refuses a code replayed within its window, so wait for the next one."""
+    """A code not used before: allauth refuses a code replayed within its window, so wait for the next one.
+    A code with under 5 seconds of its window left is not typed either (on a busy machine the window can close
+    before the server checks it): wait for the next window."""
+    if TOTP_PERIOD - time.time() % TOTP_PERIOD < 5:
+        time.sleep(TOTP_PERIOD - time.time() % TOTP_PERIOD + 0.2)
     code = totp(secret)
     while code in used:
         time.sleep(TOTP_PERIOD - time.time() % TOTP_PERIOD + 0.2)
