@@ -31,6 +31,7 @@ LOGINS = [
     DemoLogin("admin@hartleymoss.test", "Practice admin (Partner Edition)"),
     DemoLogin("staff@hartleymoss.test", "Practice staff (Partner Edition)"),
     DemoLogin("owner@brightsparks.test", "Client subscription owner (Business Cloud Accounting)"),
+    DemoLogin("owner@northgateflorists.test", "Owner asked by the practice to connect (My accountant)"),
     DemoLogin("backoffice@partnerdesk.test", "Back office (/admin/)"),
 ]
 
@@ -89,7 +90,7 @@ _PLACES = [
 _ACTIVE_ACCESS = ["none", "none", "invited", "both", "disabled"]
 
 
-def generated_clients(count: int = 53) -> list[tuple[str, str, str, str, str, bool, bool, str]]:
+def generated_clients(count: int = 52) -> list[tuple[str, str, str, str, str, bool, bool, str]]:
     """Deterministic extra clients so the demo list has every tab, access state, payer and hidden case."""
     rows = []
     for i in range(count):
@@ -165,6 +166,7 @@ def load_demo() -> bool:
             expires_at=timezone.now() + timedelta(days=14),
         )
         _demo_former_client(practice)
+        _demo_connect_request(PracticeMember.objects.get(practice=practice, user=admin))
         record_event(action=Action.DEMO_LOAD, actor=admin, practice=practice, data={"clients": len(rows)})
     return True
 
@@ -206,6 +208,19 @@ def _demo_billing(client: Client, *, index: int) -> None:
             token_hash=hash_token(new_token()),
             expires_at=timezone.now() + timedelta(days=14),
         )
+
+
+def _demo_connect_request(member: PracticeMember) -> None:
+    """Connect existing client: the practice asked to manage a company that has its own owner; it waits on the
+    Pending tab ("Awaiting client approval") and in the owner's portal (My accountant)."""
+    from partnerdesk.billing.licences import licence_open
+    from partnerdesk.practice.connect import connect_request_create
+
+    owner = _user("owner@northgateflorists.test", "Nadia North")
+    company = company_create(business_name="Northgate Florists Ltd", owner_email=owner.email, owner=owner)
+    CompanyMembership.objects.create(user=owner, company=company, role=CompanyMembership.Role.OWNER)
+    licence_open(company=company, payer="client", starts_on=timezone.localdate() - timedelta(days=90))
+    connect_request_create(member=member, number=company.customer_number, owner_email=owner.email)
 
 
 def _demo_former_client(practice: Practice) -> None:

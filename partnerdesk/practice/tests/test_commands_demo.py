@@ -20,7 +20,10 @@ def test_demo_loads_once_and_prints_logins(settings, capsys):
     assert "admin@hartleymoss.test" in second
     assert DEMO_PASSWORD in second
     assert Practice.objects.count() == 1
-    assert Client.objects.count() == 60
+    assert Client.objects.count() == 60  # 7 named, 52 generated, 1 Connect existing client request
+    asked = Client.objects.get(requested_by="practice")
+    assert (asked.tab, asked.company.business_name) == ("pending", "Northgate Florists Ltd")
+    assert asked.request_expires_at is not None
     assert set(Client.objects.values_list("access", flat=True)) == {"none", "invited", "both", "disabled"}
     assert set(Client.objects.values_list("payer", flat=True)) == {"accountant", "client"}
     assert Client.objects.filter(hidden=True).count() >= 2
