@@ -155,7 +155,8 @@ if REDIS_URL:
         raise ImproperlyConfigured(f"REDIS_URL must start with redis://, rediss:// or unix://, got {REDIS_URL!r}")
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "partnerdesk_cache"}}
+    # Django's database cache that never culls live entries (rate-limit histories): partnerdesk/lib/cache.py.
+    CACHES = {"default": {"BACKEND": "partnerdesk.lib.cache.DatabaseCache", "LOCATION": "partnerdesk_cache"}}
 # Per-process memory, for throttles that only save work and need no agreement between processes.
 CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "partnerdesk-local"}
 
