@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from partnerdesk.identity.ratelimits import limit_message, retry_after
 from partnerdesk.identity.selectors import home_summary
+from partnerdesk.lib.errors import RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -39,4 +40,11 @@ def too_many_requests(request: HttpRequest, exception: Exception | None = None) 
     response = render(request, "429.html", {"retry_after_message": limit_message(request)}, status=429)
     if seconds:
         response["Retry-After"] = str(seconds)
+    return response
+
+
+def rate_limited_page(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    """Our own named limiters' page: the same 429 page, with the minutes left and ``Retry-After``."""
+    response = render(request, "429.html", {"retry_after_message": exc.message}, status=429)
+    response["Retry-After"] = str(exc.resets_in)
     return response

@@ -22,6 +22,7 @@ from partnerdesk.practice import lifecycle
 from partnerdesk.practice.lifecycle_forms import ActivateAccountForm, InviteClientForm, StopManagingForm
 from partnerdesk.practice.selectors import former_clients
 from partnerdesk.practice.views import _client_or_404, _member
+from partnerdesk.views import rate_limited_page
 
 
 def _field_labels(fields: list[str]) -> list[str]:
@@ -202,8 +203,8 @@ def activate(request: HttpRequest, token: str) -> HttpResponse:
     sign in and Accept; signed in as someone else -> told so and offered to switch account."""
     try:
         INVITATION_LINK_PER_IP.hit(client_ip(request) or "unknown")
-    except RateLimited:
-        return render(request, "429.html", status=429)
+    except RateLimited as exc:
+        return rate_limited_page(request, exc)
     try:
         view = lifecycle.activation_for_token(token=token)
     except NotFound as exc:

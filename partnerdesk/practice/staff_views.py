@@ -21,6 +21,7 @@ from partnerdesk.lib.request import client_ip
 from partnerdesk.practice import selectors, staff_services
 from partnerdesk.practice.models import PracticeInvitation, PracticeMember
 from partnerdesk.practice.staff_forms import InviteForm, RoleForm, SettingsForm, VisibilityForm
+from partnerdesk.views import rate_limited_page
 
 
 def _user(request: HttpRequest) -> User:
@@ -245,8 +246,8 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     / create an account and come back here."""
     try:
         INVITATION_LINK_PER_IP.hit(client_ip(request) or "unknown")
-    except RateLimited:
-        return render(request, "429.html", status=429)
+    except RateLimited as exc:
+        return rate_limited_page(request, exc)
     found = selectors.invitation_for_token(token=token)
     if found is None:
         return render(request, "practice/invitation_invalid.html", status=404)
