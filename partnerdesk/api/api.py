@@ -11,7 +11,7 @@ from partnerdesk.api import services
 from partnerdesk.api.auth import BearerTokenAuth, BrowserSessionAuth, api_user
 from partnerdesk.api.models import PersonalAccessToken
 from partnerdesk.api.problems import install_problem_handlers
-from partnerdesk.api.schemas import Me, PathId, Problem, TokenCreated, TokenIn, TokenOut
+from partnerdesk.api.schemas import Me, PathId, TokenCreated, TokenIn, TokenOut, problems
 from partnerdesk.identity.api import router as identity_router
 
 api = NinjaAPI(
@@ -25,7 +25,7 @@ api = NinjaAPI(
 )
 install_problem_handlers(api)
 
-ERRORS: dict[int | Any, Any] = {401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem}
+ERRORS = problems(401, 403, 404, 409, 422)
 
 account = Router(tags=["account"])
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from ninja import Field, Path, Schema
 
@@ -13,6 +13,11 @@ class Problem(Schema):
     code: str
     instance: str
     detail: str | None = None
+
+
+def problems(*statuses: int) -> dict[int | Any, Any]:
+    """The error statuses an endpoint documents, each answered as problem+json (``Problem``)."""
+    return dict.fromkeys(statuses, Problem)
 
 
 class Me(Schema):

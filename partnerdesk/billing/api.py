@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from ninja import Field, Path, Router, Schema, Status
 
 from partnerdesk.api.auth import api_user
-from partnerdesk.api.schemas import DbId, PathId, Problem
+from partnerdesk.api.schemas import DbId, PathId, problems
 from partnerdesk.billing import selectors, services
 from partnerdesk.billing.models import DirectDebitMandate, Service, SubscriptionItem
 from partnerdesk.billing.selectors import RemovalSummary
@@ -24,7 +24,7 @@ from partnerdesk.practice.models import Client
 from partnerdesk.practice.selectors import admin_membership_for_user, client_for_member, member_for_user
 
 router = Router(tags=["billing"])
-ERRORS: dict[int | Any, Any] = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem}
+ERRORS = problems(400, 401, 403, 404, 409, 422)
 
 CustomerNumber = Annotated[str, Path(pattern=r"^[0-9]{8}$", description="The company's 8-digit Customer Number")]
 ServiceCode = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[-a-zA-Z0-9_]+$")]

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from partnerdesk.api.auth import api_user
-from partnerdesk.api.schemas import Problem
+from partnerdesk.api.schemas import problems
 from partnerdesk.billing.invoicing import invoice_for_account, invoice_lines, invoices_for_account
 from partnerdesk.billing.models import Invoice
 from partnerdesk.identity import selectors as identity_selectors
@@ -20,7 +20,7 @@ from partnerdesk.lib.errors import NotFound, PermissionDenied
 from partnerdesk.practice.selectors import admin_membership_for_user
 
 router = Router(tags=["invoices"])
-ERRORS: dict[int | Any, Any] = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 422: Problem}
+ERRORS = problems(400, 401, 403, 404, 422)
 PAGE_SIZE = 50
 
 

@@ -11,7 +11,7 @@ from ninja import Field, Router, Schema, Status
 from pydantic import AwareDatetime
 
 from partnerdesk.api.auth import api_user
-from partnerdesk.api.schemas import PathId, Problem
+from partnerdesk.api.schemas import PathId, problems
 from partnerdesk.compliance import services
 from partnerdesk.compliance.selectors import (
     client_for_compliance,
@@ -24,7 +24,7 @@ from partnerdesk.practice.models import Client, PracticeMember
 from partnerdesk.practice.selectors import member_for_user
 
 router = Router(tags=["final accounts"])
-ERRORS: dict[int | Any, Any] = {400: Problem, 401: Problem, 404: Problem, 409: Problem, 422: Problem}
+ERRORS = problems(400, 401, 404, 409, 422)
 BASE = "/practice/clients/{int:client_id}/final-accounts"
 
 

@@ -10,22 +10,14 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from partnerdesk.api.auth import api_user
-from partnerdesk.api.schemas import PathId, Problem
+from partnerdesk.api.schemas import PathId, problems
 from partnerdesk.billing.selectors import service_codes_by_company
 from partnerdesk.identity import selectors, services
 from partnerdesk.identity.models import AccessRequest
 from partnerdesk.lib.errors import NotFound, PermissionDenied
 
 router = Router(tags=["companies"])
-ERRORS: dict[int | Any, Any] = {
-    400: Problem,
-    401: Problem,
-    403: Problem,
-    404: Problem,
-    409: Problem,
-    422: Problem,
-    429: Problem,
-}
+ERRORS = problems(400, 401, 403, 404, 409, 422, 429)
 
 
 class CompanyOut(Schema):

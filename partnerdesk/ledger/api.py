@@ -12,14 +12,14 @@ from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from partnerdesk.api.auth import api_user
-from partnerdesk.api.schemas import Problem
+from partnerdesk.api.schemas import problems
 from partnerdesk.identity.models import Company
 from partnerdesk.ledger import services, values
 from partnerdesk.ledger.selectors import entries_for_company
 from partnerdesk.practice.access import company_for_user
 
 router = Router(tags=["ledger"])
-ERRORS: dict[int | Any, Any] = {400: Problem, 401: Problem, 404: Problem, 409: Problem, 422: Problem}
+ERRORS = problems(400, 401, 404, 409, 422)
 PAGE_SIZE = 50
 CustomerNumber = Annotated[str, Path(pattern=r"^[0-9]{8}$", description="The company's 8-digit customer number")]
 

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Path, Router, Schema, Status
 
 from partnerdesk.api.auth import api_user
-from partnerdesk.api.schemas import Problem
+from partnerdesk.api.schemas import problems
 from partnerdesk.identity.models import User
 from partnerdesk.lib.errors import NotFound
 from partnerdesk.lib.ratelimit import INVITATION_LINK_PER_IP
@@ -20,15 +20,7 @@ from partnerdesk.practice import selectors, staff_services
 from partnerdesk.practice.models import PracticeInvitation, PracticeMember
 
 router = Router(tags=["practice staff"])
-ERRORS: dict[int | Any, Any] = {
-    400: Problem,
-    401: Problem,
-    403: Problem,
-    404: Problem,
-    409: Problem,
-    422: Problem,
-    429: Problem,
-}
+ERRORS = problems(400, 401, 403, 404, 409, 422, 429)
 MAX_ID = 2**63 - 1
 Role = Literal["admin", "staff"]
 

@@ -11,7 +11,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from partnerdesk.api.auth import api_user
-from partnerdesk.api.schemas import DbId, PathId, Problem
+from partnerdesk.api.schemas import DbId, PathId, problems
 from partnerdesk.lib.errors import DomainError
 from partnerdesk.practice import services
 from partnerdesk.practice.export import clients_csv
@@ -20,7 +20,7 @@ from partnerdesk.practice.models import Client, PracticeMember
 from partnerdesk.practice.selectors import ClientListQuery, client_for_member, client_search, member_for_user
 
 router = Router(tags=["practice clients"])
-ERRORS: dict[int | Any, Any] = {400: Problem, 401: Problem, 404: Problem, 409: Problem, 422: Problem}
+ERRORS = problems(400, 401, 404, 409, 422)
 PAGE_SIZE = 50
 
 

@@ -12,21 +12,13 @@ from django.http import HttpRequest
 from ninja import Field, Path, Router, Schema, Status
 
 from partnerdesk.api.auth import api_user
-from partnerdesk.api.schemas import PathId, Problem
+from partnerdesk.api.schemas import PathId, problems
 from partnerdesk.practice import connect
 from partnerdesk.practice.models import Client
 from partnerdesk.practice.selectors import member_for_user
 
 router = Router(tags=["connect existing client"])
-ERRORS: dict[int | Any, Any] = {
-    400: Problem,
-    401: Problem,
-    403: Problem,
-    404: Problem,
-    409: Problem,
-    422: Problem,
-    429: Problem,
-}
+ERRORS = problems(400, 401, 403, 404, 409, 422, 429)
 CustomerNumber = Path(..., min_length=1, max_length=20, description="The company's 8-digit Customer Number")
 
 

@@ -11,13 +11,13 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from partnerdesk.api.auth import api_user
-from partnerdesk.api.schemas import PathId, Problem
+from partnerdesk.api.schemas import PathId, problems
 from partnerdesk.practice import import_services, imports
 from partnerdesk.practice.models import ImportBatch, PracticeMember
 from partnerdesk.practice.selectors import member_for_user
 
 router = Router(tags=["practice import"])
-ERRORS: dict[int | Any, Any] = {400: Problem, 401: Problem, 404: Problem, 409: Problem, 413: Problem, 422: Problem}
+ERRORS = problems(400, 401, 404, 409, 413, 422)
 ROWS_PER_PAGE = 1000
 
 

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from ninja import Field, Path, Router, Schema, Status
 
 from partnerdesk.api.auth import api_user
-from partnerdesk.api.schemas import PathId, Problem
+from partnerdesk.api.schemas import PathId, Problem, problems
 from partnerdesk.identity.models import CompanyMembership
 from partnerdesk.identity.selectors import membership_for_company
 from partnerdesk.lib.errors import NotFound
@@ -25,15 +25,7 @@ from partnerdesk.practice.models import PracticeMember
 from partnerdesk.practice.selectors import client_for_member, former_clients, member_for_user
 
 router = Router(tags=["client access lifecycle"])
-ERRORS: dict[int | Any, Any] = {
-    400: Problem,
-    401: Problem,
-    403: Problem,
-    404: Problem,
-    409: Problem,
-    422: Problem,
-    429: Problem,
-}
+ERRORS = problems(400, 401, 403, 404, 409, 422, 429)
 LINK_ERRORS: dict[int | Any, Any] = {**ERRORS, 410: Problem}
 # Tokens are 43 URL-safe characters; anything much longer cannot be one of ours.
 Token = Path(..., min_length=1, max_length=200, description="The token from the activation link")
