@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -80,6 +81,18 @@ class SubscriptionNumber:
     kind: str  # "customer_number" | "registration_id" | "registration_suffix"
     value: str
 
+    def the_one(self, companies: QuerySet[Company]) -> Company | None:
+        """The single company of ``companies`` this number names; None when none or several match (a suffix of
+        a registration id can be shared: never guess)."""
+        if self.kind == "customer_number":
+            companies = companies.filter(customer_number=self.value)
+        elif self.kind == "registration_id":
+            companies = companies.filter(registration_id=self.value)
+        else:
+            companies = companies.filter(registration_id__endswith=self.value)
+        found = list(companies.order_by("pk")[:2])
+        return found[0] if len(found) == 1 else None
+
 
 def parse_subscription_number(raw: str) -> SubscriptionNumber:
     """Accept an 8-digit customer number, MBR + 8 digits, or the registration id's last 6 digits."""
@@ -94,15 +107,7 @@ def parse_subscription_number(raw: str) -> SubscriptionNumber:
 
 
 def _find_company_for_update(number: SubscriptionNumber, email: str) -> Company | None:
-    companies = Company.objects.select_for_update().filter(owner_email__iexact=email).exclude(owner_email="")
-    if number.kind == "customer_number":
-        companies = companies.filter(customer_number=number.value)
-    elif number.kind == "registration_id":
-        companies = companies.filter(registration_id=number.value)
-    else:
-        companies = companies.filter(registration_id__endswith=number.value)
-    found = list(companies[:2])
-    return found[0] if len(found) == 1 else None
+    return number.the_one(Company.objects.select_for_update().filter(owner_email__iexact=email).exclude(owner_email=""))
 
 
 def _managing_practice_id(company: Company) -> int | None:

@@ -102,14 +102,7 @@ def _match_for_update(number: SubscriptionNumber, email: str) -> Company | None:
         .select_related("owner")
         .filter(Q(owner_email__iexact=email) | Q(owner__email__iexact=email))
     )
-    if number.kind == "customer_number":
-        companies = companies.filter(customer_number=number.value)
-    elif number.kind == "registration_id":
-        companies = companies.filter(registration_id=number.value)
-    else:
-        companies = companies.filter(registration_id__endswith=number.value)
-    found = list(companies.order_by("pk")[:2])
-    return found[0] if len(found) == 1 else None
+    return number.the_one(companies)
 
 
 def _refusal(member: PracticeMember, company: Company | None) -> str:
