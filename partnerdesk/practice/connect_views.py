@@ -121,7 +121,10 @@ def company_connect_request(request: HttpRequest, customer_number: str, client_i
     try:
         connect_request_ = connect.connect_request_for_owner(company=company, client_id=client_id)
     except NotFound:
-        raise Http404("No such request") from None
+        # The owner followed an old link (email, portal message) to a request that was decided, withdrawn or
+        # expired: their My accountant page says how things stand. Any id of theirs gets the same answer.
+        messages.info(request, "That request is no longer waiting for your answer.")
+        return redirect(accountant_url)
     return render(
         request,
         "identity/company_connect_request.html",

@@ -177,7 +177,7 @@ def test_delete_client_withdraws_the_request(setup):
     assert not Client.all_objects.filter(pk=client.pk).exists()
     portal = owner_http.get(f"/companies/{company.customer_number}/").content.decode()
     assert "Hartley LLP withdrew its request" in portal
-    assert owner_http.get(path).status_code == 404
+    _no_longer_waiting(owner_http, path, company)
     accountant = owner_http.get(f"/companies/{company.customer_number}/accountant/").content.decode()
     assert "Invite your accountant" in accountant
 
@@ -227,7 +227,7 @@ def test_owner_sees_the_request_in_the_portal_and_accepts(setup):
     active = admin_http.get("/partner/clients/?tab=active").content.decode()
     assert "Acme Ltd" in active
     assert "My company and client both have access" in active
-    assert owner_http.get(path).status_code == 404  # decided
+    _no_longer_waiting(owner_http, path, company)  # decided
 
 
 def test_owner_declines_and_the_practice_is_told(setup):
@@ -258,7 +258,7 @@ def test_an_expired_request_is_refused_with_a_reason(setup):
     _ask(admin_http, company.customer_number, owner.email)
     path = request_path(owner.email)
     Client.objects.filter(company=company).update(request_expires_at=timezone.now() - dt.timedelta(minutes=1))
-    assert owner_http.get(path).status_code == 404
+    _no_longer_waiting(owner_http, path, company)
     response = owner_http.post(path, {"decision": "accept"})
     assert response.status_code == 302
     assert _flash(owner_http, response) == [connect.ConnectRequestExpired.title]
@@ -284,7 +284,11 @@ def test_only_the_owner_of_that_company_sees_or_decides_the_request(setup):
         (other_owner, own_path_for_foreign_request),
     ):
         http = _http(user)
-        assert http.get(url).status_code == 404, (user, url)
+        if url == own_path_for_foreign_request:
+            # Their own company's page: any request id that is not open for them gets the same redirect.
+            _no_longer_waiting(http, url, other_company)
+        else:
+            assert http.get(url).status_code == 404, (user, url)
         assert http.post(url, {"decision": "accept"}).status_code == 404, (user, url)
         assert http.post(url, {"decision": "decline"}).status_code == 404, (user, url)
     anonymous = HttpClient().post(path, {"decision": "accept"})
@@ -328,3 +332,11 @@ def test_a_company_without_an_owner_is_never_asked(setup):
     assert _flash(admin_http, response) == [connect.CONNECT_REQUEST_SENT]
     assert not Client.objects.filter(company=ghost).exists()
     assert not OutboundEmail.objects.filter(template="practice-connect-request").exists()
+
+
+def _no_longer_waiting(owner_http, path, company):
+    """An old link to a request that is no longer open takes its owner to My accountant, with a word why."""
+    response = owner_http.get(path)
+    accountant_url = f"/companies/{company.customer_number}/accountant/"
+    assert (response.status_code, response["Location"]) == (302, accountant_url)
+    assert "That request is no longer waiting for your answer." in owner_http.get(accountant_url).content.decode()
