@@ -78,7 +78,13 @@ class SubscriptionItem(models.Model):
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")), name="subscription_item_dates"
             ),
         ]
-        indexes = [models.Index(fields=["starts_on", "ends_on"], name="subscription_item_dates_idx")]
+        indexes = [
+            models.Index(fields=["starts_on", "ends_on"], name="subscription_item_dates_idx"),
+            # A company's items of one service (the overlap triggers, the wizard): one index for both columns, so
+            # a planner with stale statistics never intersects the company index with the low-cardinality
+            # service index (quadratic on a bulk insert).
+            models.Index(fields=["company", "service", "starts_on"], name="subscription_item_company_svc"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.company} / {self.service} [{self.starts_on}, {self.ends_on or '…'})"
