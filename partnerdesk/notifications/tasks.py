@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.template import Context, engines
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
@@ -16,11 +17,16 @@ from partnerdesk.notifications.models import OutboundEmail
 logger = logging.getLogger(__name__)
 
 
+def _render_text(name: str, context: dict[str, object]) -> str:
+    """A plain-text part (subject, text body): no HTML escaping, so "Hartley & Moss" stays as typed."""
+    return engines["django"].engine.get_template(name).render(Context(context, autoescape=False))  # type: ignore[attr-defined]
+
+
 def render_email(email: OutboundEmail) -> EmailMultiAlternatives:
     context = {**email.context, "BASE_URL": settings.BASE_URL}
     name = f"emails/{email.template}"
-    subject = " ".join(render_to_string(f"{name}-subject.txt", context).split())
-    body_text = render_to_string(f"{name}-body.txt", context)
+    subject = " ".join(_render_text(f"{name}-subject.txt", context).split())
+    body_text = _render_text(f"{name}-body.txt", context)
     body_html = render_to_string(f"{name}-body.html", context)
     message = EmailMultiAlternatives(
         subject=subject,

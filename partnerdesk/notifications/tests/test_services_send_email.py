@@ -144,3 +144,25 @@ def test_send_email_rejects_empty_recipients_and_unserialisable_context():
     with pytest.raises(TypeError):
         send_email(template="api-token-created", to="a@example.test", context={"x": object()})
     assert not OutboundEmail.objects.exists()
+
+
+@pytest.mark.django_db
+def test_plain_text_parts_are_not_html_escaped_and_the_html_part_is():
+    from partnerdesk.notifications.tasks import render_email
+
+    context = {
+        "business_name": "O'Brien & Sons <Ltd>",
+        "practice_name": "Hartley & Moss",
+        "requester_name": "Helen",
+        "requester_email": "helen@hartley.test",
+        "request_path": "/companies/12345678/accountant/requests/1/",
+        "expires_on": "15 December 2026",
+    }
+    email = OutboundEmail(template="practice-connect-request", to=["owner@example.test"], context=context)
+    message = render_email(email)
+    assert message.subject == "Hartley & Moss asks to manage O'Brien & Sons <Ltd>"
+    assert "Hartley & Moss" in message.body
+    assert "O'Brien & Sons <Ltd>" in message.body
+    [(html, _mimetype)] = message.alternatives
+    assert "Hartley &amp; Moss" in html
+    assert "O&#x27;Brien &amp; Sons &lt;Ltd&gt;" in html
