@@ -328,7 +328,7 @@ def generate_sql(rows: int) -> list[str]:
         f"""
         INSERT INTO practice_client (id, practice_id, company_id, business_name, contact_name, email, phone, address,
                                      postcode, vat_number, company_number, tab, access, hidden, payer, created_at,
-                                     updated_at, version)
+                                     updated_at, version, ended_reason, grace_reminders_sent, requested_by)
         SELECT i,
                CASE WHEN i <= {big} THEN 1 ELSE 2 + (i - {big} - 1) % {PRACTICES - 1} END,
                {PRACTICES} + i,
@@ -345,7 +345,7 @@ def generate_sql(rows: int) -> list[str]:
                CASE WHEN ({h1} / 16777216) % 10 < 7 THEN 'accountant' ELSE 'client' END,
                now() - interval '400 days',
                now() - ({h2} % 31536000) * interval '1 second',
-               1
+               1, '', 0, ''
         FROM generate_series(1, {rows}) AS i
         """,
         "SELECT setval(pg_get_serial_sequence('identity_company', 'id'), (SELECT max(id) FROM identity_company))",
