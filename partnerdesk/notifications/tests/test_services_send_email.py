@@ -164,5 +164,6 @@ def test_plain_text_parts_are_not_html_escaped_and_the_html_part_is():
     assert "Hartley & Moss" in message.body
     assert "O'Brien & Sons <Ltd>" in message.body
     [(html, _mimetype)] = message.alternatives
+    assert isinstance(html, str)
     assert "Hartley &amp; Moss" in html
     assert "O&#x27;Brien &amp; Sons &lt;Ltd&gt;" in html
