@@ -16,6 +16,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -58,6 +59,21 @@ class PeriodOverlaps(Conflict):
 class PeriodHasSubmissions(Conflict):
     code = "accounts_period_has_submissions"
     title = "This period has submissions. Delete its submissions first."
+
+
+def _record(
+    action: Action, *, member: PracticeMember, client: Client, request: HttpRequest | None, data: dict[str, Any]
+) -> None:
+    """The audit event of a Final Accounts change, in the caller's transaction."""
+    record_event(
+        action=action,
+        actor=member.user,
+        request=request,
+        practice=member.practice,
+        company=client.company,
+        client=client,
+        data=data,
+    )
 
 
 def _months_later(day: dt.date, months: int) -> dt.date:
@@ -142,13 +158,11 @@ def accounts_period_create(
             period_end=period_end,
             created_by=member.user,
         )
-        record_event(
-            action=Action.ACCOUNTS_PERIOD_CREATE,
-            actor=member.user,
-            request=request,
-            practice=member.practice,
-            company=client.company,
+        _record(
+            Action.ACCOUNTS_PERIOD_CREATE,
+            member=member,
             client=client,
+            request=request,
             data={"period_id": period.pk, "period_start": str(period_start), "period_end": str(period_end)},
         )
     return period
@@ -169,15 +183,7 @@ def accounts_period_delete(
             )
         data = {"period_id": period.pk, "period_start": str(period.period_start), "period_end": str(period.period_end)}
         period.delete()
-        record_event(
-            action=Action.ACCOUNTS_PERIOD_DELETE,
-            actor=member.user,
-            request=request,
-            practice=member.practice,
-            company=client.company,
-            client=client,
-            data=data,
-        )
+        _record(Action.ACCOUNTS_PERIOD_DELETE, member=member, client=client, request=request, data=data)
 
 
 def submission_create(
@@ -204,13 +210,11 @@ def submission_create(
         if kind == Submission.Kind.ACCOUNTS and period.status in STATUS_AFTER_ACCOUNTS_RECORDED:
             period.status = STATUS_AFTER_ACCOUNTS_RECORDED[AccountsPeriod.Status(period.status)]
             period.save(update_fields=["status"])
-        record_event(
-            action=Action.SUBMISSION_CREATE,
-            actor=member.user,
-            request=request,
-            practice=member.practice,
-            company=client.company,
+        _record(
+            Action.SUBMISSION_CREATE,
+            member=member,
             client=client,
+            request=request,
             data={"submission_id": submission.pk, "period_id": period.pk, "kind": kind, "reference": reference},
         )
     return submission
@@ -244,12 +248,4 @@ def submission_delete(
         if not accounts_left and period.status in STATUS_AFTER_LAST_ACCOUNTS_DELETED:
             period.status = STATUS_AFTER_LAST_ACCOUNTS_DELETED[AccountsPeriod.Status(period.status)]
             period.save(update_fields=["status"])
-        record_event(
-            action=Action.SUBMISSION_DELETE,
-            actor=member.user,
-            request=request,
-            practice=member.practice,
-            company=client.company,
-            client=client,
-            data=data,
-        )
+        _record(Action.SUBMISSION_DELETE, member=member, client=client, request=request, data=data)
