@@ -14,14 +14,17 @@ What it does, all on loopback and for a bounded time:
 3. gunicorn with one sync worker per core (DEBUG=1, RATE_LIMITS=0, ALLOWED_HOSTS=127.0.0.1).
 4. 2 x cores client threads, each looping: fresh cookies, GET /accounts/login/, POST the form.
    A sign-in counts only as a 302 to the post-login URL that sets a ``sessionid`` cookie.
-5. Then, with the server idle, one process per core verifying a precomputed hash with the same
+5. The ceiling (BENCH_CEILING=0 leaves it out): the same load against a WSGI app that only checks the form
+   token and verifies the same hash with argon2-cffi (no Django, no database), under the same gunicorn
+   command line: the most any sign-in can reach on this machine, as a rate and a ratio.
+6. Then, with the server idle, one process per core verifying a precomputed hash with the same
    hasher (``django.contrib.auth.hashers.check_password``) for the same duration.
 
 Figures are printed, never asserted. The exit status is non-zero only for a broken run: no
 database, the server not starting, more than 1% failed sign-ins, or no sign-in at all.
 
 Environment: BENCH_DATABASE_URL, BENCH_SECONDS (20), BENCH_WARMUP_SECONDS (3), BENCH_WORKERS
-(os.cpu_count()), BENCH_THREADS (1: sync workers; more: gthread), BENCH_CLIENTS
+(os.cpu_count()), BENCH_THREADS (1: sync workers; more: gthread), BENCH_CEILING (1), BENCH_CLIENTS
 (2 x workers x threads), BENCH_USERS (2000; sign-ins go round them).
 """
 
@@ -271,6 +274,8 @@ def start_gunicorn(
     log_path: Path,
     threads: int = 1,
     hash_cpu_dir: Path | None = None,
+    app: str = "partnerdesk.wsgi:application",
+    pythonpath: str | None = None,
 ) -> subprocess.Popen[bytes]:
     log = log_path.open("wb")
     if hash_cpu_dir is not None:
@@ -282,7 +287,8 @@ def start_gunicorn(
     cmd = [
         GUNICORN,
         *(["--config", str(config)] if hash_cpu_dir is not None else []),
-        "partnerdesk.wsgi:application",
+        *(["--pythonpath", pythonpath] if pythonpath else []),
+        app,
         "--bind",
         f"{HOST}:{port}",
         "--workers",
@@ -555,6 +561,107 @@ def run_load(
         other_cpu=max(0.0, (busy1 - busy0) - server_cpu - client_cpu - pg),
         hash_cpu=hash_cpu,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The ceiling: the same load against a WSGI app that does nothing but what a sign-in cannot skip
+
+# No Django, no database, no session store: GET hands out a form token in a cookie and the page, POST checks the
+# token against the cookie, verifies the password against the bench users' hash with argon2-cffi (what Django's
+# Argon2 hasher calls, with the same parameters, read from the hash), and answers 302 with a random sessionid
+# cookie. Under the same gunicorn command line, the same hash meter and the same load generator, its rate is the
+# most any sign-in can reach on this machine; the app's own sign-in also writes its session, device and audit rows.
+CEILING_WSGI = """
+import os
+import secrets
+import unicodedata
+from urllib.parse import parse_qs
+
+import argon2
+
+HASH = "$" + os.environ["BENCH_CEILING_HASH"].split("$", 1)[1]
+REDIRECT = os.environ["BENCH_CEILING_REDIRECT"]
+HASHER = argon2.PasswordHasher()
+PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in</title></head><body>'
+    '<form method="post"><input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+    '<input name="login" type="email"><input name="password" type="password"><button>Sign in</button>'
+    "</form></body></html>"
+)
+
+
+def application(environ, start_response):
+    if environ["PATH_INFO"] == "/healthz" or environ["REQUEST_METHOD"] != "POST":
+        token = secrets.token_urlsafe(32)
+        body = PAGE.format(token).encode()
+        start_response("200 OK", [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Set-Cookie", f"csrftoken={token}; Path=/; SameSite=Lax"),
+        ])
+        return [body]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    form = parse_qs(environ["wsgi.input"].read(length).decode())
+    cookies = dict(part.strip().split("=", 1) for part in environ.get("HTTP_COOKIE", "").split(";") if "=" in part)
+    token = form.get("csrfmiddlewaretoken", [""])[0]
+    ok = bool(token) and secrets.compare_digest(token, cookies.get("csrftoken", ""))
+    try:
+        ok = HASHER.verify(HASH, unicodedata.normalize("NFKC", form.get("password", [""])[0])) and ok
+    except argon2.exceptions.VerificationError:
+        ok = False
+    if not ok:
+        start_response("403 Forbidden", [("Content-Length", "0")])
+        return [b""]
+    start_response("302 Found", [
+        ("Location", REDIRECT),
+        ("Content-Length", "0"),
+        ("Set-Cookie", f"sessionid={secrets.token_urlsafe(24)}; Path=/; HttpOnly; SameSite=Lax"),
+    ])
+    return [b""]
+"""
+
+
+def run_ceiling(
+    env: dict[str, str],
+    setup: dict[str, str],
+    workers: int,
+    threads: int,
+    users: int,
+    clients: int,
+    warmup: float,
+    seconds: float,
+    db_url: str,
+    log_path: Path,
+) -> LoadResult:
+    """The load of the benchmark against CEILING_WSGI."""
+    with tempfile.TemporaryDirectory(prefix="bench-login-ceiling-") as tmp:
+        Path(tmp, "bench_ceiling_wsgi.py").write_text(CEILING_WSGI)
+        port = free_port()
+        ceiling_env = {
+            **env,
+            "PORT": str(port),
+            "BENCH_CEILING_HASH": setup["sample_hash"],
+            "BENCH_CEILING_REDIRECT": setup["redirect"],
+        }
+        proc = None
+        try:
+            proc = start_gunicorn(
+                ceiling_env,
+                port,
+                workers,
+                log_path,
+                threads,
+                hash_cpu_dir=Path(tmp),
+                app="bench_ceiling_wsgi:application",
+                pythonpath=tmp,
+            )
+            wait_healthy(proc, port, workers, log_path)
+            server_pids = [proc.pid, *worker_pids(proc.pid)]
+            return run_load(
+                port, setup["redirect"], users, clients, warmup, seconds, server_pids, db_url, Path(tmp) / "workers"
+            )
+        finally:
+            stop_gunicorn(proc)
 
 
 # --------------------------------------------------------------------------------------------
@@ -889,6 +996,37 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
+def print_ceiling(ceiling: LoadResult, raw_per_core: float, cores: int, app_ok: int, app_rest_cpu: float) -> None:
+    """What the load reaches against CEILING_WSGI: the most any sign-in reaches on this machine, as a ratio."""
+    if not ceiling.ok:
+        print(f"\nceiling run: no sign-in succeeded ({dict(ceiling.failures)})")
+        return
+    per_core = ceiling.ok / ceiling.elapsed / cores
+    ratio = per_core / raw_per_core if raw_per_core else 0.0
+    hash_ms = (ceiling.hash_cpu or 0.0) / ceiling.ok * 1000
+    rest_ms = (ceiling.server_cpu - (ceiling.hash_cpu or 0.0)) / ceiling.ok * 1000
+    fixed_ms = (ceiling.client_cpu + ceiling.other_cpu + ceiling.postgres_cpu) / ceiling.ok * 1000
+    print()
+    print("ceiling: the same load against a WSGI app doing only the form token and the hash (no Django, no database)")
+    print(
+        f"  {ceiling.ok} sign-ins in {ceiling.elapsed:.1f}s, {sum(ceiling.failures.values())} failed; "
+        f"{per_core:.1f} per core, ratio {ratio:.2f}"
+    )
+    print(
+        f"  CPU per sign-in     gunicorn {ceiling.server_cpu / ceiling.ok * 1000:.1f} ms (Argon2id {hash_ms:.1f} ms, "
+        f"the rest {rest_ms:.1f} ms), load generator and other processes {fixed_ms:.1f} ms"
+    )
+    if app_ok:
+        print(
+            f"  the app's sign-in spends {app_rest_cpu / app_ok * 1000:.1f} ms of server + PostgreSQL CPU besides "
+            f"the hash; the ceiling {rest_ms:.1f} ms"
+        )
+    print(
+        f"  target ratio {TARGET_RATIO:.2f} {'within' if ratio >= TARGET_RATIO else 'beyond'} this machine's ceiling; "
+        f"target {TARGET_PER_CORE:.0f}/core {'within' if per_core >= TARGET_PER_CORE else 'beyond'} it"
+    )
+
+
 def main() -> int:
     if "--profile" in sys.argv[1:]:
         db_url = os.environ.get("BENCH_DATABASE_URL", "").strip() or DEFAULT_DB_URL
@@ -925,6 +1063,10 @@ def main() -> int:
             )
         finally:
             stop_gunicorn(proc)
+
+    ceiling = None
+    if os.environ.get("BENCH_CEILING", "1") != "0":
+        ceiling = run_ceiling(env, setup, workers, threads, users, clients, warmup, seconds, db_url, log_path)
 
     raw_rate, raw_cpu, raw_share = run_hash_rate(env, setup["sample_hash"], workers, seconds)
 
@@ -972,6 +1114,8 @@ def main() -> int:
             share = load.hash_cpu / (server_cpu + pg_cpu)
             print(f"hash share            {share:8.2f}   (Argon2id metered in the workers / server + PostgreSQL CPU)")
     print("(per core = total / os.cpu_count(); the load generator runs on the same machine)")
+    if ceiling is not None:
+        print_ceiling(ceiling, raw_per_core, cores, ok, server_cpu + pg_cpu - (load.hash_cpu or 0.0))
     other_share = load.other_cpu / (elapsed * cores)
     if other_share > 0.05 or raw_share < 0.9:
         print(
