@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -9,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_POST
 
 from partnerdesk.billing.selectors import service_choices
@@ -69,6 +72,62 @@ def _list_query(request: HttpRequest) -> ClientListQuery:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ClientRow:
+    """One row of the client list with its text worked out once, in Python: looked up, reversed and formatted in the
+    template, 50 rows took most of the page's CPU time."""
+
+    pk: int
+    business_name: str
+    hidden: bool
+    url: str  # the side panel
+    contact_name: str
+    email: str
+    services: str
+    status: str
+    status_emphasis: bool  # a Pending row's state, shown in bold
+    payer: str
+    updated_iso: str
+    updated: str
+
+
+ACCESS_LABELS = dict(Client.Access.choices)
+PAYER_LABELS = dict(Client.Payer.choices)
+
+
+def client_rows(clients: Iterable[Client]) -> list[ClientRow]:
+    """The list's rows; each client's company comes with its services in force prefetched."""
+    rows = []
+    for client in clients:
+        if client.awaiting_client_approval:  # the company's services are not the practice's to see yet
+            services_text, status, emphasis = "—", "Awaiting client approval", True
+        else:
+            names = [item.service.name for item in client.company.services_in_force]  # type: ignore[attr-defined]
+            services_text = ", ".join(names) or "—"
+            if client.tab == Client.Tab.PENDING:
+                status, emphasis = "New Client Invitation", True
+            else:
+                status, emphasis = ACCESS_LABELS.get(client.access, client.access), False
+        updated = timezone.localtime(client.updated_at)
+        rows.append(
+            ClientRow(
+                pk=client.pk,
+                business_name=client.business_name,
+                hidden=client.hidden,
+                url=reverse("practice:client", args=[client.pk]),
+                contact_name=client.contact_name,
+                email=client.email,
+                services=services_text,
+                status=status,
+                status_emphasis=emphasis,
+                payer="—" if client.tab == Client.Tab.IMPORTED else PAYER_LABELS.get(client.payer, client.payer),
+                updated_iso=updated.isoformat(),
+                updated=dateformat.format(updated, "j M Y"),
+            )
+        )
+    return rows
+
+
 def _list_context(request: HttpRequest, member: PracticeMember) -> dict[str, Any]:
     query = _list_query(request)
     counts = tab_counts(member=member, show_hidden=query.show_hidden)
@@ -79,6 +138,7 @@ def _list_context(request: HttpRequest, member: PracticeMember) -> dict[str, Any
         "member": member,
         "query": query,
         "page": page,
+        "rows": client_rows(page.object_list),
         # The seed's order: Active, Pending, Imported.
         "tabs": [(tab, Client.Tab(tab).label, counts[tab]) for tab in TAB_ORDER],
         "access_choices": Client.Access.choices,

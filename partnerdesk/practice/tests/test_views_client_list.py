@@ -1,3 +1,6 @@
+import re
+from datetime import UTC, datetime
+
 import pytest
 from django.test import Client as HttpClient
 
@@ -268,3 +271,34 @@ def test_filter_by_assigned_staff(mine):
     assert ">Raj Patel</option>" in body
     api = http.get("/api/v1/practice/clients", {"assigned": staff.pk}).json()
     assert [c["business_name"] for c in api["results"]] == ["Assigned Ltd"]
+
+
+def test_each_row_links_its_side_panel_and_shows_its_state(mine):
+    practice, _, http = mine
+    alpha = _client(practice, "Alpha & Sons Ltd", contact_name="Ann", email="ann@alpha.test", access="both")
+    Client.objects.filter(pk=alpha.pk).update(updated_at=datetime(2026, 3, 5, 23, 30, tzinfo=UTC))
+    _client(practice, "Hidden Ltd", hidden=True, payer="client")
+    _client(practice, "Imported Ltd", tab="imported")
+    body = http.get("/partner/clients/?hidden=1&sort=name").content.decode()
+    found = re.search(rf'<tr>\s*<td><input[^>]*value="{alpha.pk}".*?</tr>', body, re.S)
+    assert found is not None
+    row = found.group(0)
+    url = f"/partner/clients/{alpha.pk}/"
+    assert f'<a href="{url}?hidden=1&amp;sort=name" hx-get="{url}" hx-target="#side-panel"' in row
+    assert f'hx-push-url="{url}?hidden=1&amp;sort=name">Alpha &amp; Sons Ltd</a>' in row
+    assert "<td>Ann</td>" in row
+    assert "<td>ann@alpha.test</td>" in row
+    assert "<td>—</td>" in row  # no services
+    assert "<td>My company and client both have access</td>" in row
+    assert "<td>Accountant paying</td>" in row
+    # Shown in the practice's time zone (London: still 5 March at 23:30 UTC in winter).
+    assert '<time datetime="2026-03-05T23:30:00+00:00">5 Mar 2026</time>' in row
+    found = re.search(r'<tr class="is-hidden">.*?</tr>', body, re.S)
+    assert found is not None
+    hidden = found.group(0)
+    assert 'Hidden Ltd</a> <span class="badge">Hidden</span>' in hidden
+    assert "<td>Client paying</td>" in hidden
+    imported = http.get("/partner/clients/?tab=imported").content.decode()
+    assert re.search(
+        r"Imported Ltd</a></th>\s*<td></td>\s*<td></td>\s*<td>—</td>\s*<td>No client access</td>\s*<td>—</td>", imported
+    )
