@@ -89,3 +89,22 @@ def test_find_open_amend_hide_and_unhide(page, live_server, practice_admin, cons
 
     assert csp_violations(console_messages) == []
     assert console_errors(console_messages) == []
+
+
+def test_panel_opened_from_far_down_the_list_is_in_view(page, live_server, practice_admin, console_messages):
+    practice = PracticeMember.objects.get(user=practice_admin).practice
+    for i in range(40):
+        name = f"Zulu Traders {i:02d}"
+        Client.objects.create(practice=practice, company=company_create(business_name=name), business_name=name)
+    sign_in(page, practice_admin.email, PASSWORD)
+    page.goto("/partner/clients/")
+    table = page.get_by_role("table")
+    table.get_by_role("link", name="Zulu Traders 39").click()  # the last row, well below the first screen
+    panel = page.locator("#side-panel")
+    heading = panel.get_by_role("heading", name="Zulu Traders 39")
+    expect(heading).to_be_in_viewport()
+    last = Client.objects.get(business_name="Zulu Traders 39")
+    expect(page).to_have_url(re.compile(rf"/partner/clients/{last.pk}/$"))  # no stray "?" without a query
+    page.mouse.wheel(0, -5000)  # back up the list: the panel stays beside it
+    expect(heading).to_be_in_viewport()
+    assert console_errors(console_messages) == []
