@@ -212,3 +212,20 @@ def test_print_stylesheet_hides_the_site_chrome():
     css = (settings.BASE_DIR / "static" / "css" / "invoice.css").read_text()
     assert "@media print" in css
     assert ".sidebar" in css.split("@media print", 1)[1]
+
+
+def test_amounts_of_a_thousand_pounds_and_more_are_grouped(billed):
+    """£1,346.40, as on any UK invoice, in the list and on the invoice itself (the PDF renders the same body)."""
+    invoice = billed["practice_invoice"]
+    Invoice.objects.filter(pk=invoice.pk).update(
+        net_total="1122.00", vat_total="224.40", total="1346.40", subtotal="1402.50", discount_total="280.50"
+    )
+    admin = _as(billed["admin"])
+    listing = admin.get("/partner/invoices/").content.decode()
+    assert "£1,122.00" in listing
+    assert "£1,346.40" in listing
+    assert "£224.40" in listing
+    detail = admin.get(f"/partner/invoices/{invoice.number}/").content.decode()
+    assert "£1,402.50" in detail
+    assert "\u2212£280.50" in detail  # a minus sign
+    assert "£1,346.40" in detail
