@@ -76,6 +76,9 @@ def test_practice_asks_and_the_owner_accepts(page, browser, live_server, people,
         owner.on("console", lambda msg: owner_messages.append(f"{msg.type}: {msg.text}"))
         owner.on("pageerror", lambda exc: owner_messages.append(f"pageerror: {exc}"))
         sign_in(owner, olive.email, PASSWORD)
+        owner.goto("/")  # home lists the request to decide
+        expect(owner.get_by_role("heading", name="Accountants asking to manage your company")).to_be_visible()
+        expect(owner.get_by_role("link", name="Review the request from Hartley LLP for Acme Ltd")).to_be_visible()
         owner.goto(f"/companies/{company.customer_number}/")
         notice = owner.get_by_role("listitem").filter(has_text="Hartley LLP asks to be your accountant")
         expect(notice).to_be_visible()

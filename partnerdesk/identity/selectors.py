@@ -45,8 +45,17 @@ def home_summary(*, user: User | AnonymousUser) -> dict[str, Any]:
     """What the signed-in home page lists: the person's companies, practices and requests."""
     if not isinstance(user, User):
         return {}
+    from django.db.models import prefetch_related_objects
+
+    from partnerdesk.billing.selectors import services_prefetch
+    from partnerdesk.practice.connect import connect_requests_for_owner
+
+    memberships = list(memberships_with_access(user=user))
+    # Each company's services in force, for the Services column (one query for all of them).
+    prefetch_related_objects(memberships, services_prefetch(lookup="company__subscription_items"))
     return {
-        "memberships": list(memberships_with_access(user=user)),
+        "memberships": memberships,
+        "connect_requests": list(connect_requests_for_owner(memberships=memberships)),
         "practice_memberships": list(
             PracticeMember.objects.filter(user=user).select_related("practice").order_by("practice__name")
         ),

@@ -218,6 +218,21 @@ def connect_requests_for_company(*, company: Company, now: dt.datetime | None = 
     )
 
 
+def connect_requests_for_owner(*, memberships: list[CompanyMembership]) -> QuerySet[Client]:
+    """The open requests to every company of these memberships that the person owns and may reach (home page)."""
+    owned = [m.company_id for m in memberships if m.role == CompanyMembership.Role.OWNER and not is_access_disabled(m)]
+    return (
+        Client.objects.filter(
+            company_id__in=owned,
+            tab=Client.Tab.PENDING,
+            requested_by=Client.RequestedBy.PRACTICE,
+            request_expires_at__gt=timezone.now(),
+        )
+        .select_related("practice", "company")
+        .order_by("created_at", "pk")
+    )
+
+
 def company_for_owner(*, user: User, customer_number: str) -> Company:
     """The company whose Subscription Owner this person is, and whose users may reach it; NotFound otherwise
     (another person's company, a user who is not the owner, a company suspended for want of payment)."""
