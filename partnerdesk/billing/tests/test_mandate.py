@@ -202,3 +202,16 @@ def test_rotate_command_re_encrypts_with_the_newest_key(settings):
     out = io.StringIO()
     call_command("rotate_field_encryption", stdout=out)
     assert "Re-encrypted 0" in out.getvalue()
+
+
+def test_the_declaration_checkbox_sits_before_its_label():
+    from django.template.loader import render_to_string
+
+    from partnerdesk.billing.forms import MandateForm
+
+    html = render_to_string("_form.html", {"form": MandateForm()})
+    assert '<div class="field-choice"><input type="checkbox" name="declaration"' in html, (
+        "the checkbox and its label share one line, box first"
+    )
+    assert '<label for="id_declaration">I am the account holder' in html
+    assert html.count("<label") == len(MandateForm().visible_fields())
