@@ -73,6 +73,13 @@ def test_find_open_amend_hide_and_unhide(page, live_server, practice_admin, cons
     page.goto("/partner/clients/")
     page.get_by_label("Select Alpha Bakery").check()
     page.get_by_label("Select Gamma Garage").check()
+    show_hide = page.get_by_text("Show/Hide", exact=True)  # the seed's word for the menu
+    show_hide.click()
+    expect(page.get_by_role("button", name="Hide selected")).to_be_visible()
+    page.keyboard.press("Escape")  # closes it, focus back on the menu button
+    expect(page.get_by_role("button", name="Hide selected")).to_be_hidden()
+    expect(show_hide).to_be_focused()
+    show_hide.click()
     page.get_by_role("button", name="Hide selected").click()
     expect(page.get_by_role("status")).to_contain_text("2 clients hidden.")
     expect(page.get_by_role("table").get_by_role("row")).to_have_count(3)
@@ -83,6 +90,7 @@ def test_find_open_amend_hide_and_unhide(page, live_server, practice_admin, cons
     screenshot("practice-client-list-hidden")
     page.get_by_label("Select Alpha Bakery").check()
     page.get_by_label("Select Gamma Garage").check()
+    page.get_by_text("Show/Hide", exact=True).click()
     page.get_by_role("button", name="Show selected").click()
     expect(page.get_by_role("status")).to_contain_text("2 clients shown again.")
     assert Client.objects.filter(hidden=True).count() == 0

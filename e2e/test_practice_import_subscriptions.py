@@ -94,7 +94,7 @@ def test_import_then_add_subscriptions_moves_the_selected_clients_to_active(
     screenshot("practice-add-subscriptions-active")
 
     # Filters -> Service finds them by what they now have.
-    page.get_by_text("Filters").click()
+    page.get_by_text("Filters", exact=True).click()
     page.get_by_label("Service").select_option(label="Payroll")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("table").get_by_role("row")).to_have_count(3)  # header + the two clients

@@ -51,6 +51,23 @@
     boxes.forEach(function (box) { box.checked = all.checked; });
   });
 
+  // Menu buttons (details.menu, e.g. Show/Hide): Escape or a click elsewhere closes an open one.
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (menu !== except) menu.removeAttribute("open");
+    });
+  }
+  document.addEventListener("click", function (event) {
+    closeMenus(event.target.closest ? event.target.closest("details.menu") : null);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var open = document.querySelector("details.menu[open]");
+    if (!open) return;
+    closeMenus(null);
+    open.querySelector("summary").focus();
+  });
+
   // Back/forward onto an entry made by closePanel: let the server render it (htmx restores its own entries).
   window.addEventListener("popstate", function (event) {
     if (event.state && event.state.partnerdeskPanelClosed) window.location.reload();
