@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from partnerdesk.billing.selectors import service_choices
@@ -97,6 +97,8 @@ PAYER_LABELS = dict(Client.Payer.choices)
 
 def client_rows(clients: Iterable[Client]) -> list[ClientRow]:
     """The list's rows; each client's company comes with its services in force prefetched."""
+    # One reverse() for the page (about 40 µs each): the panel URL of client 0, its id swapped per row.
+    head, _, tail = reverse("practice:client", args=[0]).rpartition("/0/")
     rows = []
     for client in clients:
         if client.awaiting_client_approval:  # the company's services are not the practice's to see yet
@@ -114,7 +116,7 @@ def client_rows(clients: Iterable[Client]) -> list[ClientRow]:
                 pk=client.pk,
                 business_name=client.business_name,
                 hidden=client.hidden,
-                url=reverse("practice:client", args=[client.pk]),
+                url=f"{head}/{client.pk}/{tail}",
                 contact_name=client.contact_name,
                 email=client.email,
                 services=services_text,
@@ -122,7 +124,7 @@ def client_rows(clients: Iterable[Client]) -> list[ClientRow]:
                 status_emphasis=emphasis,
                 payer="—" if client.tab == Client.Tab.IMPORTED else PAYER_LABELS.get(client.payer, client.payer),
                 updated_iso=updated.isoformat(),
-                updated=dateformat.format(updated, "j M Y"),
+                updated=f"{updated.day} {updated:%b %Y}",  # "5 Mar 2026" (the app is in English only)
             )
         )
     return rows
