@@ -97,7 +97,8 @@ def generated_clients(count: int = 52) -> list[tuple[str, str, str, str, str, bo
         name = f"{_PLACES[i % len(_PLACES)]} {_TRADES[(i * 7 + i // len(_PLACES)) % len(_TRADES)]}{' Ltd' if i % 3 else ''}"
         tab = "pending" if i % 9 == 4 else "imported" if i % 9 == 7 else "active"
         access = _ACTIVE_ACCESS[i % len(_ACTIVE_ACCESS)] if tab == "active" else "none"
-        payer = "client" if tab == "active" and i % 6 == 5 else "accountant"
+        # A Pending row is a client's invitation: the client pays for itself, as the real flow records it.
+        payer = "client" if tab == "pending" or (tab == "active" and i % 6 == 5) else "accountant"
         hidden = tab == "active" and i % 11 == 3
         contact = f"Contact {i + 1:02d}"
         email = f"accounts{i + 1:02d}@{name.split()[0].lower()}.test" if i % 4 else ""
@@ -129,7 +130,7 @@ def load_demo() -> bool:
         practice = Practice.objects.create(company=practice_company, name=DEMO_PRACTICE, contact_email=admin.email)
         PracticeMember.objects.create(practice=practice, user=admin, role=PracticeMember.Role.ADMIN)
         PracticeMember.objects.create(practice=practice, user=staff, role=PracticeMember.Role.STAFF)
-        rows = [(*row, "accountant") for row in CLIENTS] + generated_clients()
+        rows = [(*row, "client" if row[3] == "pending" else "accountant") for row in CLIENTS] + generated_clients()
         for name, contact, email, tab, access, hidden, participating, payer in rows:
             owner = _user(email, contact) if participating else None
             company: Company = company_create(business_name=name, owner_email=email, owner=owner)
@@ -147,6 +148,7 @@ def load_demo() -> bool:
                 access=access,
                 hidden=hidden,
                 payer=payer,
+                requested_by=Client.RequestedBy.CLIENT if tab == "pending" else "",
             )
             _demo_billing(client, index=len(name) + len(contact))
         # The staff member sees only the clients assigned to them; one more person is invited to join.

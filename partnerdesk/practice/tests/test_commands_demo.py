@@ -26,6 +26,10 @@ def test_demo_loads_once_and_prints_logins(settings, capsys):
     assert asked.request_expires_at is not None
     assert set(Client.objects.values_list("access", flat=True)) == {"none", "invited", "both", "disabled"}
     assert set(Client.objects.values_list("payer", flat=True)) == {"accountant", "client"}
+    # The other Pending rows are clients' invitations, recorded as the real flow does: the client pays for itself.
+    invitations = Client.objects.filter(tab="pending").exclude(requested_by="practice")
+    assert invitations.count() >= 5
+    assert set(invitations.values_list("requested_by", "payer")) == {("client", "client")}
     assert Client.objects.filter(hidden=True).count() >= 2
     staff = PracticeMember.objects.get(role="staff")
     assert staff.sees_all_clients is False
