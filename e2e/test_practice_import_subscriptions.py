@@ -74,6 +74,16 @@ def test_import_then_add_subscriptions_moves_the_selected_clients_to_active(
     expect(page.get_by_text("Choose who pays.")).to_be_visible()
     assert Client.objects.filter(tab="imported").count() == 3
 
+    # Each option reads as one line: the box first, then its name in plain text (not a bold field label).
+    box = page.get_by_label("Accounting Standard")
+    text = page.locator("label", has=box)
+    box_at, text_at = box.bounding_box(), text.bounding_box()
+    assert box_at is not None
+    assert text_at is not None
+    assert box_at["x"] <= text_at["x"] + 1
+    assert box_at["width"] >= 18
+    assert abs((box_at["y"] + box_at["height"] / 2) - (text_at["y"] + text_at["height"] / 2)) < 4
+    assert text.evaluate("element => getComputedStyle(element).fontWeight") == "400"
     page.get_by_label("Accounting Standard").check()
     page.get_by_label("Payroll").check()
     page.get_by_label("Accountant paying (your practice pays, with its discount)").check()
