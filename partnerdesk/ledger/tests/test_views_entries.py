@@ -27,9 +27,19 @@ def test_company_user_reads_entries_newest_first_with_totals():
     _entry(w.client.company, 3, "Office rent", "-800.00")
     body = signed_in(w.company_user).get(_url(w.number)).content.decode()
     assert body.index("Office rent") < body.index("Invoice 1001")
-    assert "£1,250.00" in body  # income
-    assert "£-800.00" in body  # expenses
-    assert "£450.00" in body  # balance
+    assert '<dt>Income</dt><dd class="num">£1,250.00</dd>' in body
+    assert '<dt>Expenses</dt><dd class="num">£800.00</dd>' in body  # a total of expenses, not a minus figure
+    assert '<dt>Balance</dt><dd class="num">£450.00</dd>' in body
+    assert '<td class="num">\u2212£800.00 <span class="visually-hidden">(expense)</span></td>' in body
+    assert '<td class="num">£1,250.00 <span class="visually-hidden">(income)</span></td>' in body
+    assert f'href="{_url(w.number)}">Bookkeeping</a>' not in body  # the page does not link to itself
+
+
+def test_a_negative_balance_shows_the_minus_before_the_pound_sign():
+    w = world()
+    _entry(w.client.company, 1, "Office rent", "-1800.00")
+    body = signed_in(w.company_user).get(_url(w.number)).content.decode()
+    assert '<dt>Balance</dt><dd class="num">\u2212£1,800.00</dd>' in body
 
 
 def test_company_user_adds_an_entry():
