@@ -127,7 +127,10 @@ def load_demo() -> bool:
         _user("backoffice@partnerdesk.test", "Back Office", staff=True)
         practice_company = company_create(business_name=DEMO_PRACTICE, owner_email=admin.email, owner=admin)
         CompanyMembership.objects.create(user=admin, company=practice_company, role=CompanyMembership.Role.OWNER)
-        practice = Practice.objects.create(company=practice_company, name=DEMO_PRACTICE, contact_email=admin.email)
+        # A partner discount, so accountant-paying licences and invoices show it (Partnerdesk sets it per practice).
+        practice = Practice.objects.create(
+            company=practice_company, name=DEMO_PRACTICE, contact_email=admin.email, discount_rate=Decimal("20.00")
+        )
         PracticeMember.objects.create(practice=practice, user=admin, role=PracticeMember.Role.ADMIN)
         PracticeMember.objects.create(practice=practice, user=staff, role=PracticeMember.Role.STAFF)
         rows = [(*row, "client" if row[3] == "pending" else "accountant") for row in CLIENTS] + generated_clients()

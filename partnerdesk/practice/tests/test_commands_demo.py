@@ -20,6 +20,7 @@ def test_demo_loads_once_and_prints_logins(settings, capsys):
     assert "admin@hartleymoss.test" in second
     assert DEMO_PASSWORD in second
     assert Practice.objects.count() == 1
+    assert Practice.objects.get().discount_rate == 20  # accountant-paying licences show a discount
     assert Client.objects.count() == 60  # 7 named, 52 generated, 1 Connect existing client request
     asked = Client.objects.get(requested_by="practice")
     assert (asked.tab, asked.company.business_name) == ("pending", "Northgate Florists Ltd")
