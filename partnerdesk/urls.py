@@ -11,6 +11,7 @@ admin.site.site_title = "Partnerdesk back office"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/login/", AtomicLoginView.as_view(), name="account_login"),
     path("accounts/confirm-email/", ConfirmEmailCodeView.as_view(), name="account_email_verification_sent"),
     path("accounts/", include("allauth.urls")),
