@@ -201,17 +201,20 @@ def connect_request_create(
 # --- The owner's side --------------------------------------------------------------------------------
 
 
+def _open_requests(now: dt.datetime | None = None) -> QuerySet[Client]:
+    """Practices' requests to manage a company that still wait for its owner."""
+    return Client.objects.filter(
+        tab=Client.Tab.PENDING, requested_by=Client.RequestedBy.PRACTICE, request_expires_at__gt=now or timezone.now()
+    )
+
+
 def connect_requests_for_company(*, company: Company, now: dt.datetime | None = None) -> QuerySet[Client]:
     """Practices' requests to manage this company that still wait for its owner, oldest first, each with
     ``requester_email`` (who in the practice asked, from the audit trail)."""
     asked_by = Event.objects.filter(client=OuterRef("pk"), action=Action.CLIENT_CONNECT_REQUEST).order_by("at")
     return (
-        Client.objects.filter(
-            company=company,
-            tab=Client.Tab.PENDING,
-            requested_by=Client.RequestedBy.PRACTICE,
-            request_expires_at__gt=now or timezone.now(),
-        )
+        _open_requests(now)
+        .filter(company=company)
         .select_related("practice")
         .annotate(requester_email=Subquery(asked_by.values("actor_email")[:1]))
         .order_by("created_at", "pk")
@@ -222,14 +225,7 @@ def connect_requests_for_owner(*, memberships: list[CompanyMembership]) -> Query
     """The open requests to every company of these memberships that the person owns and may reach (home page)."""
     owned = [m.company_id for m in memberships if m.role == CompanyMembership.Role.OWNER and not is_access_disabled(m)]
     return (
-        Client.objects.filter(
-            company_id__in=owned,
-            tab=Client.Tab.PENDING,
-            requested_by=Client.RequestedBy.PRACTICE,
-            request_expires_at__gt=timezone.now(),
-        )
-        .select_related("practice", "company")
-        .order_by("created_at", "pk")
+        _open_requests().filter(company_id__in=owned).select_related("practice", "company").order_by("created_at", "pk")
     )
 
 
