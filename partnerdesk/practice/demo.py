@@ -219,12 +219,18 @@ def _demo_connect_request(member: PracticeMember) -> None:
     """Connect existing client: the practice asked to manage a company that has its own owner; it waits on the
     Pending tab ("Awaiting client approval") and in the owner's portal (My accountant)."""
     from partnerdesk.billing.licences import licence_open
+    from partnerdesk.billing.models import Service, SubscriptionItem
     from partnerdesk.practice.connect import connect_request_create
 
     owner = _user("owner@northgateflorists.test", "Nadia North")
     company = company_create(business_name="Northgate Florists Ltd", owner_email=owner.email, owner=owner)
     CompanyMembership.objects.create(user=owner, company=company, role=CompanyMembership.Role.OWNER)
-    licence_open(company=company, payer="client", starts_on=timezone.localdate() - timedelta(days=90))
+    started = timezone.localdate() - timedelta(days=90)
+    licence_open(company=company, payer="client", starts_on=started)
+    # Its own subscription: a service it pays for itself, and keeps paying for once it accepts.
+    service = Service.objects.filter(is_active=True).order_by("sort_order").first()
+    if service is not None:
+        SubscriptionItem.objects.create(company=company, service=service, starts_on=started)
     connect_request_create(member=member, number=company.customer_number, owner_email=owner.email)
 
 

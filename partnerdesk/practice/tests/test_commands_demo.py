@@ -25,6 +25,8 @@ def test_demo_loads_once_and_prints_logins(settings, capsys):
     asked = Client.objects.get(requested_by="practice")
     assert (asked.tab, asked.company.business_name) == ("pending", "Northgate Florists Ltd")
     assert asked.request_expires_at is not None
+    # Its own subscription, as a company that pays for itself (the seeded catalogue is there in this test).
+    assert asked.company.subscription_items.count() == 1
     assert set(Client.objects.values_list("access", flat=True)) == {"none", "invited", "both", "disabled"}
     assert set(Client.objects.values_list("payer", flat=True)) == {"accountant", "client"}
     # The other Pending rows are clients' invitations, recorded as the real flow does: the client pays for itself.
