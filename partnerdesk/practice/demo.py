@@ -40,7 +40,7 @@ CLIENTS = [
     ("Bright Sparks Electrical Ltd", "Priya Shah", "owner@brightsparks.test", "active", "both", False, True),
     ("Oakwood Joinery", "Tom Baker", "tom@oakwoodjoinery.test", "active", "invited", False, False),
     ("Riverside Café", "Ana Lopes", "", "active", "none", False, False),
-    ("Greenfield Farm Partnership", "Huw Evans", "huw@greenfieldfarm.test", "active", "disabled", False, False),
+    ("Greenfield Farm Partnership", "Huw Evans", "huw@greenfieldfarm.test", "active", "disabled", False, True),
     ("Northgate Dental Practice", "Dr Sam Okafor", "sam@northgatedental.test", "active", "none", True, False),
     ("Copper Kettle Tearooms", "Jean Hollis", "jean@copperkettle.test", "pending", "none", False, False),
     ("Fenwick Haulage Ltd", "Mark Fenwick", "", "imported", "none", False, False),
@@ -101,8 +101,13 @@ def generated_clients(count: int = 52) -> list[tuple[str, str, str, str, str, bo
         payer = "client" if tab == "pending" or (tab == "active" and i % 6 == 5) else "accountant"
         hidden = tab == "active" and i % 11 == 3
         contact = f"Contact {i + 1:02d}"
-        email = f"accounts{i + 1:02d}@{name.split()[0].lower()}.test" if i % 4 else ""
-        rows.append((name, contact, email, tab, access, hidden, False, payer))
+        # As the real flows leave them: an invited client has the address the link went to; a client with
+        # access (or whose access is disabled) is participating, its owner signs in with that address.
+        # Only some clients without access have an email address at all.
+        has_email = access != "none" or i % 4 != 0
+        email = f"accounts{i + 1:02d}@{name.split()[0].lower()}.test" if has_email else ""
+        participating = access in ("both", "disabled")
+        rows.append((name, contact, email, tab, access, hidden, participating, payer))
     return rows
 
 

@@ -29,6 +29,17 @@ def test_demo_loads_once_and_prints_logins(settings, capsys):
     assert asked.company.subscription_items.count() == 1
     assert set(Client.objects.values_list("access", flat=True)) == {"none", "invited", "both", "disabled"}
     assert set(Client.objects.values_list("payer", flat=True)) == {"accountant", "client"}
+    # Each access state as the real flows leave it: an invited client has the address its link went to;
+    # a client with access, or whose access is disabled, is participating (its owner signs in with that address).
+    for client in Client.objects.exclude(access="none").select_related("company__owner"):
+        assert client.email, client.business_name
+        if client.access == "invited":
+            assert client.company.owner is None, client.business_name
+            assert client.access_invitations.filter(status="pending", email=client.email).exists()
+        else:
+            assert client.company.owner is not None, client.business_name
+            assert client.company.owner.email == client.email
+            assert client.company.owner.check_password(DEMO_PASSWORD)
     # The other Pending rows are clients' invitations, recorded as the real flow does: the client pays for itself.
     invitations = Client.objects.filter(tab="pending").exclude(requested_by="practice")
     assert invitations.count() >= 5
