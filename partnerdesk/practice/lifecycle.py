@@ -253,6 +253,12 @@ def client_access_resend(*, member: PracticeMember, client_id: int, request: Htt
         client = _lock_client(member=member, client_id=client_id)
         if client.access != Client.Access.INVITED:
             raise InvalidTransition("This client is not awaiting activation.", code="client_not_invited")
+        if not client.email:
+            raise InvalidTransition(
+                "This client has no email address to send the invitation to. Cancel the invitation, then "
+                "Give client access again.",
+                code="client_email_missing",
+            )
         token = _issue_invitation(
             client=client, email=client.email, purpose=ClientAccessInvitation.Purpose.ACCESS, actor=member.user
         )

@@ -46,6 +46,26 @@ class StaleClientDetails(Conflict):
     title = "Someone else changed this client's details after you opened them. Reload to see their changes, then amend again."
 
 
+class ClientEmailLocked(InvalidTransition):
+    """The email address of a client awaiting activation is where its link went; a client with its own login
+    (access, or access disabled) keeps an address."""
+
+    code = "client_email_locked"
+
+
+def _check_email_change(client: Client, new_email: str) -> None:
+    if client.access == Client.Access.INVITED and new_email != client.email:
+        raise ClientEmailLocked(
+            f"This client is awaiting activation at {client.email}. To use another address, cancel the "
+            "invitation (Manage, Cancel invitation), then Give client access again."
+        )
+    if client.access in (Client.Access.BOTH, Client.Access.DISABLED) and client.email and not new_email:
+        raise ClientEmailLocked(
+            "This client has their own login, so their email address can't be removed. "
+            "To stop their access, use Disable."
+        )
+
+
 def client_create(*, member: PracticeMember, details: dict[str, Any], request: HttpRequest | None = None) -> Client:
     """Add client: a new company and its client record on the Active tab, non-participating, accountant-paying."""
     with transaction.atomic():
@@ -94,6 +114,8 @@ def client_update_details(
             raise ConnectRequestAwaitingClient()
         if client.version != version:
             raise StaleClientDetails()
+        if "email" in details:
+            _check_email_change(client, details["email"])
         changes = {
             field: [getattr(client, field), details.get(field, "")]
             for field in DETAIL_FIELDS

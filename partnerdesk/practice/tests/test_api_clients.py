@@ -62,6 +62,18 @@ def test_add_amend_with_version_and_conflict():
     assert http.get(url).json()["business_name"] == "New Co Trading Ltd"
 
 
+def test_amending_the_email_of_a_client_awaiting_activation_is_refused():
+    practice, http = _practice("Mine LLP", "me@mine.test")
+    client = _client(practice, "Alpha Ltd", email="old@alpha.test", access="invited")
+    url = f"{API}/{client.pk}"
+    refused = http.put(url, {"business_name": "Alpha Ltd", "version": 1}, content_type="application/json")
+    assert (refused.status_code, refused.json()["code"]) == (409, "client_email_locked")
+    assert "awaiting activation at old@alpha.test" in refused.json()["detail"]
+    assert http.get(url).json()["email"] == "old@alpha.test"
+    kept = {"business_name": "Alpha Ltd", "email": "old@alpha.test", "phone": "0161 000 0000", "version": 1}
+    assert http.put(url, kept, content_type="application/json").status_code == 200
+
+
 def test_bulk_visibility_delete_and_export():
     practice, http = _practice("Mine LLP", "me@mine.test")
     a = _client(practice, "Alpha Ltd")

@@ -111,6 +111,18 @@ def test_resend_kills_the_old_link_and_cancel_returns_to_no_access(practice_admi
         lifecycle.activation_for_token(token=second)
 
 
+def test_resend_without_an_address_is_refused_not_crashed(practice_admin):
+    """Data from before the email of an invited client was kept (services.ClientEmailLocked): a clear refusal."""
+    practice, member = practice_admin
+    client = managed_client(practice)
+    invite(member, client)
+    Client.objects.filter(pk=client.pk).update(email="")
+    with pytest.raises(InvalidTransition, match="no email address") as refused:
+        lifecycle.client_access_resend(member=member, client_id=client.pk)
+    assert refused.value.code == "client_email_missing"
+    assert ClientAccessInvitation.objects.filter(client=client, status="pending").count() == 1
+
+
 def test_the_database_allows_at_most_one_pending_link_per_client(practice_admin):
     practice, member = practice_admin
     client = managed_client(practice)

@@ -189,6 +189,45 @@ def test_saving_over_a_newer_edit_is_refused(mine):
     assert client.business_name == "First Edit Ltd"
 
 
+def test_an_invited_clients_email_is_where_the_link_went(mine):
+    """Amending the address of a client awaiting activation would leave the link at the old one (and an empty
+    one made Resend invitation fail): refused with the way forward, nothing saved."""
+    practice, _, http = mine
+    client = _client(practice, "Alpha Ltd", email="old@alpha.test", access="invited")
+    for email in ("", "new@alpha.test"):
+        response = http.post(
+            f"/partner/clients/{client.pk}/details/", {"business_name": "Alpha Ltd", "email": email, "version": 1}
+        )
+        assert response.status_code == 400
+        assert "awaiting activation at old@alpha.test" in response.content.decode()
+        assert "cancel the invitation" in response.content.decode()
+    client.refresh_from_db()
+    assert (client.email, client.version) == ("old@alpha.test", 1)
+    assert not Event.objects.filter(action="practice.client.update").exists()
+    # Other details can still be amended, and Resend invitation still has its address.
+    saved = http.post(
+        f"/partner/clients/{client.pk}/details/",
+        {"business_name": "Alpha Ltd", "email": "old@alpha.test", "phone": "0161 000 0000", "version": 1},
+    )
+    assert saved.status_code == 302
+    assert http.post(f"/partner/clients/{client.pk}/give-access/resend/").status_code == 302
+    assert OutboundEmail.objects.filter(to=["old@alpha.test"]).exists()
+
+
+def test_a_client_with_its_own_login_keeps_an_email_address(mine):
+    practice, _, http = mine
+    owner = UserFactory.create(email="owner@alpha.test")
+    client = _client(practice, "Alpha Ltd", email="owner@alpha.test", access="both")
+    client.company.owner = owner
+    client.company.save()
+    response = http.post(f"/partner/clients/{client.pk}/details/", {"business_name": "Alpha Ltd", "version": 1})
+    assert response.status_code == 400
+    assert "their email address can&#x27;t be removed" in response.content.decode()
+    client.refresh_from_db()
+    assert client.email == "owner@alpha.test"
+    assert not ChangeRequest.objects.exists()
+
+
 def test_amend_participating_client_tells_the_administration_team(mine, settings):
     practice, _user, http = mine
     owner = UserFactory.create(email="owner@alpha.test")
