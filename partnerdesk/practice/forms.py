@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 
@@ -25,6 +26,17 @@ class ClientDetailsForm(forms.ModelForm[Client]):
             "company_number": "8 characters, e.g. 01234567 or SC123456.",
         }
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.access == Client.Access.INVITED:
+            # Where the activation link went (services.ClientEmailLocked refuses a change).
+            email = self.fields["email"]
+            email.widget.attrs["readonly"] = True
+            email.help_text = (
+                "The invitation went to this address. To use another, cancel the invitation, then Give client "
+                "access again."
+            )
 
     def clean_business_name(self) -> str:
         name = " ".join(self.cleaned_data["business_name"].split())
