@@ -86,7 +86,12 @@ def product_home(request: HttpRequest, product: str) -> HttpResponse:
     return render(
         request,
         "identity/product_home.html",
-        {"product": chosen, "is_member": is_member, **selectors.home_summary(user=user)},
+        {
+            "product": chosen,
+            "is_member": is_member,
+            "bookkeeping": chosen.slug == "accounting",  # the accounting product opens a company's books
+            **selectors.home_summary(user=user),
+        },
     )
 
 

@@ -1,0 +1,58 @@
+"""A product's home, where a person lands after signing in to Business Cloud Accounting or Payroll."""
+
+import re
+
+import pytest
+from django.test import Client as HttpClient
+
+from partnerdesk.billing.tests.subscription_factories import make_owner_company, make_service, subscribe
+from partnerdesk.identity.services import company_create
+from partnerdesk.identity.tests.factories import UserFactory
+from partnerdesk.practice.models import Client, Practice
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows(html: str) -> list[str]:
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in body.split("</tr>")[:-1]]
+
+
+def _signed_in(user) -> HttpClient:
+    http = HttpClient()
+    http.force_login(user)
+    return http
+
+
+def test_accounting_lists_each_company_with_its_services_and_opens_its_books():
+    owner = UserFactory.create(email="owner@acme.test")
+    acme, _ = make_owner_company("Acme Ltd", owner=owner)
+    subscribe(acme, make_service("t-plus", name="Test Plus"), make_service("t-pay", name="Test Pay"))
+    shut, _ = make_owner_company("Shut Ltd", owner=owner)
+    practice = Practice.objects.create(company=company_create(business_name="Ledger LLP"), name="Ledger LLP")
+    Client.objects.create(practice=practice, company=shut, business_name="Shut Ltd", access="disabled")
+
+    page = _signed_in(owner).get("/products/accounting/").content.decode()
+
+    assert _rows(page) == [
+        f"Acme Ltd {acme.customer_number} Test Pay, Test Plus Subscription Owner Bookkeeping",
+        f"Shut Ltd Access disabled by your accountant {shut.customer_number} None yet Subscription Owner",
+    ]
+    assert f'href="/companies/{acme.customer_number}/"' in page
+    assert f'href="/companies/{acme.customer_number}/ledger/"' in page
+    assert f'href="/companies/{shut.customer_number}/ledger/"' not in page  # disabled: no way into the books
+    assert 'href="/account/link/"' in page  # another subscription can be linked from here too
+
+
+def test_payroll_lists_the_companies_without_the_books():
+    owner = UserFactory.create()
+    acme, _ = make_owner_company("Acme Ltd", owner=owner)
+    page = _signed_in(owner).get("/products/payroll/").content.decode()
+    assert _rows(page) == [f"Acme Ltd {acme.customer_number} None yet Subscription Owner"]
+    assert "/ledger/" not in page
+
+
+def test_no_company_yet_offers_to_link_one():
+    page = _signed_in(UserFactory.create()).get("/products/accounting/").content.decode()
+    assert "not linked to a subscription yet" in page
+    assert 'href="/account/link/"' in page
