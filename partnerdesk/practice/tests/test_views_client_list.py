@@ -195,7 +195,9 @@ def test_an_invited_clients_email_is_where_the_link_went(mine):
     practice, _, http = mine
     client = _client(practice, "Alpha Ltd", email="old@alpha.test", access="invited")
     panel = http.get(f"/partner/clients/{client.pk}/?panel=details").content.decode()
-    field = re.search(r'<input[^>]*name="email"[^>]*>', panel).group(0)
+    found = re.search(r'<input[^>]*name="email"[^>]*>', panel)
+    assert found is not None
+    field = found.group(0)
     assert "readonly" in field
     assert 'value="old@alpha.test"' in field
     assert "The invitation went to this address" in panel
