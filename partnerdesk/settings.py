@@ -272,6 +272,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "partnerdesk.identity.validators.RepetitionValidator"},
 ]
 
 LANGUAGE_CODE = "en-gb"

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
+from urllib.parse import urlencode
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
+from allauth.account.utils import get_login_redirect_url
+from allauth.core.internal.httpkit import is_headless_request
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.forms import Form
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from partnerdesk.identity.models import User
@@ -21,6 +26,9 @@ from partnerdesk.notifications.services import send_email
 TOO_MANY_WRONG_CODES_MESSAGE = "Too many incorrect codes. Sign in again and we'll email you a new one."
 # Only when a limit refused a request without going through allauth's consume (not expected).
 LIMITED_MESSAGE = "Too many attempts. Please wait, then try again."
+
+# Where a person goes when nothing more specific waits for them: Home or a product's home.
+_LANDING = re.compile(r"^/(products/[a-z-]+/)?(\?.*)?$")
 
 # Context keys that are objects we do not carry into the outbox (the worker has BASE_URL of its own).
 _DROPPED = {"request", "current_site", "emailconfirmation", "email_address"}
@@ -63,6 +71,35 @@ class AccountAdapter(DefaultAccountAdapter):
             "too_many_login_attempts": timed or TOO_MANY_WRONG_CODES_MESSAGE,
             "rate_limited": timed or LIMITED_MESSAGE,
         }
+
+    def post_login(
+        self,
+        request: HttpRequest,
+        user: AbstractBaseUser,
+        *,
+        email_verification: str,
+        signal_kwargs: dict[str, Any] | None,
+        email: str | None,
+        signup: bool,
+        redirect_url: str | None,
+    ) -> HttpResponse:
+        """The seed: once the sign-up code is entered, the person is asked for their Customer Number or
+        Registration ID. Someone who chose a product first goes there afterwards (the link screen's ``next``);
+        a sign-up that came from a link with its own destination (an activation, an approval) goes there."""
+        if signup and not is_headless_request(request):
+            target = get_login_redirect_url(request, redirect_url, signup=True)
+            link = reverse("identity:link_subscription")
+            if _LANDING.match(target) and not target.startswith(link):
+                redirect_url = f"{link}?{urlencode({'next': target})}"
+        return super().post_login(
+            request,
+            user,
+            email_verification=email_verification,
+            signal_kwargs=signal_kwargs,
+            email=email,
+            signup=signup,
+            redirect_url=redirect_url,
+        )
 
     def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
         """allauth's, then the person's addresses read once: the rest of the sign-in (the verified-address check

@@ -26,3 +26,23 @@ class MaximumLengthValidator:
 
     def get_help_text(self) -> str:
         return f"Your password can be up to {self.max_length} characters long."
+
+
+class RepetitionValidator:
+    """No composition rules, but a password of only spaces, or of one or two characters repeated
+    ("aaaaaaaaaaaa", "abababababab"), is as easy to guess as a common one (NIST SP 800-63B's blocklist:
+    "repetitive or sequential characters")."""
+
+    min_distinct = 3
+
+    def validate(self, password: str, user: Any = None) -> None:
+        if not password.strip():
+            raise ValidationError("This password is only spaces.", code="password_blank")
+        if len(set(password)) < self.min_distinct:
+            raise ValidationError(
+                "This password repeats the same one or two characters. Choose one that is harder to guess.",
+                code="password_repetitive",
+            )
+
+    def get_help_text(self) -> str:
+        return "Your password can't be only spaces or the same one or two characters repeated."

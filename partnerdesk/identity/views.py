@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from partnerdesk.api import services as api_services
@@ -95,10 +96,22 @@ def product_home(request: HttpRequest, product: str) -> HttpResponse:
     )
 
 
+def _next_url(request: HttpRequest) -> str | None:
+    """A same-site ``next`` (from the query or the form), or None."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
 @login_required
 def link_subscription(request: HttpRequest) -> HttpResponse:
-    """Link the account to a subscription (after the sign-up code, or any time later), or Do this later."""
+    """Link the account to a subscription (after the sign-up code, or any time later), or Do this later.
+    ``next`` is where the person was going (the product they chose before signing up)."""
     user = _user(request)
+    next_url = _next_url(request)
     form = LinkSubscriptionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -112,14 +125,16 @@ def link_subscription(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request, f"Your account is linked to {result.company.business_name} as its Subscription Owner."
                 )
-                return redirect("identity:company", result.company.customer_number)
+                return redirect(next_url or reverse("identity:company", args=[result.company.customer_number]))
             messages.success(
                 request,
                 f"We have asked the Subscription Owner of {result.company.business_name} to approve your request. "
                 "You will get an email when they decide.",
             )
-            return redirect("home")
-    return render(request, "identity/link_subscription.html", {"form": form})
+            return redirect(next_url or reverse("home"))
+    return render(
+        request, "identity/link_subscription.html", {"form": form, "next_url": next_url, "later_url": next_url or "/"}
+    )
 
 
 @login_required

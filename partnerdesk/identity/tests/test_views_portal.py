@@ -30,6 +30,26 @@ def test_link_form_links_the_owner_and_shows_the_company(client):
     assert response.redirect_chain[-1][0] == f"/companies/{company.customer_number}/"
 
 
+def test_link_form_goes_on_to_where_the_person_was_going(client):
+    """After sign-up from a product choice the link screen carries ``next``: linking goes there; an off-site
+    ``next`` is ignored."""
+    owner = UserFactory.create(email="me@mine.test")
+    company = company_create(business_name="Mine Ltd", owner_email="me@mine.test")
+    other = company_create(business_name="Other Ltd", owner_email="me@mine.test")
+    client.force_login(owner)
+    linked = client.post(
+        "/account/link/", {"number": company.customer_number, "email": "me@mine.test", "next": "/products/payroll/"}
+    )
+    assert linked["Location"] == "/products/payroll/"
+    offsite = client.post(
+        "/account/link/?next=https://evil.example/", {"number": other.customer_number, "email": "me@mine.test"}
+    )
+    assert offsite["Location"] == f"/companies/{other.customer_number}/"
+    page = client.get("/account/link/?next=https://evil.example/").content.decode()
+    assert "evil.example" not in page
+    assert '<a href="/">Do this later</a>' in page
+
+
 @pytest.mark.parametrize("number", ["ABCDEFGH", "12345", "123456789", "MBR1234567"])
 def test_link_form_format_errors_are_inline_and_keep_the_input(client, number):
     client.force_login(UserFactory.create())

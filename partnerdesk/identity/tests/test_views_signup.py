@@ -317,6 +317,44 @@ def test_existing_address_email_is_delivered_with_sign_in_and_forgot_password_li
 # --- (g) password policy and input normalisation ------------------------------------------------
 
 
+@pytest.mark.django_db
+def test_signing_up_after_choosing_a_product_asks_for_the_subscription_then_goes_to_the_product(client):
+    """The seed: the sign-in page's product choice, Create account, the code, then "Enter your Customer Number or
+    Registration ID" (not the product straight away); Do this later, or linking, goes on to the product."""
+    client.post(
+        SIGNUP + "?next=/products/accounting/",
+        {
+            "email": "new@example.test",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "full_name": "Nia Evans",
+            "next": "/products/accounting/",
+        },
+    )
+    response = client.post(CONFIRM, {"code": _code("new@example.test")})
+    assert response["Location"] == "/account/link/?next=%2Fproducts%2Faccounting%2F"
+    page = client.get(response["Location"]).content.decode()
+    assert '<a href="/products/accounting/">Do this later</a>' in page
+    assert '<input type="hidden" name="next" value="/products/accounting/">' in page
+
+
+@pytest.mark.django_db
+def test_a_sign_up_from_a_link_with_its_own_destination_goes_there_after_the_code(client):
+    """An activation or approval link signs the person up on the way to a page of its own: that page wins."""
+    client.post(
+        SIGNUP,
+        {
+            "email": "new@example.test",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "full_name": "Nia Evans",
+            "next": "/account/requests/0b7c1b4e-0000-4000-8000-000000000000/",
+        },
+    )
+    response = client.post(CONFIRM, {"code": _code("new@example.test")})
+    assert response["Location"] == "/account/requests/0b7c1b4e-0000-4000-8000-000000000000/"
+
+
 @pytest.mark.parametrize(
     ("password", "message"),
     [
@@ -326,8 +364,10 @@ def test_existing_address_email_is_delivered_with_sign_in_and_forgot_password_li
         ("123456789012345", "This password is entirely numeric."),
         ("nia.evans@example.test", "The password is too similar to the email address."),
         ("Nia Rhiannon Evans", "The password is too similar to the full name."),
+        (" " * 14, "This password is only spaces."),
+        ("ab" * 8, "This password repeats the same one or two characters. Choose one that is harder to guess."),
     ],
-    ids=["too-short", "too-long", "common", "numeric", "like-email", "like-name"],
+    ids=["too-short", "too-long", "common", "numeric", "like-email", "like-name", "spaces", "repetitive"],
 )
 @pytest.mark.django_db
 def test_weak_password_gets_its_own_message_and_the_form_keeps_email_and_name(client, password, message):
