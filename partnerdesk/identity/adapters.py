@@ -23,7 +23,7 @@ from partnerdesk.identity.ratelimits import limit_message
 from partnerdesk.notifications.services import send_email
 
 # allauth says "too_many_login_attempts" also when a code was typed wrong too often (no rate limit fired).
-TOO_MANY_WRONG_CODES_MESSAGE = "Too many incorrect codes. Sign in again and we'll email you a new one."
+TOO_MANY_WRONG_CODES_MESSAGE = "Too many incorrect codes. In a minute, sign in again and we'll email you a new one."
 # Only when a limit refused a request without going through allauth's consume (not expected).
 LIMITED_MESSAGE = "Too many attempts. Please wait, then try again."
 

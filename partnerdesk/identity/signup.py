@@ -19,10 +19,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.views.generic.edit import FormView
 
 from partnerdesk.identity.models import User
 
 CODE_EXPIRED_MESSAGE = "That code has expired. Sign in again and we'll email you a new one."
+EMPTY_CODE_MESSAGE = "Enter the code from the email."
 
 
 class SignupForm(AllauthSignupForm):
@@ -49,6 +51,17 @@ class ConfirmEmailCodeView(ConfirmEmailVerificationCodeView):
         if state and time.time() - state.get("at", 0) > settings.ACCOUNT_EMAIL_VERIFICATION_BY_CODE_TIMEOUT:
             messages.error(request, CODE_EXPIRED_MESSAGE)
         return super().dispatch(request, *args, **kwargs)
+
+    def _verify_form_invalid(self, form: Any) -> HttpResponse:
+        """Verify pressed with the code box empty is a form error ("Enter the code"), not a wrong code: it does not
+        use up one of the code's attempts (allauth counts every invalid form)."""
+        if not str(form.data.get("code", "")).strip():
+            form.errors.pop("code", None)
+            form.add_error("code", EMPTY_CODE_MESSAGE)
+            response: HttpResponse = FormView.form_invalid(self, form)
+            return response
+        invalid: HttpResponse = super()._verify_form_invalid(form)
+        return invalid
 
     def _resend_form_valid(self, form: Any) -> HttpResponse:
         response: HttpResponse = super()._resend_form_valid(form)

@@ -361,7 +361,10 @@ def test_too_many_wrong_codes_says_how_to_get_a_new_one():
         browser.post(CONFIRM, {"code": "not-the-code"})
     third = browser.post(CONFIRM, {"code": "not-the-code"}, follow=True)
     assert third.redirect_chain == [(LOGIN, 302)]
-    assert "Too many incorrect codes. Sign in again and we&#x27;ll email you a new one." in third.content.decode()
+    assert (
+        "Too many incorrect codes. In a minute, sign in again and we&#x27;ll email you a new one."
+        in third.content.decode()
+    )
 
 
 @pytest.mark.django_db

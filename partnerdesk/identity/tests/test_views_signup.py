@@ -138,6 +138,19 @@ def test_wrong_code_says_so_and_keeps_the_code_alive(client):
 
 
 @pytest.mark.django_db
+def test_verify_with_an_empty_code_box_asks_for_the_code_and_uses_up_no_attempt(client):
+    _signup(client)
+    code = _code("new@example.test")
+    for empty in ("", "   ", "", ""):
+        response = client.post(CONFIRM, {"code": empty})
+        assert response.status_code == 200
+        assert response.context["form"].errors["code"] == ["Enter the code from the email."]
+    for attempt in (1, 2):  # the code's three attempts are all still there
+        assert client.post(CONFIRM, {"code": _wrong(code)}).status_code == 200, attempt
+    assert client.post(CONFIRM, {"code": code})["Location"] == LINK_PAGE
+
+
+@pytest.mark.django_db
 def test_three_wrong_codes_kill_the_code_even_if_then_typed_correctly(client):
     _signup(client)
     code = _code("new@example.test")
@@ -146,7 +159,9 @@ def test_three_wrong_codes_kill_the_code_even_if_then_typed_correctly(client):
         assert response.status_code == 200, attempt
     third = client.post(CONFIRM, {"code": _wrong(code)}, follow=True)
     assert third.redirect_chain == [(LOGIN, 302)]
-    assert "Too many incorrect codes. Sign in again and we&#x27;ll email you a new one." in _page_text(third)
+    assert "Too many incorrect codes. In a minute, sign in again and we&#x27;ll email you a new one." in _page_text(
+        third
+    )
 
     late = client.post(CONFIRM, {"code": code})
     assert late.status_code == 302
