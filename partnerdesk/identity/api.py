@@ -57,6 +57,11 @@ class LinkOut(Schema):
     outcome: str = Field(description="'owner' (linked at once) or 'requested' (waiting for approval)")
     company: CompanyOut | None = None
     access_request: AccessRequestOut | None = None
+    decided_by: str | None = Field(
+        None,
+        description="For a request: who is asked to approve it, 'owner' (the Subscription Owner) or 'accountant' "
+        "(the practice managing a company that has no owner yet)",
+    )
 
 
 def _request_out(access_request: AccessRequest) -> dict[str, Any]:
@@ -128,6 +133,7 @@ def link_create(request: HttpRequest, payload: LinkIn) -> Any:
         }
     if result.access_request is not None:
         body["access_request"] = _request_out(result.access_request)
+        body["decided_by"] = result.decided_by
     return Status(201, body)
 
 

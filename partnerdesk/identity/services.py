@@ -132,8 +132,14 @@ def _decider_emails(company: Company) -> list[str]:
         return [company.owner.email]
     practice_id = _managing_practice_id(company)
     if practice_id is not None:
-        return admin_emails(practice_id=practice_id)
-    return [company.owner_email]
+        from partnerdesk.practice.models import Practice
+
+        # As everywhere the practice is written to: its admins, else its contact address.
+        addresses = admin_emails(practice_id=practice_id) or list(
+            Practice.objects.filter(pk=practice_id).values_list("contact_email", flat=True)
+        )
+        return [a for a in addresses if a]
+    return [company.owner_email] if company.owner_email else []
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,7 @@ class LinkResult:
     outcome: str  # "owner" | "requested"
     company: Company
     access_request: AccessRequest | None = None
+    decided_by: str = ""  # a request's decider: "owner", or "accountant" for a managed company without an owner
 
 
 def company_link(*, user: User, number: str, email: str, request: HttpRequest | None = None) -> LinkResult:
@@ -175,18 +182,22 @@ def company_link(*, user: User, number: str, email: str, request: HttpRequest | 
             company=company,
             data={"access_request": str(access_request.public_id)},
         )
-        send_email(
-            template="access-request-approval",
-            to=_decider_emails(company),
-            context={
-                "requester_name": user.full_name or user.email,
-                "requester_email": user.email,
-                "business_name": company.business_name,
-                "request_path": f"/account/requests/{access_request.public_id}/",
-                "expires_on": f"{timezone.localtime(access_request.expires_at):%d %B %Y}",
-            },
+        deciders = _decider_emails(company)
+        if deciders:  # else the request waits in the deciders' portal (Home, "Waiting for your approval")
+            send_email(
+                template="access-request-approval",
+                to=deciders,
+                context={
+                    "requester_name": user.full_name or user.email,
+                    "requester_email": user.email,
+                    "business_name": company.business_name,
+                    "request_path": f"/account/requests/{access_request.public_id}/",
+                    "expires_on": f"{timezone.localtime(access_request.expires_at):%d %B %Y}",
+                },
+            )
+        return LinkResult(
+            "requested", company, access_request, decided_by="accountant" if managed_without_owner else "owner"
         )
-        return LinkResult("requested", company, access_request)
 
 
 def may_decide(*, user: User, access_request: AccessRequest) -> bool:

@@ -126,10 +126,13 @@ def link_subscription(request: HttpRequest) -> HttpResponse:
                     request, f"Your account is linked to {result.company.business_name} as its Subscription Owner."
                 )
                 return redirect(next_url or reverse("identity:company", args=[result.company.customer_number]))
+            decider = (
+                f"the accountant who manages {result.company.business_name}"
+                if result.decided_by == "accountant"
+                else f"the Subscription Owner of {result.company.business_name}"
+            )
             messages.success(
-                request,
-                f"We have asked the Subscription Owner of {result.company.business_name} to approve your request. "
-                "You will get an email when they decide.",
+                request, f"We have asked {decider} to approve your request. You will get an email when they decide."
             )
             return redirect(next_url or reverse("home"))
     return render(

@@ -39,7 +39,7 @@ def test_request_approve_and_list_through_the_api(setup):
     )
     assert response.status_code == 201
     body = response.json()
-    assert body["outcome"] == "requested"
+    assert (body["outcome"], body["decided_by"]) == ("requested", "owner")
     request_id = body["access_request"]["id"]
 
     pending = _api(owner).get("/api/v1/access-requests?role=decider").json()

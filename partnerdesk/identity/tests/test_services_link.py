@@ -215,12 +215,29 @@ def test_ownerless_company_managed_by_a_practice_goes_to_its_admins(company):
     # Even the holder of the owner email asks: the practice keeps this client's data.
     holder = UserFactory.create(email="owner@acme.test")
     result = company_link(user=holder, number=company.customer_number, email="owner@acme.test")
-    assert result.outcome == "requested"
+    assert (result.outcome, result.decided_by) == ("requested", "accountant")
     assert OutboundEmail.objects.get(template="access-request-approval").to == ["admin@ledger.test"]
     with pytest.raises(NotFound):
         services.access_request_approve(actor=staff, public_id=requested(result).public_id)
     services.access_request_approve(actor=admin, public_id=requested(result).public_id)
     assert CompanyMembership.objects.get(user=holder, company=company).role == "user"
+
+
+def test_a_managed_company_whose_practice_has_no_admin_login_asks_its_contact_address_or_waits(company):
+    """The practice is written to as everywhere else (admins, else its contact address); with neither, the request
+    is still recorded for the portal rather than failing."""
+    practice = Practice.objects.create(
+        company=company_create(business_name="Ledger LLP"), name="Ledger LLP", contact_email="office@ledger.test"
+    )
+    Client.objects.create(practice=practice, company=company, business_name=company.business_name)
+    first = company_link(user=UserFactory.create(), number=company.customer_number, email="owner@acme.test")
+    assert first.decided_by == "accountant"
+    assert OutboundEmail.objects.get(template="access-request-approval").to == ["office@ledger.test"]
+    Practice.objects.filter(pk=practice.pk).update(contact_email="")
+    second = company_link(user=UserFactory.create(), number=company.customer_number, email="owner@acme.test")
+    assert second.outcome == "requested"
+    assert AccessRequest.objects.filter(company=company, status="pending").count() == 2
+    assert OutboundEmail.objects.filter(template="access-request-approval").count() == 1
 
 
 def test_owner_removes_a_user_but_not_themself(owner, company):

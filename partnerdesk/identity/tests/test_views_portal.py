@@ -50,6 +50,18 @@ def test_link_form_goes_on_to_where_the_person_was_going(client):
     assert '<a href="/">Do this later</a>' in page
 
 
+def test_a_request_for_a_managed_company_says_its_accountant_decides(client):
+    """No owner yet and managed by a practice: the request goes to the practice, and the person is told so."""
+    company = company_create(business_name="Acme Ltd", owner_email="me@acme.test")
+    practice = Practice.objects.create(company=company_create(business_name="Ledger LLP"), name="Ledger LLP")
+    Client.objects.create(practice=practice, company=company, business_name="Acme Ltd")
+    client.force_login(UserFactory.create(email="me@acme.test"))
+    response = client.post("/account/link/", {"number": company.customer_number, "email": "me@acme.test"}, follow=True)
+    body = response.content.decode()
+    assert "We have asked the accountant who manages Acme Ltd to approve your request." in body
+    assert "Subscription Owner of Acme Ltd" not in body
+
+
 @pytest.mark.parametrize("number", ["ABCDEFGH", "12345", "123456789", "MBR1234567"])
 def test_link_form_format_errors_are_inline_and_keep_the_input(client, number):
     client.force_login(UserFactory.create())
