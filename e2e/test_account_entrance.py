@@ -204,7 +204,8 @@ def test_forgot_password_link_sets_a_new_password_that_signs_in(page, live_serve
     page.get_by_label("New password (again)").fill(NEW_PASSWORD)
     screenshot("account-new-password")
     page.get_by_role("button", name="Save new password").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Your password has been changed")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in with your new password")
+    expect(page.get_by_text("Your password has been changed")).to_have_count(1)  # the banner, said once
     screenshot("account-new-password-done")
 
     # The link is single-use.

@@ -70,6 +70,8 @@ class AccountAdapter(DefaultAccountAdapter):
             **DefaultAccountAdapter.error_messages,
             "too_many_login_attempts": timed or TOO_MANY_WRONG_CODES_MESSAGE,
             "rate_limited": timed or LIMITED_MESSAGE,
+            # Change password, the current password typed wrong (allauth: "Please type your current password.").
+            "enter_current_password": "That is not your current password.",
         }
 
     def post_login(

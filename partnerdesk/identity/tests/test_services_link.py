@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from partnerdesk.identity.services import company_create, company_link
 from partnerdesk.identity.tests.factories import UserFactory, requested
 from partnerdesk.lib.errors import InvalidTransition, NotFound, RateLimited
 from partnerdesk.notifications.models import OutboundEmail
+from partnerdesk.notifications.tasks import render_email
 from partnerdesk.practice.models import Client, Practice, PracticeMember
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +76,10 @@ def test_someone_else_gets_a_request_and_the_owner_an_approval_email(owner, comp
     assert email.to == ["owner@acme.test"]
     assert email.context["request_path"] == f"/account/requests/{ar.public_id}/"
     assert Event.objects.filter(action="identity.access_request.create", actor=requester).exists()
+    # One way in: the request page, where the owner approves or declines (a link cannot decide by itself).
+    html = str(render_email(email).alternatives[0][0])
+    assert re.findall(r"<a [^>]*>([^<]+)</a>", html) == ["Approve or decline"]
+    assert f'/account/requests/{ar.public_id}/"' in html
 
 
 def test_one_open_request_per_person_and_company(owner, company):

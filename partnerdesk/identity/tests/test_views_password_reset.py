@@ -91,6 +91,9 @@ def test_link_sets_a_new_password_and_only_the_new_one_signs_in(client):
     response = _set_new_password(client, _reset_path("known@example.test"))
     assert response.status_code == 302
     assert response["Location"] == KEY_DONE
+    done = client.get(KEY_DONE).content.decode()
+    assert done.count("Your password has been changed") == 1  # the banner; the page goes on to signing in
+    assert "<h1>Sign in with your new password</h1>" in done
     assert _signs_in("known@example.test", NEW_PASSWORD)
     assert not _signs_in("known@example.test", PASSWORD)
     assert last_outbox_for("known@example.test").template == "account-password_reset"

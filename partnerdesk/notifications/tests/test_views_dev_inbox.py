@@ -71,6 +71,23 @@ def test_detail_page_shows_list_and_message_in_side_panel(client, inbox_on):
     assert '<a href="https://example.test/link"' in body  # links in the email are clickable
 
 
+def test_the_text_part_is_shown_as_written(client, inbox_on):
+    """Web addresses become links; everything else is the email's own text, escaped (Django's urlize dropped the
+    full stop in "(someone@example.test). This")."""
+    mail = DevMail.objects.create(
+        subject="Already in use",
+        from_email="no-reply@partnerdesk.invalid",
+        to=["sam@example.test"],
+        body_text="this address (sam@example.test). This <b>is</b> it: https://example.test/a?b=1&c=2.\n",
+        received_at=timezone.now(),
+    )
+    body = client.get(reverse("notifications:dev_mail_detail", args=[mail.pk])).content.decode()
+    assert (
+        "this address (sam@example.test). This &lt;b&gt;is&lt;/b&gt; it: "
+        '<a href="https://example.test/a?b=1&amp;c=2">https://example.test/a?b=1&amp;c=2</a>.'
+    ) in body
+
+
 def test_detail_for_htmx_returns_only_the_panel(client, inbox_on):
     mail = _mail("Your code", 1)
     response = client.get(reverse("notifications:dev_mail_detail", args=[mail.pk]), headers={"HX-Request": "true"})
