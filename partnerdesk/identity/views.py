@@ -172,10 +172,12 @@ def _request_action(request: HttpRequest, public_id: uuid.UUID, action: str) -> 
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("identity:access_request", public_id)
-    done = {"approve": "approved", "decline": "declined", "cancel": "cancelled"}[action]
-    messages.success(
-        request, f"Request from {access_request.requester.email} for {access_request.company.business_name} {done}."
-    )
+    business_name = access_request.company.business_name
+    if action == "cancel":  # the requester's own request
+        messages.success(request, f"Your request to use {business_name} is cancelled.")
+    else:
+        done = {"approve": "approved", "decline": "declined"}[action]
+        messages.success(request, f"Request from {access_request.requester.email} for {business_name} {done}.")
     return redirect("home")
 
 

@@ -95,6 +95,19 @@ def test_requester_sees_waiting_for_approval_and_owner_approves_from_the_portal(
     assert req_client.get(f"/companies/{company.customer_number}/users/").status_code == 404  # owners only
 
 
+def test_the_requester_cancels_their_own_request_and_is_told_in_their_terms(owner_setup):
+    owner, company, _ = owner_setup
+    requester = UserFactory.create(email="rita@example.test")
+    ar = requested(company_link(user=requester, number=company.customer_number, email=owner.email))
+    http = HttpClient()
+    http.force_login(requester)
+    body = http.post(f"/account/requests/{ar.public_id}/cancel/", follow=True).content.decode()
+    assert "Your request to use Acme Ltd is cancelled." in body
+    assert "Request from rita@example.test" not in body
+    ar.refresh_from_db()
+    assert ar.status == "cancelled"
+
+
 def test_another_persons_request_is_404(owner_setup):
     owner, company, _ = owner_setup
     requester = UserFactory.create()

@@ -16,6 +16,15 @@ def test_signin_asks_portal_and_product_first(client):
     assert ">Continue</button>" in body
 
 
+def test_signed_in_the_chooser_says_so_and_offers_no_sign_up(client):
+    client.force_login(UserFactory.create(email="nia@example.test"))
+    body = client.get("/signin/").content.decode()
+    assert "You are signed in as nia@example.test. Choose where you want to go." in body
+    assert "Create account" not in body
+    response = client.post("/signin/", {"portal": "accounting", "product": "payroll"})
+    assert response["Location"] == "/products/payroll/"
+
+
 def test_continue_leads_to_email_and_password_then_the_product(client):
     response = client.post("/signin/", {"portal": "accounting", "product": "payroll"})
     assert response.status_code == 302
