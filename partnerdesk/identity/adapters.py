@@ -12,6 +12,7 @@ from allauth.account.models import EmailAddress
 from allauth.account.utils import get_login_redirect_url
 from allauth.core.internal.httpkit import is_headless_request
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
@@ -102,6 +103,13 @@ class AccountAdapter(DefaultAccountAdapter):
             signup=signup,
             redirect_url=redirect_url,
         )
+
+    def clean_email(self, email: str) -> str:
+        """RFC 5321: the part before the @ is at most 64 characters (Django's validator does not check it, and
+        mail servers refuse such an address, so the code would never arrive)."""
+        if len(email.rpartition("@")[0]) > 64:
+            raise ValidationError("The part before the @ can be at most 64 characters.", code="email_local_too_long")
+        return super().clean_email(email)
 
     def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
         """allauth's, then the person's addresses read once: the rest of the sign-in (the verified-address check

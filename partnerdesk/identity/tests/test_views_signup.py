@@ -410,6 +410,14 @@ def test_each_weakness_gets_only_its_own_message(client):
 
 
 @pytest.mark.django_db
+def test_an_address_longer_than_mail_allows_before_the_at_is_refused(client):
+    response = _signup(client, "a" * 65 + "@example.test")
+    assert response.context["form"].errors["email"] == ["The part before the @ can be at most 64 characters."]
+    assert not User.objects.exists()
+    assert _signup(client, "a" * 64 + "@example.test").status_code == 302
+
+
+@pytest.mark.django_db
 def test_mismatched_passwords_are_refused(client):
     response = client.post(
         SIGNUP,
