@@ -220,7 +220,7 @@ PASSWORD_RESET_TIMEOUT = 60 * 60  # reset links last one hour and die when the p
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
-    "signup": "10/h/ip",
+    "signup": "30/h/ip",  # every POST counts, refused forms too: an office behind one address signs up staff
     "confirm_email": "1/1m/key",
     "reset_password": "10/m/ip,3/15m/key",
     "reset_password_from_key": "20/m/ip",

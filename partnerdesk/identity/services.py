@@ -153,51 +153,66 @@ class LinkResult:
 def company_link(*, user: User, number: str, email: str, request: HttpRequest | None = None) -> LinkResult:
     """Link the person to a subscription: as its owner at once, or by asking whoever decides for it."""
     parsed = parse_subscription_number(number)
-    LINK_LOOKUP_PER_USER.hit(str(user.pk))
-    LINK_LOOKUP_PER_IP.hit(client_ip(request) or "unknown")
+    user_key, ip_key = str(user.pk), client_ip(request) or "unknown"
+    LINK_LOOKUP_PER_USER.hit(user_key)
+    LINK_LOOKUP_PER_IP.hit(ip_key)
     email = email.strip().lower()
-    with transaction.atomic():
-        company = _find_company_for_update(parsed, email)
-        if company is None:
-            raise NoMatch(NO_MATCH_MESSAGE)
-        if CompanyMembership.objects.filter(user=user, company=company).exists():
-            raise AlreadyLinked()
-        managed_without_owner = company.owner_id is None and _managing_practice_id(company) is not None
-        if company.owner_id is None and not managed_without_owner and _has_verified_email(user, email):
-            company.owner = user
-            company.save(update_fields=["owner"])
-            CompanyMembership.objects.create(user=user, company=company, role=CompanyMembership.Role.OWNER)
-            record_event(action=Action.COMPANY_LINK_OWNER, actor=user, request=request, company=company)
-            return LinkResult("owner", company)
-        if AccessRequest.objects.filter(requester=user, company=company, status=AccessRequest.Status.PENDING).exists():
-            raise RequestAlreadyOpen()
-        now = timezone.now()
-        access_request = AccessRequest.objects.create(
-            requester=user, company=company, created_at=now, expires_at=now + timedelta(days=ACCESS_REQUEST_DAYS)
+    matched = False
+    try:
+        with transaction.atomic():
+            company = _find_company_for_update(parsed, email)
+            if company is None:
+                raise NoMatch(NO_MATCH_MESSAGE)
+            matched = True
+            return _company_link_matched(user=user, company=company, email=email, request=request)
+    finally:
+        # A match is no guess: only misses use up the allowance. Given back after the transaction, which may have
+        # rolled back (already linked, request already open) and the cache may be the database's.
+        if matched:
+            LINK_LOOKUP_PER_USER.refund(user_key)
+            LINK_LOOKUP_PER_IP.refund(ip_key)
+
+
+def _company_link_matched(*, user: User, company: Company, email: str, request: HttpRequest | None) -> LinkResult:
+    """company_link, in its transaction, once the number and email matched a company (locked)."""
+    if CompanyMembership.objects.filter(user=user, company=company).exists():
+        raise AlreadyLinked()
+    managed_without_owner = company.owner_id is None and _managing_practice_id(company) is not None
+    if company.owner_id is None and not managed_without_owner and _has_verified_email(user, email):
+        company.owner = user
+        company.save(update_fields=["owner"])
+        CompanyMembership.objects.create(user=user, company=company, role=CompanyMembership.Role.OWNER)
+        record_event(action=Action.COMPANY_LINK_OWNER, actor=user, request=request, company=company)
+        return LinkResult("owner", company)
+    if AccessRequest.objects.filter(requester=user, company=company, status=AccessRequest.Status.PENDING).exists():
+        raise RequestAlreadyOpen()
+    now = timezone.now()
+    access_request = AccessRequest.objects.create(
+        requester=user, company=company, created_at=now, expires_at=now + timedelta(days=ACCESS_REQUEST_DAYS)
+    )
+    record_event(
+        action=Action.ACCESS_REQUEST_CREATE,
+        actor=user,
+        request=request,
+        company=company,
+        data={"access_request": str(access_request.public_id)},
+    )
+    deciders = _decider_emails(company)
+    if deciders:  # else the request waits in the deciders' portal (Home, "Waiting for your approval")
+        send_email(
+            template="access-request-approval",
+            to=deciders,
+            context={
+                "requester_name": user.full_name or user.email,
+                "requester_email": user.email,
+                "business_name": company.business_name,
+                "request_path": f"/account/requests/{access_request.public_id}/",
+                "expires_on": f"{timezone.localtime(access_request.expires_at):%d %B %Y}",
+            },
         )
-        record_event(
-            action=Action.ACCESS_REQUEST_CREATE,
-            actor=user,
-            request=request,
-            company=company,
-            data={"access_request": str(access_request.public_id)},
-        )
-        deciders = _decider_emails(company)
-        if deciders:  # else the request waits in the deciders' portal (Home, "Waiting for your approval")
-            send_email(
-                template="access-request-approval",
-                to=deciders,
-                context={
-                    "requester_name": user.full_name or user.email,
-                    "requester_email": user.email,
-                    "business_name": company.business_name,
-                    "request_path": f"/account/requests/{access_request.public_id}/",
-                    "expires_on": f"{timezone.localtime(access_request.expires_at):%d %B %Y}",
-                },
-            )
-        return LinkResult(
-            "requested", company, access_request, decided_by="accountant" if managed_without_owner else "owner"
-        )
+    return LinkResult(
+        "requested", company, access_request, decided_by="accountant" if managed_without_owner else "owner"
+    )
 
 
 def may_decide(*, user: User, access_request: AccessRequest) -> bool:

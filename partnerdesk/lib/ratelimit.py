@@ -43,8 +43,19 @@ class RateLimiter:
         if count > self.limit:
             raise RateLimited(too_many_attempts_message(resets_in), resets_in=resets_in)
 
+    def refund(self, key: str) -> None:
+        """Give back this window's last attempt for ``key`` (an attempt that turned out not to be what the limit
+        is for, e.g. a lookup that matched)."""
+        cache_key, _ = self._key(key)
+        try:
+            if cache.decr(cache_key) < 0:
+                cache.set(cache_key, 0, self.window_seconds + 1)
+        except ValueError:  # nothing counted in this window (it just turned)
+            pass
 
-# Looking up a subscription by number: per person and per IP.
+
+# Looking up a subscription by number: per person and per IP. Only lookups that match nothing count (a match
+# is refunded): the limits are there against guessing numbers, not against someone linking their companies.
 LINK_LOOKUP_PER_USER = RateLimiter("link-lookup-user", limit=10, window_seconds=3600)
 LINK_LOOKUP_PER_IP = RateLimiter("link-lookup-ip", limit=30, window_seconds=3600)
 # Opening or accepting an emailed invitation link (staff invitations, client activations): per IP.

@@ -121,6 +121,20 @@ def test_lookups_are_rate_limited_per_person(owner):
     assert excinfo.value.resets_in > 0
 
 
+def test_only_lookups_that_match_nothing_use_up_the_allowance(owner):
+    """Linking one's companies, or asking again after Back, is no guess: matches are given back."""
+    companies = [company_create(business_name=f"Co {n} Ltd", owner_email=owner.email) for n in range(12)]
+    for company in companies:  # 12 matches: more than the allowance of 10
+        assert company_link(user=owner, number=company.customer_number, email=owner.email).outcome == "owner"
+    with pytest.raises(services.AlreadyLinked):
+        company_link(user=owner, number=companies[0].customer_number, email=owner.email)
+    for _ in range(10):  # the whole allowance is still there for misses
+        with pytest.raises(services.NoMatch):
+            company_link(user=owner, number="99999999", email=owner.email)
+    with pytest.raises(RateLimited):
+        company_link(user=owner, number="99999999", email=owner.email)
+
+
 def test_already_linked_is_a_clear_conflict(owner, company):
     _owned(company, owner)
     with pytest.raises(services.AlreadyLinked):
