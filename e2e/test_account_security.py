@@ -176,7 +176,11 @@ def test_authenticator_app_and_recovery_codes(page, live_server, console_message
 
 def test_sessions_list_and_sign_out_other_sessions(browser, page, live_server, console_messages, screenshot):
     user = UserFactory(full_name="Mary Somerville")
-    other = browser.new_context(base_url=live_server.url, user_agent="Mozilla/5.0 (iPhone) OtherDevice/1.0")
+    other = browser.new_context(
+        base_url=live_server.url,
+        user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/18.0 Mobile/15E148 Safari/604.1",
+    )
     try:
         other_page = other.new_page()
         sign_in(other_page, user.email, PASSWORD)
@@ -194,7 +198,8 @@ def test_sessions_list_and_sign_out_other_sessions(browser, page, live_server, c
         rows = table.locator("tbody tr")
         expect(rows).to_have_count(2)
         expect(table.locator("tbody tr.current")).to_contain_text("This device")
-        expect(table).to_contain_text("OtherDevice/1.0")
+        expect(table).to_contain_text("Safari on iPhone")  # named as people name it, not the raw string
+        expect(table).to_contain_text("Chrome on Linux")
         expect(table).to_contain_text("127.0.0.1")
         screenshot("account-sessions")
 

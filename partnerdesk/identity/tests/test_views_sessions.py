@@ -42,3 +42,29 @@ def test_cannot_end_the_current_session_or_someone_elses():
     theirs = UserSession.objects.get(user=other)
     assert laptop.post(f"/account/sessions/{theirs.pk}/end/").status_code == 404
     assert UserSession.objects.filter(pk=theirs.pk).exists()
+
+
+CHROME_LINUX = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36"
+)
+SAFARI_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.0 Mobile/15E148 Safari/604.1"
+)
+EDGE_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+    "Safari/537.36 Edg/131.0.0.0"
+)
+
+
+def test_devices_are_named_as_people_name_them_with_the_raw_string_as_a_tooltip():
+    user = UserFactory.create()
+    laptop = _signed_in(user, CHROME_LINUX)
+    _signed_in(user, SAFARI_IPHONE)
+    _signed_in(user, EDGE_WINDOWS)
+    _signed_in(user, "curl/8.5.0")
+    page = laptop.get("/accounts/sessions/").content.decode()
+    for name in ("Chrome on Linux", "Safari on iPhone", "Edge on Windows", "curl/8.5.0"):
+        assert f">{name}</th>" in page, name
+    assert f'title="{SAFARI_IPHONE}"' in page
+    assert 'aria-label="Sign out Safari on iPhone (127.0.0.1)"' in page
