@@ -22,8 +22,8 @@ from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, Not
 from partnerdesk.lib.request import client_ip
 from partnerdesk.notifications.services import message_post, send_email
 from partnerdesk.practice.connect import ConnectRequestAwaitingClient, connect_request_withdrawn
-from partnerdesk.practice.models import Client, Practice, PracticeMember
-from partnerdesk.practice.selectors import admin_emails
+from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeMember
+from partnerdesk.practice.selectors import admin_emails, visible_clients
 
 DETAIL_FIELDS = Client.DETAIL_FIELDS
 
@@ -81,6 +81,11 @@ def client_create(*, member: PracticeMember, details: dict[str, Any], request: H
         licence_open(
             company=company, payer=Licence.Payer.ACCOUNTANT, practice=member.practice, starts_on=timezone.localdate()
         )
+        # A staff member who sees only assigned clients is assigned the client they add (else it would vanish
+        # from their list the moment they created it).
+        restricted = member.role != PracticeMember.Role.ADMIN and not member.sees_all_clients
+        if restricted:
+            ClientAssignment.objects.create(member=member, client=client, assigned_by=member.user)
         record_event(
             action=Action.CLIENT_CREATE,
             actor=member.user,
@@ -88,7 +93,7 @@ def client_create(*, member: PracticeMember, details: dict[str, Any], request: H
             practice=member.practice,
             company=company,
             client=client,
-            data={"business_name": client.business_name},
+            data={"business_name": client.business_name, **({"assigned_to": member.user.email} if restricted else {})},
         )
     return client
 
@@ -169,9 +174,11 @@ def clients_set_hidden(
     changed. A bounded number of queries whatever the count: one update and one bulk audit insert."""
     ids = {int(i) for i in client_ids}
     with transaction.atomic():
+        # Only clients the member may see: a restricted staff member's unassigned clients are left alone
+        # (as every other action on them is a 404), and the count says nothing about them.
         changing = list(
             Client.objects.select_for_update()
-            .filter(practice=member.practice, pk__in=ids)
+            .filter(pk__in=visible_clients(member=member).filter(pk__in=ids).values("pk"))
             .exclude(hidden=hidden)
             .values_list("pk", "company_id")
         )

@@ -10,7 +10,7 @@ from partnerdesk.identity.models import CompanyMembership
 from partnerdesk.identity.services import company_create
 from partnerdesk.identity.tests.factories import UserFactory
 from partnerdesk.notifications.models import OutboundEmail
-from partnerdesk.practice.models import Client, Practice, PracticeMember
+from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeMember
 
 pytestmark = pytest.mark.django_db
 
@@ -123,6 +123,43 @@ def test_another_practices_clients_are_404_and_cannot_be_hidden(mine):
     http.post("/partner/clients/visibility/", {"action": "hide", "client": [other.pk]})
     other.refresh_from_db()
     assert other.hidden is False
+
+
+def _restricted(practice):
+    user = UserFactory.create(email="rita@mine.test")
+    member = PracticeMember.objects.create(practice=practice, user=user, role="staff", sees_all_clients=False)
+    http = HttpClient()
+    http.force_login(user)
+    return member, http
+
+
+def test_a_restricted_staff_member_cannot_hide_or_show_clients_not_assigned_to_them(mine):
+    practice, _, _ = mine
+    member, http = _restricted(practice)
+    theirs = _client(practice, "Assigned Ltd")
+    ClientAssignment.objects.create(member=member, client=theirs)
+    unassigned = _client(practice, "Unassigned Ltd")
+    response = http.post(
+        "/partner/clients/visibility/", {"action": "hide", "client": [theirs.pk, unassigned.pk]}, follow=True
+    )
+    assert "1 client hidden." in response.content.decode()  # says nothing about the other one
+    assert set(Client.objects.filter(hidden=True).values_list("business_name", flat=True)) == {"Assigned Ltd"}
+
+
+def test_a_restricted_staff_member_is_assigned_the_client_they_add_and_is_not_offered_imports(mine):
+    practice, _, _ = mine
+    member, http = _restricted(practice)
+    page = http.get("/partner/clients/").content.decode()
+    assert "Add client" in page
+    assert "Import CSV" not in page
+    response = http.post("/partner/clients/add/", {"business_name": "Staff Added Ltd"}, follow=True)
+    assert response.status_code == 200
+    client = Client.objects.get(business_name="Staff Added Ltd")
+    assert response.redirect_chain[-1][0] == f"/partner/clients/{client.pk}/"
+    assert ClientAssignment.objects.filter(member=member, client=client, assigned_by=member.user).exists()
+    assert "Staff Added Ltd" in http.get("/partner/clients/").content.decode()
+    event = Event.objects.get(action="practice.client.create", client=client)
+    assert event.data["assigned_to"] == "rita@mine.test"
 
 
 def test_side_panel_has_a_real_url_and_an_htmx_partial(mine):
