@@ -116,3 +116,38 @@ def test_panel_opened_from_far_down_the_list_is_in_view(page, live_server, pract
     page.mouse.wheel(0, -5000)  # back up the list: the panel stays beside it
     expect(heading).to_be_in_viewport()
     assert console_errors(console_messages) == []
+
+
+def test_two_tabs_amending_the_same_client(browser, page, live_server, practice_admin, console_messages, screenshot):
+    """The second tab's Save is refused, with the message in view, and stays refused until it loads the latest
+    details (pressing Save again used to overwrite the first tab's change)."""
+    sign_in(page, practice_admin.email, PASSWORD)
+    alpha = Client.objects.get(business_name="Alpha Bakery")
+    second = page.context.new_page()
+    for tab in (page, second):
+        tab.set_viewport_size({"width": 1280, "height": 600})
+        tab.goto(f"/partner/clients/{alpha.pk}/?panel=details")
+    page.locator("#side-panel").get_by_label("Phone").fill("01234 333333")
+    page.locator("#side-panel").get_by_role("button", name="Save").click()
+    expect(page.locator("#side-panel").get_by_role("status")).to_contain_text("Details saved.")
+
+    panel = second.locator("#side-panel")
+    panel.get_by_label("Postcode").fill("AB1 2CD")
+    panel.get_by_role("button", name="Save").click()
+    refusal = panel.get_by_role("alert")
+    expect(refusal).to_contain_text("Someone else changed this client's details")
+    expect(refusal).to_be_in_viewport()
+    screenshot("practice-client-details-stale")
+    panel.get_by_role("button", name="Save").click()  # again, without loading
+    expect(panel.get_by_role("alert")).to_contain_text("Someone else changed this client's details")
+    alpha.refresh_from_db()
+    assert (alpha.phone, alpha.postcode, alpha.version) == ("01234 333333", "", 2)
+
+    panel.get_by_role("link", name="Load the latest details").click()
+    expect(panel.get_by_label("Phone")).to_have_value("01234 333333")
+    panel.get_by_label("Postcode").fill("AB1 2CD")
+    panel.get_by_role("button", name="Save").click()
+    expect(panel.get_by_role("status")).to_contain_text("Details saved.")
+    alpha.refresh_from_db()
+    assert (alpha.phone, alpha.postcode, alpha.version) == ("01234 333333", "AB1 2CD", 3)
+    assert csp_violations(console_messages) == []

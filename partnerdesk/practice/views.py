@@ -183,7 +183,11 @@ def _render_panel(
     panel_tab: str,
     form: ClientDetailsForm | None = None,
     status: int = 200,
+    version: int | None = None,
+    stale: bool = False,
 ) -> HttpResponse:
+    """``version``: the details version the form carries (the one it was opened at, when a save was refused: a
+    refused save stays refused until the latest details are loaded); ``stale``: offer to load them."""
     panel_tab = panel_tab if panel_tab in {"summary", "details", "history"} else "summary"
     context = {
         "client": client,
@@ -191,6 +195,8 @@ def _render_panel(
         "history": client_history(client=client) if panel_tab == "history" else [],
         "participating": client.company.owner_id is not None,
         "form": form or (ClientDetailsForm(instance=client) if panel_tab == "details" else None),
+        "form_version": client.version if version is None else version,
+        "stale": stale,
     }
     if is_htmx(request):
         return render(request, "practice/_client_panel.html", context, status=status)
@@ -214,6 +220,18 @@ def client_details(request: HttpRequest, client_id: int) -> HttpResponse:
             updated = services.client_update_details(
                 member=member, client_id=client.pk, version=version, details=form.cleaned_data, request=request
             )
+        except services.StaleClientDetails as exc:
+            form.add_error(None, exc.message)
+            return _render_panel(
+                request,
+                member,
+                client,
+                panel_tab="details",
+                form=form,
+                status=200 if is_htmx(request) else 409,
+                version=version,
+                stale=True,
+            )
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
@@ -229,7 +247,13 @@ def client_details(request: HttpRequest, client_id: int) -> HttpResponse:
             return redirect(f"{reverse('practice:client', args=[updated.pk])}?panel=details")
     # htmx only swaps successful responses into the panel, so it gets the form with its errors as a 200.
     return _render_panel(
-        request, member, client, panel_tab="details", form=form, status=200 if is_htmx(request) else 400
+        request,
+        member,
+        client,
+        panel_tab="details",
+        form=form,
+        status=200 if is_htmx(request) else 400,
+        version=version,
     )
 
 

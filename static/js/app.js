@@ -13,10 +13,14 @@
     if (target && target.id === "side-panel") opener = event.detail.elt;
   });
 
-  // After htmx fills the side panel, move keyboard focus into it.
+  // After htmx fills the side panel, move keyboard focus into it; if it came back with errors, show them
+  // (they sit above the form, often scrolled out of view).
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
-    if (target && target.id === "side-panel") target.focus();
+    if (!target || target.id !== "side-panel") return;
+    target.focus();
+    var errors = target.querySelector(".form-errors, .field-invalid");
+    if (errors) errors.scrollIntoView({ block: "nearest" });
   });
 
   function closePanel(link) {

@@ -220,10 +220,26 @@ def test_saving_over_a_newer_edit_is_refused(mine):
     client = _client(practice, "Alpha Ltd")
     http.post(f"/partner/clients/{client.pk}/details/", {"business_name": "First Edit Ltd", "version": 1})
     stale = http.post(f"/partner/clients/{client.pk}/details/", {"business_name": "Second Edit Ltd", "version": 1})
-    assert stale.status_code == 400
+    assert stale.status_code == 409
     assert "Someone else changed this client" in stale.content.decode()
     client.refresh_from_db()
     assert client.business_name == "First Edit Ltd"
+    # The refused form still carries the version it was opened at: pressing Save again is refused again (it
+    # used to carry the new version, and the second Save overwrote the other edit), until the latest details
+    # are loaded.
+    for htmx in (False, True):
+        headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+        again = http.post(
+            f"/partner/clients/{client.pk}/details/", {"business_name": "Second Edit Ltd", "version": 1}, **headers
+        )
+        page = again.content.decode()
+        assert '<input type="hidden" name="version" value="1">' in page
+        assert "Load the latest details" in page
+        assert "Someone else changed this client" in page
+    client.refresh_from_db()
+    assert (client.business_name, client.version) == ("First Edit Ltd", 2)
+    fresh = http.get(f"/partner/clients/{client.pk}/?panel=details").content.decode()
+    assert '<input type="hidden" name="version" value="2">' in fresh
 
 
 def test_an_invited_clients_email_is_where_the_link_went(mine):
