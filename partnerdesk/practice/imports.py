@@ -180,6 +180,8 @@ def parse(data: bytes) -> ParsedFile:
             parsed.rows.append(values)
     except csv.Error as exc:
         raise ImportFileInvalid(f"The file is not valid CSV near line {reader.line_num}: {exc}.") from None
+    if not parsed.rows:
+        raise ImportFileInvalid("The file has its column names but no clients below them.")
     return parsed
 
 

@@ -292,6 +292,10 @@ def client_delete(request: HttpRequest, client_id: int) -> HttpResponse:
     """Manage -> Delete Client -> Yes (Pending and Imported clients only)."""
     member = _member(request)
     client = _client_or_404(member, client_id)
+    if request.method != "POST" and client.tab == Client.Tab.ACTIVE:
+        # Only Pending and Imported clients can be deleted; an Active one is stopped, not deleted.
+        messages.error(request, "An Active client can't be deleted. Use Manage → Stop Managing This Client.")
+        return redirect(f"{reverse('practice:client', args=[client.pk])}?panel=details")
     if request.method == "POST":
         try:
             name = services.client_delete(member=member, client_id=client.pk, request=request)

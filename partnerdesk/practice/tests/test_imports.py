@@ -81,6 +81,8 @@ def test_binary_and_empty_files_are_refused():
         imports.parse(b"PK\x03\x04\x00\x00binary")
     with pytest.raises(ImportFileInvalid, match="empty"):
         imports.parse(b"\xef\xbb\xbf  \n")
+    with pytest.raises(ImportFileInvalid, match="no clients below them"):  # column names only: no empty import
+        imports.parse(b"Business name;Email\n;\n\n")
 
 
 def test_upload_checks_size_and_type():

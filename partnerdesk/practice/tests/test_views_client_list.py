@@ -337,6 +337,12 @@ def test_delete_client_only_from_pending_or_imported(mine):
     refused = http.post(f"/partner/clients/{active.pk}/delete/", follow=True)
     assert "Stop Managing This Client" in refused.content.decode()
     assert Client.objects.filter(pk=active.pk).exists()
+    # Nor is an Active client offered the question ("Nothing has been billed" would not be true).
+    asked = http.get(f"/partner/clients/{active.pk}/delete/", follow=True)
+    assert asked.redirect_chain == [(f"/partner/clients/{active.pk}/?panel=details", 302)]
+    page = asked.content.decode()
+    assert "An Active client can&#x27;t be deleted. Use Manage → Stop Managing This Client." in page
+    assert "Nothing has been billed" not in page
 
 
 def test_export_is_the_filtered_list_as_csv(mine):
@@ -386,7 +392,7 @@ def test_each_row_links_its_side_panel_and_shows_its_state(mine):
     assert f'<a href="{url}?hidden=1&amp;sort=name" hx-get="{url}" hx-target="#side-panel"' in row
     assert f'hx-push-url="{url}?hidden=1&amp;sort=name">Alpha &amp; Sons Ltd</a>' in row
     assert "<td>Ann</td>" in row
-    assert "<td>ann@alpha.test</td>" in row
+    assert '<td class="long-text">ann@alpha.test</td>' in row
     assert "<td>—</td>" in row  # no services
     assert "<td>My company and client both have access</td>" in row
     assert "<td>Accountant paying</td>" in row
@@ -399,5 +405,6 @@ def test_each_row_links_its_side_panel_and_shows_its_state(mine):
     assert "<td>Client paying</td>" in hidden
     imported = http.get("/partner/clients/?tab=imported").content.decode()
     assert re.search(
-        r"Imported Ltd</a></th>\s*<td></td>\s*<td></td>\s*<td>—</td>\s*<td>No client access</td>\s*<td>—</td>", imported
+        r"Imported Ltd</a></th>\s*<td></td>\s*<td class=\"long-text\"></td>\s*<td>—</td>\s*<td>No client access</td>\s*<td>—</td>",
+        imported,
     )
