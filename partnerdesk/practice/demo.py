@@ -42,7 +42,7 @@ CLIENTS = [
     ("Riverside Café", "Ana Lopes", "", "active", "none", False, False),
     ("Greenfield Farm Partnership", "Huw Evans", "huw@greenfieldfarm.test", "active", "disabled", False, True),
     ("Northgate Dental Practice", "Dr Sam Okafor", "sam@northgatedental.test", "active", "none", True, False),
-    ("Copper Kettle Tearooms", "Jean Hollis", "jean@copperkettle.test", "pending", "none", False, False),
+    ("Copper Kettle Tearooms", "Jean Hollis", "jean@copperkettle.test", "pending", "both", False, True),
     ("Fenwick Haulage Ltd", "Mark Fenwick", "", "imported", "none", False, False),
 ]
 
@@ -96,7 +96,9 @@ def generated_clients(count: int = 52) -> list[tuple[str, str, str, str, str, bo
     for i in range(count):
         name = f"{_PLACES[i % len(_PLACES)]} {_TRADES[(i * 7 + i // len(_PLACES)) % len(_TRADES)]}{' Ltd' if i % 3 else ''}"
         tab = "pending" if i % 9 == 4 else "imported" if i % 9 == 7 else "active"
-        access = _ACTIVE_ACCESS[i % len(_ACTIVE_ACCESS)] if tab == "active" else "none"
+        # A Pending row is a client's invitation (New Client Invitation): its owner signs in, as the real flow
+        # records it (access for both once accepted).
+        access = _ACTIVE_ACCESS[i % len(_ACTIVE_ACCESS)] if tab == "active" else "both" if tab == "pending" else "none"
         # A Pending row is a client's invitation: the client pays for itself, as the real flow records it.
         payer = "client" if tab == "pending" or (tab == "active" and i % 6 == 5) else "accountant"
         hidden = tab == "active" and i % 11 == 3

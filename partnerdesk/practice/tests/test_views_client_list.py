@@ -162,6 +162,15 @@ def test_a_restricted_staff_member_is_assigned_the_client_they_add_and_is_not_of
     assert event.data["assigned_to"] == "rita@mine.test"
 
 
+def test_an_imported_clients_panel_does_not_claim_who_pays(mine):
+    """The list says "—" until Add subscriptions chooses who pays; the panel says the same thing in words."""
+    practice, _, http = mine
+    imported = _client(practice, "Imported Ltd", tab="imported")
+    panel = http.get(f"/partner/clients/{imported.pk}/").content.decode()
+    assert "Who pays is chosen when you add subscriptions" in panel
+    assert "Accountant paying" not in panel
+
+
 def test_side_panel_has_a_real_url_and_an_htmx_partial(mine):
     practice, _, http = mine
     client = _client(practice, "Alpha Ltd", contact_name="Ann")
