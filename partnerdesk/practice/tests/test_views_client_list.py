@@ -166,7 +166,7 @@ def test_an_imported_clients_panel_does_not_claim_who_pays(mine):
     """The list says "—" until Add subscriptions chooses who pays; the panel says the same thing in words."""
     practice, _, http = mine
     imported = _client(practice, "Imported Ltd", tab="imported")
-    panel = http.get(f"/partner/clients/{imported.pk}/").content.decode()
+    panel = http.get(f"/partner/clients/{imported.pk}/", HTTP_HX_REQUEST="true").content.decode()
     assert "Who pays is chosen when you add subscriptions" in panel
     assert "Accountant paying" not in panel
 
