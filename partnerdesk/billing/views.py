@@ -292,7 +292,13 @@ def imported_subscriptions(request: HttpRequest) -> HttpResponse:
     if too_many:
         error = f"Choose at most {services.IMPORTED_BATCH_LIMIT} clients at a time (you chose {len(ids)})."
     elif not clients:
-        error = "Select one or more clients on the Imported tab first."
+        moved_on = ids and visible_clients(member=member).filter(pk__in=ids[: services.IMPORTED_BATCH_LIMIT]).exists()
+        error = (
+            "These clients are no longer on the Imported tab: their subscriptions were added and they are on your "
+            "Active tab."
+            if moved_on
+            else "Select one or more clients on the Imported tab first."
+        )
     if request.method == "POST" and not error and form.is_valid():
         try:
             moved = services.clients_add_subscriptions(

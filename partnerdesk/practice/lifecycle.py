@@ -223,6 +223,12 @@ def client_access_invite(
     """Manage -> Give client access -> Invite & Continue. Returns the client and the link's token."""
     with transaction.atomic():
         client = _lock_client(member=member, client_id=client_id)
+        if client.access == Client.Access.INVITED:  # e.g. Invite & Continue again after Back
+            raise InvalidTransition(
+                f"{client.business_name} is already Awaiting Client Activation ({client.email}). "
+                "To send the email again, use Manage → Resend invitation.",
+                code="client_not_invitable",
+            )
         if client.tab != Client.Tab.ACTIVE or client.access != Client.Access.NONE or is_participating(client):
             raise InvalidTransition(
                 "Only a non-participating client on the Active tab without access can be invited.",

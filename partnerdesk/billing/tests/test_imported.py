@@ -109,6 +109,13 @@ def test_imported_page_from_the_list_selection_to_the_active_tab(client, setup, 
     assert done.status_code == 302
     assert done["Location"] == "/partner/clients/?tab=active"
     assert set(Client.objects.filter(tab="active").values_list("pk", flat=True)) == {a.pk, b.pk}
+    # Back, then Add subscriptions again: told what happened, nothing applied twice.
+    again = client.post(
+        "/partner/clients/imported/subscriptions/",
+        {"action": "apply", "ids": [a.pk, b.pk], "services": [catalogue[0].pk], "payer": "accountant"},
+    )
+    assert "no longer on the Imported tab: their subscriptions were added" in again.content.decode()
+    assert SubscriptionItem.objects.filter(company_id__in=[a.company_id, b.company_id]).count() == 2
 
 
 def test_imported_page_refuses_51_with_a_clear_error(client, setup):

@@ -86,6 +86,15 @@ def test_invite_needs_complete_business_details(practice_admin):
     assert caught.value.extra["missing"] == ["contact_name", "postcode"]
 
 
+def test_inviting_again_says_the_client_is_already_awaiting_activation(practice_admin):
+    practice, member = practice_admin
+    client = managed_client(practice)
+    invite(member, client)
+    with pytest.raises(InvalidTransition, match=r"already Awaiting Client Activation \(client@acme.test\).*Resend"):
+        invite(member, client)
+    assert ClientAccessInvitation.objects.filter(client=client).count() == 1
+
+
 def test_participating_client_cannot_be_invited(practice_admin):
     practice, member = practice_admin
     client, _ = participating_client(practice)
