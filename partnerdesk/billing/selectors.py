@@ -209,6 +209,11 @@ class RemovalSummary:
     def last_billed_day(self) -> dt.date:
         return self.effective_on - dt.timedelta(days=1)
 
+    @property
+    def ever_billed(self) -> bool:
+        """Whether any removed service was in force before the change (one added today never was)."""
+        return any(line.starts_on < self.effective_on for line in self.lines)
+
 
 def removal_summary(*, company: Company, services: Iterable[Service], effective_on: dt.date) -> RemovalSummary:
     """What removing ``services`` from ``effective_on`` changes: the services that end (billed up to the day

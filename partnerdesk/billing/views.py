@@ -179,6 +179,10 @@ def _summary(request: HttpRequest, wizard: Wizard) -> HttpResponse:
         return redirect(wizard.list_url)
     effective_on = selectors.today()
     summary = selectors.removal_summary(company=wizard.company, services=chosen, effective_on=effective_on)
+    if not summary.lines:  # e.g. Back after Finish: nothing of this is in force any more
+        names = ", ".join(s.name for s in chosen)
+        messages.info(request, f"{names}: not part of {wizard.company.business_name}'s services (already removed?).")
+        return redirect(wizard.list_url)
     error = ""
     if request.method == "POST" and context["may_change"]:
         try:

@@ -64,6 +64,24 @@ def test_practice_wizard_list_remove_continue_summary_finish(client, catalogue):
     after = client.get(base).content.decode()
     assert "removed from Acme Ltd" in after
     assert "Test Payroll" not in after.split("Current services")[1].split("Add a service")[0]
+    assert "billed up to and including" in body  # in force since long ago
+
+    # Back after Finish, and Finish again: back to the list, told it is gone, nothing changed.
+    again = client.post(f"{base}summary/", {"service": [payroll.pk]}, follow=True)
+    assert again.redirect_chain == [(base, 302)]
+    assert "Test Payroll: not part of Acme Ltd&#x27;s services (already removed?)." in again.content.decode()
+    assert SubscriptionItem.objects.filter(company=acme.company, service=payroll).count() == 1
+
+
+def test_removing_a_service_added_today_says_it_is_not_billed(client, catalogue):
+    accounts, payroll = catalogue
+    setup = make_practice(discount="20.00")
+    acme = accountant_client(setup, "Acme Ltd", accounts)
+    SubscriptionItem.objects.create(company=acme.company, service=payroll, starts_on=selectors.today())
+    client.force_login(setup.admin)
+    body = client.get(f"/partner/clients/{acme.pk}/subscriptions/summary/", {"service": payroll.pk}).content.decode()
+    assert "It started today, so it is not billed at all." in body
+    assert "billed up to and including" not in body
 
 
 def test_removing_the_last_service_shows_and_needs_the_confirmation(client, catalogue):
