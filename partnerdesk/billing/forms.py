@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django import forms
@@ -64,11 +64,24 @@ class MandateForm(forms.Form):
 class AddServiceForm(forms.Form):
     service = forms.ModelChoiceField(queryset=Service.objects.none(), label="Service", empty_label="Choose a service")
 
-    def __init__(self, *args: Any, exclude_ids: set[int] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, exclude_ids: set[int] | None = None, current: Sequence[Service] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["service"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = Service.objects.filter(is_active=True).exclude(pk__in=exclude_ids or set())
+        # One plan per product: say which current service an option would replace.
+        in_force: dict[str, list[str]] = {}
+        for service in current:
+            if service.product:
+                in_force.setdefault(service.product, []).append(service.name)
+
+        def label(service: Service) -> str:
+            others = [name for name in in_force.get(service.product, []) if name != service.name]
+            return f"{service.name} (replaces {', '.join(others)})" if service.product and others else service.name
+
+        field.label_from_instance = label  # type: ignore[assignment,method-assign]
 
 
 class ImportedSubscriptionsForm(forms.Form):

@@ -80,6 +80,22 @@ def active_services(*, company: Company, on: dt.date | None = None) -> QuerySet[
     )
 
 
+def alternatives_in_force(*, company: Company, service: Service, on: dt.date | None = None) -> list[SubscriptionItem]:
+    """The company's items of the same product as ``service`` (another plan: Accounting Standard for Accounting
+    Plus), in force on ``on`` or later: adding ``service`` replaces them (one plan per product)."""
+    if not service.product:
+        return []
+    day = on or today()
+    return list(
+        SubscriptionItem.objects.filter(company=company, service__product=service.product)
+        .exclude(service=service)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+        .exclude(ends_on=F("starts_on"))
+        .select_related("service")
+        .order_by("service__sort_order")
+    )
+
+
 def current_and_scheduled(*, company: Company, on: dt.date | None = None) -> QuerySet[SubscriptionItem]:
     """Items in force today or starting later (the wizard's list: an ending one shows its end date)."""
     day = on or today()

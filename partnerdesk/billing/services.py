@@ -26,7 +26,7 @@ from partnerdesk.audit.services import record_event
 from partnerdesk.billing.grace import company_unsuspend
 from partnerdesk.billing.licences import licence_open, overlap_refused
 from partnerdesk.billing.models import DirectDebitMandate, Licence, Service, ServicePrice, SubscriptionItem
-from partnerdesk.billing.selectors import RemovalSummary, payer_for, removal_summary, today
+from partnerdesk.billing.selectors import RemovalSummary, alternatives_in_force, payer_for, removal_summary, today
 from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.lib import crypto
 from partnerdesk.lib.errors import Conflict, DomainError, NotFound, PermissionDenied
@@ -283,6 +283,12 @@ def subscription_add(
         )
         if current is not None and current.ends_on is None:
             raise AlreadySubscribed(f"{locked.business_name} already has {service.name}.")
+        # One plan per product: Accounting Plus replaces Accounting Standard from the same day.
+        replaced = alternatives_in_force(company=locked, service=service, on=start)
+        for other in replaced:
+            other.ends_on = max(start, other.starts_on)
+            other.ended_by = actor
+        SubscriptionItem.objects.bulk_update(replaced, ["ends_on", "ended_by"])
         if current is not None and current.starts_on <= start:
             current.ends_on = None
             current.ended_by = None
@@ -301,14 +307,20 @@ def subscription_add(
             actor=actor,
             request=request,
             company=locked,
-            data={"services": [service.code], "starts_on": start.isoformat(), "by": side.side},
+            data={
+                "services": [service.code],
+                "starts_on": start.isoformat(),
+                "by": side.side,
+                **({"replaces": [other.service.code for other in replaced]} if replaced else {}),
+            },
             practice=_practice_of(side),
             client=_client_of(side),
         )
+        instead = f", instead of {', '.join(o.service.name for o in replaced)}" if replaced else ""
         message_post(
             company=locked,
             subject=f"{service.name} added",
-            body=f"{service.name} was added to {locked.business_name} from {start:%d %B %Y}.",
+            body=f"{service.name} was added to {locked.business_name} from {start:%d %B %Y}{instead}.",
         )
     return item
 
@@ -379,6 +391,23 @@ def subscriptions_remove(
 IMPORTED_BATCH_LIMIT = 50
 
 
+class PlansConflict(DomainError):
+    code = "plans_conflict"
+    status = 422
+    title = "Choose one plan per product."
+
+
+def _one_plan_per_product(services: Sequence[Service]) -> None:
+    """Accounting Start, Standard and Plus are plans of one product: a company has one of them."""
+    by_product: dict[str, list[str]] = {}
+    for service in services:
+        if service.product:
+            by_product.setdefault(service.product, []).append(service.name)
+    for names in by_product.values():
+        if len(names) > 1:
+            raise PlansConflict(f"Choose one of {', '.join(names)}: a client has one of these plans at a time.")
+
+
 def clients_add_subscriptions(
     *,
     member: PracticeMember,
@@ -407,6 +436,7 @@ def clients_add_subscriptions(
     inactive = [s.name for s in services if not s.is_active]
     if inactive:
         raise ServiceNotOffered(f"{', '.join(inactive)} is no longer offered.")
+    _one_plan_per_product(services)
     start = today()
     with transaction.atomic():
         clients = list(

@@ -163,7 +163,10 @@ def _render_list(
             "removing": removing and bool(chosen),
             "continue_url": f"{wizard.summary_url}?{urlencode({'service': chosen}, doseq=True)}",
             "add_form": add_form
-            or AddServiceForm(exclude_ids={item.service_id for item in items if item.ends_on is None}),
+            or AddServiceForm(
+                exclude_ids={item.service_id for item in items if item.ends_on is None},
+                current=[item.service for item in items if item.ends_on is None],
+            ),
             "catalogue": selectors.catalogue(),
         }
     )
@@ -225,6 +228,7 @@ def _add(request: HttpRequest, wizard: Wizard) -> HttpResponse:
     form = AddServiceForm(request.POST)
     if form.is_valid():
         service: Service = form.cleaned_data["service"]
+        replacing = selectors.alternatives_in_force(company=wizard.company, service=service)
         try:
             services.subscription_add(actor=_user(request), company=wizard.company, service=service, request=request)
         except NotFound:
@@ -232,7 +236,8 @@ def _add(request: HttpRequest, wizard: Wizard) -> HttpResponse:
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"{service.name} added to {wizard.company.business_name}.")
+            instead = f", replacing {', '.join(i.service.name for i in replacing)}" if replacing else ""
+            messages.success(request, f"{service.name} added to {wizard.company.business_name}{instead}.")
         return redirect(wizard.list_url)
     return _render_list(request, wizard, add_form=form, status=400)
 

@@ -16,9 +16,13 @@ from partnerdesk.practice.models import Client, Practice, PracticeMember
 LONG_AGO = dt.date(2020, 1, 1)
 
 
-def make_service(code: str = "t-standard", rrp: str = "30.00", *, name: str | None = None, order: int = 0) -> Service:
+def make_service(
+    code: str = "t-standard", rrp: str = "30.00", *, name: str | None = None, order: int = 0, product: str | None = None
+) -> Service:
+    """A test service; its own product unless ``product`` is given (services of one product are plans of it, one
+    at a time, as Accounting Start, Standard and Plus)."""
     service, _ = Service.objects.get_or_create(
-        code=code, defaults={"name": name or f"Test {code}", "product": "accounting", "sort_order": order}
+        code=code, defaults={"name": name or f"Test {code}", "product": product or code, "sort_order": order}
     )
     ServicePrice.objects.get_or_create(service=service, effective_from=LONG_AGO, defaults={"monthly_rrp": Decimal(rrp)})
     return service

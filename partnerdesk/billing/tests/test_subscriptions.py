@@ -9,6 +9,7 @@ from partnerdesk.billing.models import SubscriptionItem
 from partnerdesk.billing.tests.subscription_factories import (
     accountant_client,
     client_paying_company,
+    imported_client,
     make_practice,
     make_service,
 )
@@ -50,6 +51,44 @@ def test_practice_adds_a_service_to_an_accountant_paying_client(catalogue):
     event = Event.objects.get(action=Action.SUBSCRIPTION_ADD)
     assert event.client_id == client.pk
     assert Message.objects.filter(company=client.company, subject__contains="added").exists()
+
+
+def test_a_plan_replaces_the_other_plan_of_its_product_from_the_same_day(catalogue, client):
+    """Accounting Start, Standard and Plus are plans of one product: adding Plus ends Standard the same day (the
+    invoice counts each for its own days), and says so."""
+    _, payroll = catalogue
+    standard = make_service("t-standard", "30.00", name="Test Standard", product="t-books", order=1)
+    plus = make_service("t-plus", "42.00", name="Test Plus", product="t-books", order=2)
+    setup = make_practice()
+    acme = accountant_client(setup, "Acme Ltd", standard, payroll)
+    client.force_login(setup.admin)
+    base = f"/partner/clients/{acme.pk}/subscriptions/"
+    assert "Test Plus (replaces Test Standard)" in client.get(base).content.decode()
+
+    page = client.post(f"{base}add/", {"service": plus.pk}, follow=True).content.decode()
+    assert "Test Plus added to Acme Ltd, replacing Test Standard." in page
+    today = selectors.today()
+    assert {i.service.code for i in selectors.active_services(company=acme.company)} == {"t-plus", "t-payroll"}
+    ended = SubscriptionItem.objects.get(company=acme.company, service=standard)
+    assert (ended.ends_on, ended.ended_by) == (today, setup.admin)
+    event = Event.objects.get(action=Action.SUBSCRIPTION_ADD)
+    assert event.data["replaces"] == ["t-standard"]
+    assert Message.objects.get(company=acme.company, subject="Test Plus added").body.endswith(
+        "instead of Test Standard."
+    )
+
+
+def test_add_subscriptions_refuses_two_plans_of_one_product(catalogue):
+    standard = make_service("t-standard", "30.00", product="t-books")
+    plus = make_service("t-plus", "42.00", product="t-books")
+    setup = make_practice()
+    imported = imported_client(setup, "Imported Ltd")
+    with pytest.raises(services.PlansConflict, match="Choose one of"):
+        services.clients_add_subscriptions(
+            member=setup.member, client_ids=[imported.pk], services=[standard, plus], payer="accountant"
+        )
+    imported.refresh_from_db()
+    assert imported.tab == "imported"
 
 
 def test_adding_a_service_twice_is_a_conflict(catalogue):
