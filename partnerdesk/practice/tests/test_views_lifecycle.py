@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.test import Client as DjangoClient
 from django.urls import reverse
+from django.utils import timezone
 
 from partnerdesk.compliance.models import AccountsPeriod
 from partnerdesk.identity.models import User
@@ -109,6 +110,20 @@ def test_delete_is_refused_with_a_link_while_final_accounts_data_exists(admin_cl
     assert "Final Accounts data" in page.content.decode()
     assert f"/partner/clients/{plain.pk}/final-accounts/" in page.content.decode()
     assert Client.objects.filter(pk=plain.pk).exists()
+
+
+def test_past_clients_lists_those_whose_final_accounts_data_is_kept(admin_client):
+    kept = managed_client(admin_client.practice, "Kept Ltd")
+    AccountsPeriod.objects.create(
+        practice=admin_client.practice, client=kept, period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 12, 31)
+    )
+    gone = managed_client(admin_client.practice, "Gone Ltd")
+    Client.objects.filter(pk__in=[kept.pk, gone.pk]).update(ended_at=timezone.now(), ended_reason="transferred")
+    page = admin_client.get(reverse("practice:former_clients")).content.decode()
+    assert "<h1>Past clients</h1>" in page  # the menu's word
+    assert "Kept Ltd" in page
+    assert "Gone Ltd" not in page
+    assert "Clients you stopped managing without Final Accounts data are not listed." in page
 
 
 def test_stop_participating_is_a_yes(admin_client):
