@@ -66,3 +66,9 @@ class ClientDetailsForm(forms.ModelForm[Client]):
 
     def clean_email(self) -> str:
         return self.cleaned_data.get("email", "").strip().lower()
+
+
+def detail_label(field: str) -> str:
+    """A detail field as the Details form names it ("vat_number" -> "VAT number")."""
+    form_field = ClientDetailsForm.base_fields.get(field)
+    return str(form_field.label) if form_field is not None and form_field.label else field

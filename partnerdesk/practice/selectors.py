@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from partnerdesk.audit.models import Event
+from partnerdesk.audit.models import Action, Event
 from partnerdesk.identity.models import Company, User
 from partnerdesk.lib.errors import NotFound
 from partnerdesk.lib.tokens import hash_token
@@ -113,7 +113,15 @@ def client_for_member(*, member: PracticeMember, client_id: int) -> Client:
 
 
 def client_history(*, client: Client, limit: int = 50) -> list[Event]:
-    return list(Event.objects.filter(client=client).order_by("-at", "-id")[:limit])
+    """The client's audit events, newest first; an amendment carries ``changed_fields`` (the Details form's
+    names of what changed) for the History tab."""
+    from partnerdesk.practice.forms import detail_label
+
+    events = list(Event.objects.filter(client=client).order_by("-at", "-id")[:limit])
+    for event in events:
+        changes = event.data.get("changes") if event.action == Action.CLIENT_UPDATE else None
+        event.changed_fields = [detail_label(field) for field in changes] if isinstance(changes, dict) else []  # type: ignore[attr-defined]
+    return events
 
 
 def visible_clients(*, member: PracticeMember, include_ended: bool = False) -> QuerySet[Client]:

@@ -22,6 +22,7 @@ from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, Not
 from partnerdesk.lib.request import client_ip
 from partnerdesk.notifications.services import message_post, send_email
 from partnerdesk.practice.connect import ConnectRequestAwaitingClient, connect_request_withdrawn
+from partnerdesk.practice.forms import detail_label
 from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeMember
 from partnerdesk.practice.selectors import admin_emails, visible_clients
 
@@ -160,7 +161,7 @@ def client_update_details(
                     "client_email": client.email,
                     "practice_name": client.practice.name,
                     "practice_user_email": member.user.email,
-                    "changes": [{"field": f, "old": o, "new": n} for f, (o, n) in changes.items()],
+                    "changes": [{"field": detail_label(f), "old": o, "new": n} for f, (o, n) in changes.items()],
                     "change_request_id": change_request.pk,
                 },
             )

@@ -21,6 +21,7 @@ from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.identity.services import company_create
 from partnerdesk.identity.tests.factories import UserFactory
 from partnerdesk.notifications.models import OutboundEmail
+from partnerdesk.notifications.tasks import render_email
 from partnerdesk.practice.models import Client, ClientAccessInvitation, ClientAssignment, Practice, PracticeMember
 from partnerdesk.practice.tests.staff_factories import add_member, make_client, make_practice
 
@@ -416,6 +417,10 @@ def test_stop_transfer_starts_30_days_of_grace_and_emails_the_client_a_link():
     [email] = _emails("client-transfer")
     assert email.to == ["ada@acme.test"]
     assert email.context["grace_ends_on"] == grace.isoformat()
+    rendered = render_email(email)
+    written = f"{grace.day} {grace:%B %Y}"  # as people write a date, in both parts
+    assert f"free access until {written}." in rendered.body
+    assert f"<strong>{written}</strong>" in str(rendered.alternatives[0][0])
     token = _token("ada@acme.test", "client-transfer")
     assert token not in response.content.decode()
     assert "token" not in body

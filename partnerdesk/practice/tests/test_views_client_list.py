@@ -322,14 +322,18 @@ def test_amend_participating_client_tells_the_administration_team(mine, settings
     email = OutboundEmail.objects.get(template="practice-client-details-changed")
     assert email.to == [settings.ADMIN_TEAM_EMAIL]
     assert email.context["practice_user_email"] == "me@mine.test"
+    assert email.context["changes"] == [{"field": "Phone", "old": "", "new": "0113 111 2222"}]  # the form's words
 
 
 def test_history_tab_lists_the_clients_audit_events(mine):
     practice, _, http = mine
     client = _client(practice, "Alpha Ltd")
-    http.post(f"/partner/clients/{client.pk}/details/", {"business_name": "Alpha Two Ltd", "version": 1})
+    http.post(
+        f"/partner/clients/{client.pk}/details/",
+        {"business_name": "Alpha Two Ltd", "vat_number": "GB123456789", "version": 1},
+    )
     history = http.get(f"/partner/clients/{client.pk}/?panel=history").content.decode()
-    assert "Client details amended" in history
+    assert "Client details amended: Business name, VAT number" in history
     assert "me@mine.test" in history
 
 
