@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from partnerdesk.billing.selectors import service_choices
+from partnerdesk.billing.selectors import active_services, service_choices
 from partnerdesk.identity.models import User
 from partnerdesk.lib.errors import DomainError, NotFound
 from partnerdesk.lib.request import is_htmx
@@ -197,6 +197,9 @@ def _render_panel(
         "form": form or (ClientDetailsForm(instance=client) if panel_tab == "details" else None),
         "form_version": client.version if version is None else version,
         "stale": stale,
+        "services": [item.service.name for item in active_services(company=client.company)]
+        if panel_tab == "summary" and client.tab == Client.Tab.ACTIVE
+        else [],
     }
     if is_htmx(request):
         return render(request, "practice/_client_panel.html", context, status=status)

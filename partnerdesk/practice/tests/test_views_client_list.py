@@ -185,6 +185,36 @@ def test_side_panel_has_a_real_url_and_an_htmx_partial(mine):
     assert ">Save</button>" in manage
 
 
+def test_the_summary_shows_the_clients_business_details_and_services(mine):
+    from partnerdesk.billing.tests.subscription_factories import make_service, subscribe
+
+    practice, _, http = mine
+    client = _client(
+        practice,
+        "Alpha Ltd",
+        contact_name="Ann",
+        phone="0113 496 0000",
+        address="1 High Street\nLeeds",
+        postcode="LS1 4AP",
+        vat_number="GB123456789",
+        company_number="01234567",
+    )
+    subscribe(client.company, make_service("t-books", name="Test Books"), make_service("t-pay", name="Test Pay"))
+    text = " ".join(
+        re.sub(
+            r"<[^>]+>", " ", http.get(f"/partner/clients/{client.pk}/", HTTP_HX_REQUEST="true").content.decode()
+        ).split()
+    )
+    for fact in (
+        "Phone 0113 496 0000",
+        "Address 1 High Street Leeds LS1 4AP",
+        "VAT number GB123456789",
+        "Company number 01234567",
+        "Services Test Books, Test Pay",
+    ):
+        assert fact in text, fact
+
+
 def test_add_client_validates_and_creates_an_active_non_participating_client(mine):
     _, _, http = mine
     bad = http.post(
