@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from partnerdesk.audit.models import Action, Event
 from partnerdesk.identity.models import Company, User
@@ -48,11 +48,21 @@ def client_list(
     return clients.order_by("business_name", "id")
 
 
+# Sorting by Access follows its words ("Awaiting Client Activation" first), as the column reads.
+ACCESS_LABEL_ORDER = Case(
+    *[
+        When(access=value, then=Value(position))
+        for position, (value, _) in enumerate(sorted(Client.Access.choices, key=lambda choice: choice[1]))
+    ],
+    default=Value(len(Client.Access.choices)),
+    output_field=IntegerField(),
+)
+
 SORTS = {
     "name": ("business_name", "id"),
     "contact": ("contact_name", "id"),
     "email": ("email", "id"),
-    "access": ("access", "business_name", "id"),
+    "access": ("access_label_order", "business_name", "id"),
     "payer": ("payer", "business_name", "id"),
     "activity": ("updated_at", "id"),
 }
@@ -92,6 +102,8 @@ def client_search(*, member: PracticeMember, query: ClientListQuery) -> QuerySet
 
         clients = clients.filter(has_service_q(code=query.service))
     fields = SORTS.get(query.sort, SORTS["name"])
+    if query.sort == "access":  # in the order of the words on screen, not of the stored values
+        clients = clients.annotate(access_label_order=ACCESS_LABEL_ORDER)
     return clients.order_by(*[f"-{f}" if query.descending else f for f in fields])
 
 

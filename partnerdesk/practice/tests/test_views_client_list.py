@@ -45,6 +45,20 @@ def test_search_by_name_contact_email_and_customer_number(mine):
         assert "Beta Joinery" not in body, term
 
 
+def test_sorting_by_access_follows_the_words_on_screen(mine):
+    practice, _, http = mine
+    for name, access in (("A Ltd", "none"), ("B Ltd", "both"), ("C Ltd", "disabled"), ("D Ltd", "invited")):
+        _client(practice, name, access=access)
+
+    def names(direction: str) -> list[str]:
+        page = http.get("/partner/clients/", {"sort": "access", "dir": direction}).content.decode()
+        return re.findall(r'aria-label="Select ([A-D] Ltd)"', page)
+
+    # Awaiting Client Activation, Client access disabled, My company and client both..., No client access
+    assert names("asc") == ["D Ltd", "C Ltd", "B Ltd", "A Ltd"]
+    assert names("desc") == ["A Ltd", "B Ltd", "C Ltd", "D Ltd"]
+
+
 def test_sort_and_filters_are_kept_in_the_url(mine):
     practice, _, http = mine
     _client(practice, "Aardvark Ltd", access="invited", payer="client")
