@@ -326,7 +326,14 @@ def clients_export(request: HttpRequest) -> StreamingHttpResponse:
 def client_invitation(request: HttpRequest, client_id: int) -> HttpResponse:
     """New Client Invitation on the Pending tab: Accept or Decline."""
     member = _member(request)
-    accept = request.POST.get("decision") == "accept"
+    decision = request.POST.get("decision")
+    if decision not in ("accept", "decline"):
+        messages.error(request, "Choose Accept or Decline.")
+        return redirect("practice:client", client_id)
+    accept = decision == "accept"
+    if not accept and request.POST.get("confirm") != "yes":  # Decline -> Yes, as Delete Client
+        client = _client_or_404(member, client_id)
+        return render(request, "practice/invitation_decline.html", {"client": client})
     try:
         client = services.client_invitation_decide(member=member, client_id=client_id, accept=accept, request=request)
     except NotFound:

@@ -53,7 +53,15 @@ def test_practice_declines(owner_and_practice):
     company, _, owner_http, admin_http = owner_and_practice
     owner_http.post(f"/companies/{company.customer_number}/accountant/", {"email": "admin@ledger.test"})
     client = Client.objects.get(company=company)
-    admin_http.post(f"/partner/clients/{client.pk}/invitation/", {"decision": "decline"})
+    url = f"/partner/clients/{client.pk}/invitation/"
+    # Decline asks Yes first (as Delete Client); a post without a decision decides nothing.
+    asked = admin_http.post(url, {"decision": "decline"})
+    assert asked.status_code == 200
+    assert "Decline the invitation?" in asked.content.decode()
+    assert 'name="confirm" value="yes"' in asked.content.decode()
+    admin_http.post(url, {})
+    assert Client.objects.filter(pk=client.pk, tab="pending").exists()
+    admin_http.post(url, {"decision": "decline", "confirm": "yes"})
     assert not Client.objects.filter(company=company).exists()
     assert OutboundEmail.objects.filter(template="practice-client-invitation-declined").exists()
 
@@ -76,7 +84,9 @@ def test_only_the_owner_invites_and_only_pending_can_be_decided(owner_and_practi
     user_http.post(f"/companies/{company.customer_number}/accountant/", {"email": "hello@ledger.test"})
     assert not Client.objects.exists()
     active = Client.objects.create(practice=practice, company=company_create(business_name="B"), business_name="B")
-    response = admin_http.post(f"/partner/clients/{active.pk}/invitation/", {"decision": "decline"}, follow=True)
+    response = admin_http.post(
+        f"/partner/clients/{active.pk}/invitation/", {"decision": "decline", "confirm": "yes"}, follow=True
+    )
     assert "not waiting on your Pending tab" in response.content.decode()
     assert Client.objects.filter(pk=active.pk).exists()
 
