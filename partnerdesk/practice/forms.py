@@ -29,6 +29,12 @@ class ClientDetailsForm(forms.ModelForm[Client]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.company_id and self.instance.company.owner_id is None:
+            # Non-participating: the seed's hint is about clients with a login; this one has none yet.
+            self.fields["email"].help_text = (
+                "Optional. To let the client sign in, use Manage → Give client access: it sends the activation "
+                "email to the address you enter there."
+            )
         if self.instance.pk and self.instance.access == Client.Access.INVITED:
             # Where the activation link went (services.ClientEmailLocked refuses a change).
             email = self.fields["email"]

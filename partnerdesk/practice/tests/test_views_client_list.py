@@ -256,6 +256,9 @@ def test_add_client_validates_and_creates_an_active_non_participating_client(min
 def test_amend_non_participating_details(mine):
     practice, _, http = mine
     client = _client(practice, "Alpha Ltd")
+    panel = http.get(f"/partner/clients/{client.pk}/?panel=details").content.decode()
+    assert "Optional. To let the client sign in, use Manage → Give client access" in panel
+    assert "Only enter an email address for a participating client" not in panel
     response = http.post(
         f"/partner/clients/{client.pk}/details/",
         {"business_name": "Alpha Trading Ltd", "phone": "0161 000 0000", "version": 1},
