@@ -154,7 +154,12 @@ def access_request_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpRes
     return render(
         request,
         "identity/access_request.html",
-        {"access_request": access_request, "can_decide": can_decide, "is_requester": is_requester},
+        {
+            "access_request": access_request,
+            "can_decide": can_decide,
+            "is_requester": is_requester,
+            "decision": request.GET.get("decision", ""),  # the email's Approve or Decline link: asked to confirm
+        },
     )
 
 

@@ -132,7 +132,9 @@ def client_history(*, client: Client, limit: int = 50) -> list[Event]:
     events = list(Event.objects.filter(client=client).order_by("-at", "-id")[:limit])
     for event in events:
         changes = event.data.get("changes") if event.action == Action.CLIENT_UPDATE else None
-        event.changed_fields = [detail_label(field) for field in changes] if isinstance(changes, dict) else []  # type: ignore[attr-defined]
+        # In the Details form's order (PostgreSQL's jsonb does not keep the keys' order).
+        changed = [field for field in Client.DETAIL_FIELDS if isinstance(changes, dict) and field in changes]
+        event.changed_fields = [detail_label(field) for field in changed]  # type: ignore[attr-defined]
     return events
 
 

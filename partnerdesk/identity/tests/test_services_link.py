@@ -76,10 +76,11 @@ def test_someone_else_gets_a_request_and_the_owner_an_approval_email(owner, comp
     assert email.to == ["owner@acme.test"]
     assert email.context["request_path"] == f"/account/requests/{ar.public_id}/"
     assert Event.objects.filter(action="identity.access_request.create", actor=requester).exists()
-    # One way in: the request page, where the owner approves or declines (a link cannot decide by itself).
+    # Approve and Decline links, each to the request page with that choice to confirm (a link decides nothing).
     html = str(render_email(email).alternatives[0][0])
-    assert re.findall(r"<a [^>]*>([^<]+)</a>", html) == ["Approve or decline"]
-    assert f'/account/requests/{ar.public_id}/"' in html
+    assert re.findall(r"<a [^>]*>([^<]+)</a>", html) == ["Approve", "Decline"]
+    assert f'/account/requests/{ar.public_id}/?decision=approve"' in html
+    assert f'/account/requests/{ar.public_id}/?decision=decline"' in html
 
 
 def test_one_open_request_per_person_and_company(owner, company):

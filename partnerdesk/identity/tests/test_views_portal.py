@@ -108,6 +108,16 @@ def test_the_requester_cancels_their_own_request_and_is_told_in_their_terms(owne
     assert ar.status == "cancelled"
 
 
+def test_the_emails_decline_link_asks_to_confirm_the_decline(owner_setup):
+    owner, company, owner_client = owner_setup
+    ar = requested(company_link(user=UserFactory.create(), number=company.customer_number, email=owner.email))
+    page = owner_client.get(f"/account/requests/{ar.public_id}/?decision=decline").content.decode()
+    assert "<strong>Decline this request?</strong>" in page
+    assert page.index(">Decline</button>") < page.index(">Approve instead</button>")
+    ar.refresh_from_db()
+    assert ar.status == "pending"  # opening the link decides nothing
+
+
 def test_another_persons_request_is_404(owner_setup):
     owner, company, _ = owner_setup
     requester = UserFactory.create()
