@@ -25,7 +25,7 @@ from partnerdesk.billing.invoicing import (
     invoices_for_account,
     next_month,
 )
-from partnerdesk.billing.models import Invoice
+from partnerdesk.billing.models import DirectDebitMandate, Invoice
 from partnerdesk.identity import selectors as identity_selectors
 from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.lib.errors import NotFound
@@ -85,6 +85,10 @@ def _detail_context(invoice: Invoice) -> dict[str, Any]:
         "line_count": line_count,
         "prorated_count": sum(1 for g in groups for row in g.rows if row.line.prorated),
         "pdf_available": line_count <= PDF_MAX_LINES,
+        # How this invoice is paid: by the billing account's Direct Debit, if it has one.
+        "mandate": DirectDebitMandate.objects.filter(
+            company_id=invoice.account_id, status=DirectDebitMandate.Status.ACTIVE
+        ).first(),
     }
 
 

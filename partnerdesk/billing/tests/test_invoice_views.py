@@ -135,6 +135,7 @@ def test_owner_sees_own_invoices_and_another_company_is_404(billed):
     assert f"Invoice {invoice.number}" in body
     assert own.customer_number in body
     assert "£36.00" in body  # 30.00 + 20% VAT, no discount
+    assert "Practice discount" not in body  # a client's own invoice has none to show
 
     other = billed["other_company_invoice"]
     assert owner.get(f"/companies/{own.customer_number}/invoices/{other.number}/").status_code == 404
@@ -146,6 +147,29 @@ def test_owner_sees_own_invoices_and_another_company_is_404(billed):
     user = _as(billed["user"])
     assert user.get(f"/companies/{own.customer_number}/invoices/").status_code == 404
     assert user.get(f"/companies/{own.customer_number}/invoices/{invoice.number}/").status_code == 404
+
+
+def test_the_invoice_says_how_it_is_paid(billed):
+    """ "Paid by Direct Debit" only when the account has one; otherwise where to set it up."""
+    from partnerdesk.billing import services
+
+    own, invoice = billed["own"], billed["own_invoice"]
+    owner = _as(billed["owner"])
+    url = f"/companies/{own.customer_number}/invoices/{invoice.number}/"
+    without = owner.get(url).content.decode()
+    assert "No Direct Debit is set up for this account" in without
+    assert "Collected by Direct Debit" not in without
+    mandate = services.mandate_create(
+        actor=billed["owner"],
+        company=own,
+        account_holder="Ada Lovelace",
+        sort_code="12-34-56",
+        account_number="12345678",
+        declaration=True,
+    )
+    with_mandate = owner.get(url).content.decode()
+    assert f"Collected by Direct Debit (reference {mandate.reference}, account ******78)" in with_mandate
+    assert "Collected by Direct Debit" in owner.get(f"{url}print/").content.decode()
 
 
 def test_company_with_no_invoices_says_so_with_its_customer_number(billed):
