@@ -29,12 +29,14 @@ def _user(request: HttpRequest) -> User:
     return request.user
 
 
+_TOKEN_ONCE = "api_token_created"
+
+
 @login_required
 def api_tokens(request: HttpRequest) -> HttpResponse:
     """List the person's API tokens and create one (its value is shown once, on this response only)."""
     user = _user(request)
     form = ApiTokenForm(request.POST or None)
-    created_token = None
     if request.method == "POST" and form.is_valid():
         try:
             _, created_token = api_services.token_create(
@@ -43,9 +45,17 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            form = ApiTokenForm()
+            # Post/redirect/get: a reload or Back does not create a second token. The value rides in the session
+            # to the next page only, and is gone from it once shown.
+            request.session[_TOKEN_ONCE] = created_token
+            return redirect("identity:api_tokens")
+    created_token = request.session.pop(_TOKEN_ONCE, None) if request.method == "GET" else None
     tokens = PersonalAccessToken.objects.filter(user=user)
-    return render(request, "identity/api_tokens.html", {"form": form, "tokens": tokens, "created_token": created_token})
+    response = render(
+        request, "identity/api_tokens.html", {"form": form, "tokens": tokens, "created_token": created_token}
+    )
+    response["Cache-Control"] = "no-store"  # the one page that shows a token's value
+    return response
 
 
 @login_required

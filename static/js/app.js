@@ -72,6 +72,23 @@
     open.querySelector("summary").focus();
   });
 
+  // A form that is being sent is not sent again by a second click while the next page loads (double-clicked
+  // Save, Add, Pay...). htmx forms are left to htmx (it has already taken the event over).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.matches) return;
+    if ((form.getAttribute("method") || "get").toLowerCase() !== "post") return;
+    if (form.hasAttribute("data-sending")) {
+      event.preventDefault();
+      return;
+    }
+    form.setAttribute("data-sending", "");
+  });
+  // Back onto a page kept in memory: its forms can be sent again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-sending]").forEach(function (form) { form.removeAttribute("data-sending"); });
+  });
+
   // Back/forward onto an entry made by closePanel: let the server render it (htmx restores its own entries).
   window.addEventListener("popstate", function (event) {
     if (event.state && event.state.partnerdeskPanelClosed) window.location.reload();

@@ -25,14 +25,17 @@ def test_page_needs_sign_in(client):
 
 
 def test_create_shows_token_once_and_lists_it(user_client):
-    response = user_client.post(URL, {"name": "Nightly export", "days": "30"})
-    assert response.status_code == 200
+    response = user_client.post(URL, {"name": "Nightly export", "days": "30"}, follow=True)
+    assert response.redirect_chain == [(URL, 302)]  # a reload or Back cannot create a second token
+    assert response["Cache-Control"] == "no-store"
     token = response.context["created_token"]
     assert token.startswith("pdt_")
+    assert token in response.content.decode()
     assert PersonalAccessToken.objects.get(user=user_client.user).token_hash == hash_token(token)
-    again = user_client.get(URL).content.decode()
+    again = user_client.get(URL).content.decode()  # the reload: listed, never shown again
     assert "Nightly export" in again
     assert token not in again
+    assert PersonalAccessToken.objects.filter(user=user_client.user).count() == 1
 
 
 @pytest.mark.parametrize(
