@@ -48,8 +48,9 @@ def test_failed_sign_in_for_unknown_email_keeps_only_a_fingerprint(client):
 def test_password_change_is_audited(client):
     user = UserFactory.create()
     client.force_login(user)
-    client.post(
+    response = client.post(
         "/accounts/password/change/",
         {"oldpassword": PASSWORD, "password1": "another long passphrase", "password2": "another long passphrase"},
     )
+    assert response.status_code == 302, response.context["form"].errors
     assert "identity.password.change" in _actions(user)
