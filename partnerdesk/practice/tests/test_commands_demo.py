@@ -3,6 +3,7 @@ from django.core.management import CommandError, call_command
 
 from partnerdesk.audit.models import Event
 from partnerdesk.identity.models import User
+from partnerdesk.notifications.models import OutboundEmail
 from partnerdesk.practice.demo import DEMO_PASSWORD
 from partnerdesk.practice.models import Client, Practice, PracticeInvitation, PracticeMember
 
@@ -53,6 +54,12 @@ def test_demo_loads_once_and_prints_logins(settings, capsys):
     assert set(Client.objects.values_list("tab", flat=True)) == {"active", "pending", "imported"}
     assert Event.objects.filter(action="demo.data.load").count() == 1
     assert User.objects.get(email="admin@hartleymoss.test").check_password(DEMO_PASSWORD)
+    # The named client awaiting activation was invited through the real flow: its email, with a working link, is
+    # in the outbox (so in the developer inbox).
+    oakwood = Client.objects.get(business_name="Oakwood Joinery")
+    assert oakwood.access == "invited"
+    [activation] = OutboundEmail.objects.filter(template="client-activation", to=["tom@oakwoodjoinery.test"])
+    assert activation.context["activation_path"].startswith("/activate/")
 
 
 def test_demo_refuses_with_debug_off(settings):

@@ -41,6 +41,8 @@ def test_owner_invites_practice_and_it_accepts(owner_and_practice):
 
     pending = admin_http.get("/partner/clients/?tab=pending").content.decode()
     assert "New Client Invitation" in pending
+    panel = admin_http.get(f"/partner/clients/{client.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert '<p class="status-line"><strong>New Client Invitation</strong>' in panel  # not "both have access" yet
     admin_http.post(f"/partner/clients/{client.pk}/invitation/", {"decision": "accept"})
     client.refresh_from_db()
     assert (client.tab, client.payer) == ("active", "client")  # still client-paying
