@@ -49,10 +49,10 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
             # to the next page only, and is gone from it once shown.
             request.session[_TOKEN_ONCE] = created_token
             return redirect("identity:api_tokens")
-    created_token = request.session.pop(_TOKEN_ONCE, None) if request.method == "GET" else None
+    shown_once: str | None = request.session.pop(_TOKEN_ONCE, None) if request.method == "GET" else None
     tokens = PersonalAccessToken.objects.filter(user=user)
     response = render(
-        request, "identity/api_tokens.html", {"form": form, "tokens": tokens, "created_token": created_token}
+        request, "identity/api_tokens.html", {"form": form, "tokens": tokens, "created_token": shown_once}
     )
     response["Cache-Control"] = "no-store"  # the one page that shows a token's value
     return response
