@@ -94,14 +94,23 @@ def product_home(request: HttpRequest, product: str) -> HttpResponse:
     is_member = membership_for_user(user=user) is not None
     if chosen.slug == "partner" and is_member:
         return redirect("practice:clients")
+    summary = selectors.home_summary(user=user)
+    # The companies that have this product (a service of it in force); the others are named apart.
+    with_product: list[CompanyMembership] = []
+    without: list[CompanyMembership] = []
+    for membership in summary.get("memberships", []):
+        items = getattr(membership.company, "services_in_force", [])
+        (with_product if any(item.service.product == chosen.slug for item in items) else without).append(membership)
     return render(
         request,
         "identity/product_home.html",
         {
+            **summary,
             "product": chosen,
             "is_member": is_member,
             "bookkeeping": chosen.slug == "accounting",  # the accounting product opens a company's books
-            **selectors.home_summary(user=user),
+            "memberships": with_product,
+            "without_product": without,
         },
     )
 

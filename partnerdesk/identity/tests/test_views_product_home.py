@@ -27,8 +27,13 @@ def _signed_in(user) -> HttpClient:
 def test_accounting_lists_each_company_with_its_services_and_opens_its_books():
     owner = UserFactory.create(email="owner@acme.test")
     acme, _ = make_owner_company("Acme Ltd", owner=owner)
-    subscribe(acme, make_service("t-plus", name="Test Plus"), make_service("t-pay", name="Test Pay"))
+    subscribe(
+        acme,
+        make_service("t-plus", name="Test Plus", product="accounting"),
+        make_service("t-pay", name="Test Pay", product="payroll"),
+    )
     shut, _ = make_owner_company("Shut Ltd", owner=owner)
+    subscribe(shut, make_service("t-plus", name="Test Plus", product="accounting"))
     practice = Practice.objects.create(company=company_create(business_name="Ledger LLP"), name="Ledger LLP")
     Client.objects.create(practice=practice, company=shut, business_name="Shut Ltd", access="disabled")
 
@@ -36,7 +41,7 @@ def test_accounting_lists_each_company_with_its_services_and_opens_its_books():
 
     assert _rows(page) == [
         f"Acme Ltd {acme.customer_number} Test Pay, Test Plus Subscription Owner Bookkeeping",
-        f"Shut Ltd Access disabled by your accountant {shut.customer_number} None yet Subscription Owner",
+        f"Shut Ltd Access disabled by your accountant {shut.customer_number} Test Plus Subscription Owner",
     ]
     assert f'href="/companies/{acme.customer_number}/"' in page
     assert f'href="/companies/{acme.customer_number}/ledger/"' in page
@@ -44,12 +49,25 @@ def test_accounting_lists_each_company_with_its_services_and_opens_its_books():
     assert 'href="/account/link/"' in page  # another subscription can be linked from here too
 
 
-def test_payroll_lists_the_companies_without_the_books():
+def test_payroll_lists_the_companies_with_payroll_and_names_the_others():
     owner = UserFactory.create()
     acme, _ = make_owner_company("Acme Ltd", owner=owner)
+    subscribe(acme, make_service("t-pay", name="Test Pay", product="payroll"))
+    books, _ = make_owner_company("Books Only Ltd", owner=owner)
+    subscribe(books, make_service("t-books", name="Test Books", product="accounting"))
     page = _signed_in(owner).get("/products/payroll/").content.decode()
-    assert _rows(page) == [f"Acme Ltd {acme.customer_number} None yet Subscription Owner"]
+    assert _rows(page) == [f"Acme Ltd {acme.customer_number} Test Pay Subscription Owner"]
     assert "/ledger/" not in page
+    assert "Also linked to your account, without Payroll:" in page
+    assert f'<a href="/companies/{books.customer_number}/">Books Only Ltd</a>' in page
+
+
+def test_no_company_with_the_product_says_so():
+    owner = UserFactory.create()
+    make_owner_company("Acme Ltd", owner=owner)
+    page = _signed_in(owner).get("/products/payroll/").content.decode()
+    assert "None of your companies has Payroll:" in page
+    assert "<tbody>" not in page
 
 
 def test_no_company_yet_offers_to_link_one():
