@@ -49,6 +49,9 @@ class CompanyAdmin(admin.ModelAdmin[Company]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a company's invoices, audit trail and data outlive any back-office click
+
     def save_model(self, request: HttpRequest, obj: Company, form: Any, change: bool) -> None:
         if change and "business_name" in form.changed_data:
             assert isinstance(request.user, User)

@@ -23,6 +23,9 @@ class OutboundEmailAdmin(admin.ModelAdmin[OutboundEmail]):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the record of what was sent to whom
+
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin[Message]):

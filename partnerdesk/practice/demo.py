@@ -117,9 +117,12 @@ def _user(email: str, full_name: str, *, staff: bool = False) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
         user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=full_name)
-        if staff:
-            user.is_staff = user.is_superuser = True
-            user.save(update_fields=["is_staff", "is_superuser"])
+        if staff:  # customer services: the back office's group, not a superuser
+            from django.contrib.auth.models import Group
+
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+            user.groups.add(Group.objects.get(name="Customer services"))
     EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
     return user
 

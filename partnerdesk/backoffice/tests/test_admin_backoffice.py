@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client as HttpClient
 
 from partnerdesk.audit.models import Event
@@ -14,10 +15,36 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff_client():
-    user = User.objects.create_superuser(email="cs@partnerdesk.test", password="x" * 16)
+    """Customer services as deployed: staff in the "Customer services" group (made by a migration), not a
+    superuser."""
+    user = User.objects.create_user(email="cs@partnerdesk.test", password="x" * 16, is_staff=True)
+    user.groups.add(Group.objects.get(name="Customer services"))
     http = HttpClient()
     http.force_login(user)
     return http, user
+
+
+def test_customer_services_can_look_up_but_not_delete_or_edit_logins(staff_client, managed):
+    http, _ = staff_client
+    company, _ = managed
+    for url in (
+        "/admin/identity/company/",
+        f"/admin/identity/company/{company.pk}/change/",
+        "/admin/practice/client/",
+        "/admin/backoffice/changerequest/",
+        "/admin/audit/event/",
+        "/admin/notifications/outboundemail/",
+        "/admin/billing/directdebitmandate/",
+        f"/admin/identity/user/{company.owner_id}/change/",  # a login: shown, not editable
+    ):
+        assert http.get(url).status_code == 200, url
+    assert http.get(f"/admin/identity/company/{company.pk}/delete/").status_code == 403
+    assert "delete_selected" not in http.get("/admin/identity/company/").content.decode()
+    user_page = http.get(f"/admin/identity/user/{company.owner_id}/change/").content.decode()
+    assert 'name="email"' not in user_page  # read-only view
+    assert http.get("/admin/identity/user/add/").status_code == 403
+    assert http.get("/admin/billing/service/add/").status_code == 403
+    assert http.get("/admin/auth/group/").status_code == 403
 
 
 @pytest.fixture
