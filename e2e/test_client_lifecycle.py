@@ -168,7 +168,7 @@ def test_disable_then_enable_seen_by_the_client(
 
     client_page.goto(company_path)
     expect(client_page.get_by_role("heading", level=1)).to_have_text("Brook Farm Ltd")
-    expect(client_page.get_by_text("Your accountant has disabled your access to this company.")).to_be_visible()
+    expect(client_page.get_by_text("has disabled your access to this company.")).to_be_visible()
     expect(client_page.get_by_role("navigation", name="Brook Farm Ltd")).to_have_count(0)
     shot(client_page, "lifecycle-client-disabled")
     for path in ("payment/", "accountant/", "details/"):  # no other page of the company either

@@ -55,7 +55,12 @@ def _owner(request: HttpRequest, customer_number: str) -> CompanyMembership | Ht
     except NotFound:
         raise Http404("No such company") from None
     if identity_selectors.is_access_disabled(membership):
-        return render(request, "identity/company_disabled.html", {"membership": membership}, status=403)
+        return render(
+            request,
+            "identity/company_disabled.html",
+            identity_selectors.disabled_page_context(membership=membership),
+            status=403,
+        )
     if membership.role != CompanyMembership.Role.OWNER:
         raise Http404("No such page")
     return membership

@@ -403,7 +403,12 @@ def company_payment(request: HttpRequest, customer_number: str) -> HttpResponse:
     # Disabled by the accountant: nothing to pay here. Suspended for want of payment details: this page is
     # exactly where access is restored, so it stays open to the owner.
     if getattr(membership, "access_disabled", False):
-        return render(request, "identity/company_disabled.html", {"membership": membership}, status=403)
+        return render(
+            request,
+            "identity/company_disabled.html",
+            identity_selectors.disabled_page_context(membership=membership),
+            status=403,
+        )
     if membership.role != CompanyMembership.Role.OWNER:
         raise Http404("No such page")
     company = membership.company

@@ -136,3 +136,13 @@ def pending_accountant_invitation(*, company: Company) -> Client | None:
         .select_related("practice")
         .first()
     )
+
+
+def disabled_page_context(*, membership: CompanyMembership) -> dict[str, Any]:
+    """What the "access disabled" page names: the practice that disabled it and how to reach it."""
+    client = (
+        Client.objects.filter(company_id=membership.company_id, access=Client.Access.DISABLED)
+        .select_related("practice")
+        .first()
+    )
+    return {"membership": membership, "practice": client.practice if client is not None else None}

@@ -238,7 +238,12 @@ def _company_page(
     except NotFound:
         raise Http404("No such company") from None
     if selectors.is_access_disabled(membership):
-        return render(request, "identity/company_disabled.html", {"membership": membership}, status=403)
+        return render(
+            request,
+            "identity/company_disabled.html",
+            selectors.disabled_page_context(membership=membership),
+            status=403,
+        )
     is_owner = membership.role == CompanyMembership.Role.OWNER
     if owner_only and not is_owner:
         raise Http404("No such page")

@@ -152,11 +152,17 @@ def test_my_accountant_names_the_managing_practice(owner_setup):
 
 def test_disabled_access_shows_a_clear_message_instead_of_the_company(owner_setup):
     _, company, client = owner_setup
-    practice = Practice.objects.create(company=company_create(business_name="Ledger LLP"), name="Ledger LLP")
+    practice = Practice.objects.create(
+        company=company_create(business_name="Ledger LLP"), name="Ledger LLP", contact_email="hello@ledger.test"
+    )
     Client.objects.create(practice=practice, company=company, business_name=company.business_name, access="disabled")
-    response = client.get(f"/companies/{company.customer_number}/")
-    assert response.status_code == 403
-    assert "Your accountant has disabled your access" in response.content.decode()
+    for page in ("", "invoices/", "accountant/"):
+        response = client.get(f"/companies/{company.customer_number}/{page}")
+        assert response.status_code == 403, page
+        body = response.content.decode()
+        # Who to ask, and how.
+        assert "Your accountant, Ledger LLP, has disabled your access to this company." in body, page
+        assert '<a href="mailto:hello@ledger.test">hello@ledger.test</a>' in body, page
 
 
 def test_owner_removes_a_user_from_the_users_page(owner_setup):
