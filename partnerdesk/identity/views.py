@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -369,7 +370,13 @@ def company_accountant_remove(request: HttpRequest, customer_number: str) -> Htt
 @login_required
 def company_details(request: HttpRequest, customer_number: str) -> HttpResponse:
     """Administration > My Profile > My Details: the Registration ID in full, on the right-hand side."""
-    return _company_page(request, customer_number, "identity/company_details.html", owner_only=True)
+    return _company_page(
+        request,
+        customer_number,
+        "identity/company_details.html",
+        owner_only=True,
+        extra=lambda membership: {"customer_services_email": settings.ADMIN_TEAM_EMAIL},
+    )
 
 
 @login_required

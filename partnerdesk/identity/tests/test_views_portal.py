@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.test import Client as HttpClient
 
 from partnerdesk.identity.models import AccessRequest, CompanyMembership
@@ -141,6 +142,8 @@ def test_my_details_shows_the_full_registration_id_to_the_owner(owner_setup):
     body = client.get(f"/companies/{company.customer_number}/details/").content.decode()
     assert "Administration &gt; My Profile &gt; My Details" in body
     assert f'<p class="big">{company.registration_id}</p>' in body
+    # The business name is changed by customer services, and the page says how to reach them.
+    assert f'contact Customer Services at <a href="mailto:{settings.ADMIN_TEAM_EMAIL}">' in body
 
 
 def test_my_accountant_names_the_managing_practice(owner_setup):
