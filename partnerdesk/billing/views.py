@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from partnerdesk.billing import selectors, services
@@ -393,6 +394,7 @@ def _mandate_page(
     )
 
 
+@never_cache  # bank details, even masked, are not kept in caches
 @login_required
 def company_payment(request: HttpRequest, customer_number: str) -> HttpResponse:
     """The Subscription Owner's payment details (identity:company_payment)."""
@@ -421,6 +423,7 @@ def company_payment(request: HttpRequest, customer_number: str) -> HttpResponse:
     )
 
 
+@never_cache  # bank details, even masked, are not kept in caches
 @login_required
 def practice_payment(request: HttpRequest) -> HttpResponse:
     """A practice admin's payment details for the practice's own invoices."""

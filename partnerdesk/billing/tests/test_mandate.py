@@ -139,7 +139,9 @@ def test_owner_payment_page_shows_masked_details_only(client):
     assert "only person required to authorise debits" in no_declaration.content.decode()
     saved = client.post(url, {**GOOD, "declaration": "on"})
     assert saved.status_code == 302
-    page = client.get(url).content.decode()
+    shown = client.get(url)
+    assert "no-store" in shown["Cache-Control"]  # bank details, even masked, stay out of caches
+    page = shown.content.decode()
     assert "**-**-56" in page
     assert "******78" in page
     assert "12345678" not in page
