@@ -203,7 +203,7 @@ def _request_action(request: HttpRequest, public_id: uuid.UUID, action: str) -> 
     else:
         done = {"approve": "approved", "decline": "declined"}[action]
         messages.success(request, f"Request from {access_request.requester.email} for {business_name} {done}.")
-    return redirect("home")
+    return redirect(_next_url(request) or reverse("home"))  # e.g. back to the company's Users page
 
 
 @login_required

@@ -86,10 +86,13 @@ def test_requester_sees_waiting_for_approval_and_owner_approves_from_the_portal(
     req_client.post("/account/link/", {"number": company.customer_number, "email": owner.email})
     assert "Waiting for approval" in req_client.get("/").content.decode()
 
-    users_page = owner_client.get(f"/companies/{company.customer_number}/users/").content.decode()
+    users_url = f"/companies/{company.customer_number}/users/"
+    users_page = owner_client.get(users_url).content.decode()
     assert "Rita Requester" in users_page
+    assert f'<input type="hidden" name="next" value="{users_url}">' in users_page
     ar = AccessRequest.objects.get()
-    response = owner_client.post(f"/account/requests/{ar.public_id}/approve/", follow=True)
+    response = owner_client.post(f"/account/requests/{ar.public_id}/approve/", {"next": users_url}, follow=True)
+    assert response.redirect_chain == [(users_url, 302)]  # back where the owner decided
     assert "approved" in response.content.decode()
     assert "Acme Ltd" in req_client.get("/").content.decode()
     assert req_client.get(f"/companies/{company.customer_number}/").status_code == 200
