@@ -115,7 +115,7 @@ def company_connect_request(request: HttpRequest, customer_number: str, client_i
                 client = connect.connect_request_decline(
                     actor=request.user, company=company, client_id=client_id, request=request
                 )
-                messages.success(request, f"You declined {client.practice.name}'s request. We have told them.")
+                messages.success(request, f"You declined the request from {client.practice.name}. We have told them.")
             else:
                 messages.error(request, "Choose Accept or Decline.")
                 return redirect(request.path)

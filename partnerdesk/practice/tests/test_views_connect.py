@@ -237,7 +237,7 @@ def test_owner_declines_and_the_practice_is_told(setup):
     path = request_path(owner.email)
     response = owner_http.post(path, {"decision": "decline"})
     assert response.status_code == 302
-    assert _flash(owner_http, response) == ["You declined Hartley LLP's request. We have told them."]
+    assert _flash(owner_http, response) == ["You declined the request from Hartley LLP. We have told them."]
     assert not Client.all_objects.filter(pk=client.pk).exists()
     assert OutboundEmail.objects.filter(template="practice-connect-declined", to=["admin@hartley.test"]).exists()
     assert Message.objects.filter(practice=member.practice, subject__contains="declined").exists()
