@@ -18,10 +18,11 @@ from partnerdesk.api import services as api_services
 from partnerdesk.api.models import PersonalAccessToken
 from partnerdesk.identity import selectors, services
 from partnerdesk.identity.forms import ApiTokenForm, InviteAccountantForm, LinkSubscriptionForm, PortalChoiceForm
-from partnerdesk.identity.models import AccessRequest, CompanyMembership, User
+from partnerdesk.identity.models import AccessRequest, Company, CompanyMembership, User
 from partnerdesk.identity.products import PRODUCTS_BY_SLUG
 from partnerdesk.lib.errors import DomainError, NotFound
 from partnerdesk.practice import services as practice_services
+from partnerdesk.practice.models import Client
 from partnerdesk.practice.selectors import membership_for_user
 
 
@@ -352,19 +353,32 @@ def company_accountant_remove(request: HttpRequest, customer_number: str) -> Htt
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("identity:company_accountant", customer_number)
-        messages.success(
-            request,
-            f"{client.practice.name} no longer manages this subscription. "
-            + ("Enter your Direct Debit details to keep using your services." if client.payer == "client" else ""),
-        )
+        if client.payer == "client" and not _has_direct_debit(membership.company):
+            messages.success(
+                request,
+                f"{client.practice.name} no longer manages this subscription. "
+                "Enter your Direct Debit details to keep using your services.",
+            )
+            return redirect("identity:company_payment", customer_number)
+        messages.success(request, f"{client.practice.name} no longer manages this subscription.")
         return redirect("identity:company_accountant", customer_number)
     return _company_page(
         request,
         customer_number,
         "identity/company_accountant_remove.html",
         owner_only=True,
-        extra=lambda m: {"practice": selectors.managing_practice(company=m.company)},
+        extra=lambda m: {
+            "practice": selectors.managing_practice(company=m.company),
+            "already_pays": Client.objects.filter(company=m.company, payer=Client.Payer.CLIENT).exists(),
+            "has_direct_debit": _has_direct_debit(m.company),
+        },
     )
+
+
+def _has_direct_debit(company: Company) -> bool:
+    from partnerdesk.billing.models import DirectDebitMandate
+
+    return DirectDebitMandate.objects.filter(company=company, status=DirectDebitMandate.Status.ACTIVE).exists()
 
 
 @login_required

@@ -213,13 +213,29 @@ def test_owner_removes_my_accountant_from_the_portal(admin_client, client):
     owned, owner = participating_client(admin_client.practice)
     client.force_login(owner)
     url = reverse("identity:company_accountant_remove", args=[owned.company.customer_number])
-    assert "Remove my accountant" in client.get(url).content.decode()
-    page = client.post(url, follow=True).content.decode()
-    assert "no longer manages this subscription" in page
+    asked = client.get(url).content.decode()
+    assert "Remove my accountant" in asked
+    assert "You will pay for your subscription yourself, at the full price" in asked  # accountant-paying today
+    assert "You will be asked for your Direct Debit details." in asked
+    removed = client.post(url, follow=True)
+    # Straight to Payment details, with what to do there.
+    payment = reverse("identity:company_payment", args=[owned.company.customer_number])
+    assert removed.redirect_chain == [(payment, 302)]
+    assert "no longer manages this subscription. Enter your Direct Debit details" in removed.content.decode()
     assert Client.all_objects.get(pk=owned.pk).ended_reason == "revoked_by_client"
     user = User.objects.create_user(email="user@owned.test", password=PASSWORD)
     client.force_login(user)
     assert client.get(url).status_code == 404
+
+
+def test_an_owner_who_already_pays_is_told_nothing_changes_in_what_they_pay(admin_client, client):
+    owned, owner = participating_client(admin_client.practice)
+    Client.objects.filter(pk=owned.pk).update(payer="client")
+    client.force_login(owner)
+    url = reverse("identity:company_accountant_remove", args=[owned.company.customer_number])
+    asked = client.get(url).content.decode()
+    assert "Nothing changes in what you pay: you already pay for your subscription yourself." in asked
+    assert "at the full price" not in asked
 
 
 def test_after_a_stop_the_owner_sees_the_direct_debit_banner_and_the_message(admin_client, client):
