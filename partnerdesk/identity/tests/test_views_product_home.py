@@ -64,9 +64,9 @@ def test_payroll_lists_the_companies_with_payroll_and_names_the_others():
 
 def test_no_company_with_the_product_says_so():
     owner = UserFactory.create()
-    make_owner_company("Acme Ltd", owner=owner)
+    acme, _ = make_owner_company("Acme Ltd", owner=owner)
     page = _signed_in(owner).get("/products/payroll/").content.decode()
-    assert "None of your companies has Payroll:" in page
+    assert f'<a href="/companies/{acme.customer_number}/">Acme Ltd</a> does not have Payroll yet.' in page
     assert "<tbody>" not in page
 
 
