@@ -8,6 +8,7 @@ list -> tick services -> **Remove** -> **Continue** -> summary -> **Finish** (PO
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -226,10 +227,25 @@ def _summary(request: HttpRequest, wizard: Wizard) -> HttpResponse:
 
 
 def _add(request: HttpRequest, wizard: Wizard) -> HttpResponse:
+    """Add a service: choose -> check (price, from when, what it replaces) -> Add."""
     form = AddServiceForm(request.POST)
     if form.is_valid():
         service: Service = form.cleaned_data["service"]
         replacing = selectors.alternatives_in_force(company=wizard.company, service=service)
+        if request.POST.get("confirm") != "yes":
+            context = _base_context(request, wizard)
+            payer = context["payer"]
+            rrp = selectors.price_in_force(service=service, on=selectors.today()) or Decimal("0")
+            context.update(
+                {
+                    "service": service,
+                    "replacing": [item.service for item in replacing],
+                    "starts_on": selectors.today(),
+                    "monthly_rrp": rrp,
+                    "monthly_price": (rrp * (100 - payer.discount_rate) / 100).quantize(Decimal("0.01")),
+                }
+            )
+            return render(request, "billing/subscriptions_add_check.html", context)
         try:
             services.subscription_add(actor=_user(request), company=wizard.company, service=service, request=request)
         except NotFound:

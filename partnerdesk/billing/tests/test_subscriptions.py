@@ -65,7 +65,10 @@ def test_a_plan_replaces_the_other_plan_of_its_product_from_the_same_day(catalog
     base = f"/partner/clients/{acme.pk}/subscriptions/"
     assert "Test Plus (replaces Test Standard)" in client.get(base).content.decode()
 
-    page = client.post(f"{base}add/", {"service": plus.pk}, follow=True).content.decode()
+    check = client.post(f"{base}add/", {"service": plus.pk}).content.decode()
+    assert "Replaces" in check
+    assert "Test Standard, from the same day" in check
+    page = client.post(f"{base}add/", {"service": plus.pk, "confirm": "yes"}, follow=True).content.decode()
     assert "Test Plus added to Acme Ltd, replacing Test Standard." in page
     today = selectors.today()
     assert {i.service.code for i in selectors.active_services(company=acme.company)} == {"t-plus", "t-payroll"}

@@ -103,10 +103,19 @@ def test_removing_the_last_service_shows_and_needs_the_confirmation(client, cata
 
 def test_add_a_service_from_the_wizard(client, catalogue):
     accounts, payroll = catalogue
-    setup = make_practice()
+    setup = make_practice(discount="20.00")
     acme = accountant_client(setup, "Acme Ltd", accounts)
     client.force_login(setup.admin)
-    response = client.post(f"/partner/clients/{acme.pk}/subscriptions/add/", {"service": payroll.pk})
+    url = f"/partner/clients/{acme.pk}/subscriptions/add/"
+    # Add -> check (the price the practice pays, from when) -> Add: nothing is added before the check.
+    check = client.post(url, {"service": payroll.pk})
+    assert check.status_code == 200
+    text = " ".join(re.sub(r"<[^>]+>", " ", check.content.decode()).split())
+    assert "Monthly price (ex VAT) £8.00 for your practice (20% off the RRP of £10.00)" in text
+    assert "Billed to your practice" in text
+    assert ">Add Test Payroll</button>" in check.content.decode()
+    assert [i.service.code for i in selectors.active_services(company=acme.company)] == ["t-accounts"]
+    response = client.post(url, {"service": payroll.pk, "confirm": "yes"})
     assert response.status_code == 302
     assert {i.service.code for i in selectors.active_services(company=acme.company)} == {"t-accounts", "t-payroll"}
 
