@@ -118,11 +118,11 @@ def _user(email: str, full_name: str, *, staff: bool = False) -> User:
     if user is None:
         user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=full_name)
         if staff:  # customer services: the back office's group, not a superuser
-            from django.contrib.auth.models import Group
+            from partnerdesk.backoffice.services import customer_services_group
 
             user.is_staff = True
             user.save(update_fields=["is_staff"])
-            user.groups.add(Group.objects.get(name="Customer services"))
+            user.groups.add(customer_services_group())
     EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
     return user
 

@@ -21,7 +21,7 @@ def test_signed_in_home_lists_the_persons_companies(client):
     other = company_create(business_name="Somebody Else Ltd")
     client.force_login(user)
     body = client.get("/").content.decode()
-    assert "Signed in as <strong>Priya Shah</strong>" in body
+    assert 'Signed in as <strong title="Priya Shah">Priya Shah</strong>' in body
     assert "Bright Sparks Ltd" in body
     assert company.customer_number in body
     assert other.business_name not in body

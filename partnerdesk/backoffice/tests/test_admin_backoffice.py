@@ -24,6 +24,15 @@ def staff_client():
     return http, user
 
 
+def test_the_migration_and_the_code_give_the_group_the_same_permissions():
+    from partnerdesk.backoffice.services import CUSTOMER_SERVICES_PERMISSIONS, customer_services_group
+
+    migrated = Group.objects.get(name="Customer services")
+    names = sorted(f"{p.content_type.app_label}.{p.codename}" for p in migrated.permissions.all())
+    assert names == sorted(CUSTOMER_SERVICES_PERMISSIONS)
+    assert customer_services_group() == migrated
+
+
 def test_customer_services_can_look_up_but_not_delete_or_edit_logins(staff_client, managed):
     http, _ = staff_client
     company, _ = managed
