@@ -218,25 +218,15 @@ def client_details(request: HttpRequest, client_id: int) -> HttpResponse:
         version = int(request.POST.get("version", ""))
     except ValueError:
         version = -1
+    stale = False
     if form.is_valid():
         try:
             updated = services.client_update_details(
                 member=member, client_id=client.pk, version=version, details=form.cleaned_data, request=request
             )
-        except services.StaleClientDetails as exc:
-            form.add_error(None, exc.message)
-            return _render_panel(
-                request,
-                member,
-                client,
-                panel_tab="details",
-                form=form,
-                status=200 if is_htmx(request) else 409,
-                version=version,
-                stale=True,
-            )
         except DomainError as exc:
             form.add_error(None, exc.message)
+            stale = isinstance(exc, services.StaleClientDetails)
         else:
             participating = updated.company.owner_id is not None
             messages.success(
@@ -248,15 +238,17 @@ def client_details(request: HttpRequest, client_id: int) -> HttpResponse:
             if is_htmx(request):
                 return _render_panel(request, member, updated, panel_tab="details")
             return redirect(f"{reverse('practice:client', args=[updated.pk])}?panel=details")
-    # htmx only swaps successful responses into the panel, so it gets the form with its errors as a 200.
+    # htmx only swaps successful responses into the panel, so it gets the form with its errors as a 200. The form
+    # keeps the version it was opened at: a save refused as stale stays refused until the latest details load.
     return _render_panel(
         request,
         member,
         client,
         panel_tab="details",
         form=form,
-        status=200 if is_htmx(request) else 400,
+        status=200 if is_htmx(request) else (409 if stale else 400),
         version=version,
+        stale=stale,
     )
 
 
