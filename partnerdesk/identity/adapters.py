@@ -91,9 +91,8 @@ class AccountAdapter(DefaultAccountAdapter):
         a sign-up that came from a link with its own destination (an activation, an approval) goes there."""
         if signup and not is_headless_request(request):
             target = get_login_redirect_url(request, redirect_url, signup=True)
-            link = reverse("identity:link_subscription")
-            if _LANDING.match(target) and not target.startswith(link):
-                redirect_url = f"{link}?{urlencode({'next': target})}"
+            if _LANDING.match(target):  # the link screen itself (no next) is not a landing page
+                redirect_url = f"{reverse('identity:link_subscription')}?{urlencode({'next': target})}"
         return super().post_login(
             request,
             user,
