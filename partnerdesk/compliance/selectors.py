@@ -8,13 +8,14 @@ from django.db.models import Prefetch, QuerySet
 from partnerdesk.compliance.models import AccountsPeriod, Submission
 from partnerdesk.lib.errors import NotFound
 from partnerdesk.practice.models import Client, PracticeMember
+from partnerdesk.practice.selectors import sees_every_client
 
 
 def compliance_clients(*, member: PracticeMember) -> QuerySet[Client]:
     """The practice's client relationships, ended ones included, with the restricted-staff rule of
     ``practice.selectors.visible_clients``: staff who do not see all clients see only those assigned to them."""
     clients = Client.all_objects.filter(practice_id=member.practice_id)
-    if member.role != PracticeMember.Role.ADMIN and not member.sees_all_clients:
+    if not sees_every_client(member):
         clients = clients.filter(assignments__member=member)
     return clients
 

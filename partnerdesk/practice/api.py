@@ -101,7 +101,7 @@ def _member_out(member: PracticeMember) -> dict[str, Any]:
         "email": member.user.email,
         "full_name": member.user.full_name,
         "role": member.role,
-        "sees_all_clients": member.sees_all_clients or member.role == PracticeMember.Role.ADMIN,
+        "sees_all_clients": selectors.sees_every_client(member),
         "assigned_clients": getattr(member, "assigned_count", 0),
         "joined_at": member.created_at,
     }

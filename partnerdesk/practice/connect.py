@@ -35,7 +35,7 @@ from partnerdesk.lib.ratelimit import RateLimiter
 from partnerdesk.lib.request import client_ip
 from partnerdesk.notifications.services import message_post, send_email
 from partnerdesk.practice.models import Client, Practice, PracticeMember
-from partnerdesk.practice.selectors import admin_emails
+from partnerdesk.practice.selectors import admin_emails, sees_every_client
 
 CONNECT_REQUEST_DAYS = 14
 CONNECT_REQUEST_SENT = (
@@ -74,7 +74,7 @@ class ConnectNotAllowed(NotFound):
 
 def may_connect(member: PracticeMember) -> bool:
     """Admins and staff who see every client ask to connect existing clients."""
-    return member.role == PracticeMember.Role.ADMIN or member.sees_all_clients
+    return sees_every_client(member)
 
 
 def request_label(number: SubscriptionNumber) -> str:

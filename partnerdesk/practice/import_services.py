@@ -19,6 +19,7 @@ from partnerdesk.lib.errors import InvalidTransition, NotFound
 from partnerdesk.lib.request import client_ip
 from partnerdesk.practice import imports
 from partnerdesk.practice.models import Client, ImportBatch, PracticeMember
+from partnerdesk.practice.selectors import sees_every_client
 
 LOOKUP_CHUNK = 900  # under SQLite's 999 variables per statement
 INSERT_BATCH = 1000  # Django lowers it further on SQLite
@@ -43,7 +44,7 @@ def _existing(member: PracticeMember) -> imports.Existing:
 def _require_importer(member: PracticeMember) -> None:
     """Importing is for admins and staff who see every client: a restricted staff member would not see the
     imported clients, and duplicate checks would reveal clients not assigned to them."""
-    if member.role != PracticeMember.Role.ADMIN and not member.sees_all_clients:
+    if not sees_every_client(member):
         raise NotFound("No such page")
 
 

@@ -138,12 +138,17 @@ def client_history(*, client: Client, limit: int = 50) -> list[Event]:
     return events
 
 
+def sees_every_client(member: PracticeMember) -> bool:
+    """Admins, and staff not restricted to the clients assigned to them."""
+    return member.role == PracticeMember.Role.ADMIN or member.sees_all_clients
+
+
 def visible_clients(*, member: PracticeMember, include_ended: bool = False) -> QuerySet[Client]:
     """Every client of the member's practice for admins and unrestricted staff; only assigned ones otherwise.
     Ended relationships are left out unless asked for (former clients, Final Accounts data)."""
     manager = Client.all_objects if include_ended else Client.objects
     clients = manager.filter(practice_id=member.practice_id)
-    if member.role != PracticeMember.Role.ADMIN and not member.sees_all_clients:
+    if not sees_every_client(member):
         clients = clients.filter(assignments__member=member)
     return clients
 

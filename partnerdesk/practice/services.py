@@ -24,7 +24,7 @@ from partnerdesk.notifications.services import message_post, send_email
 from partnerdesk.practice.connect import ConnectRequestAwaitingClient, connect_request_withdrawn
 from partnerdesk.practice.forms import detail_label
 from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeMember
-from partnerdesk.practice.selectors import admin_emails, visible_clients
+from partnerdesk.practice.selectors import admin_emails, sees_every_client, visible_clients
 
 DETAIL_FIELDS = Client.DETAIL_FIELDS
 
@@ -84,7 +84,7 @@ def client_create(*, member: PracticeMember, details: dict[str, Any], request: H
         )
         # A staff member who sees only assigned clients is assigned the client they add (else it would vanish
         # from their list the moment they created it).
-        restricted = member.role != PracticeMember.Role.ADMIN and not member.sees_all_clients
+        restricted = not sees_every_client(member)
         if restricted:
             ClientAssignment.objects.create(member=member, client=client, assigned_by=member.user)
         record_event(
