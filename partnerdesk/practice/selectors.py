@@ -82,6 +82,11 @@ class ClientListQuery:
     assigned_to: int | None = None  # a practice member's id: only clients assigned to them
     service: str = ""  # a service code: only clients whose company has it in force
 
+    @property
+    def narrowed(self) -> bool:
+        """Whether search or a filter leaves out some of the tab's clients (sorting never does)."""
+        return bool(self.q or self.access or self.payer or self.assigned_to is not None or self.service)
+
 
 def client_search(*, member: PracticeMember, query: ClientListQuery) -> QuerySet[Client]:
     clients = client_list(member=member, tab=query.tab, include_hidden=query.show_hidden)

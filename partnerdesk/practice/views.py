@@ -133,7 +133,10 @@ def client_rows(clients: Iterable[Client]) -> list[ClientRow]:
 def _list_context(request: HttpRequest, member: PracticeMember) -> dict[str, Any]:
     query = _list_query(request)
     counts = tab_counts(member=member, show_hidden=query.show_hidden)
-    page = Paginator(client_search(member=member, query=query), CLIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    paginator = Paginator(client_search(member=member, query=query), CLIENTS_PER_PAGE)
+    if not query.narrowed:  # the tab's count is the list's: no second COUNT over the practice's clients
+        paginator.count = counts[query.tab]
+    page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return {

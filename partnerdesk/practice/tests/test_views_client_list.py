@@ -88,6 +88,26 @@ def test_tabs_show_counts_and_pages_keep_the_query(mine):
     assert "Client 54 Ltd" in http.get("/partner/clients/", {"q": "Client", "page": "2"}).content.decode()
 
 
+def test_the_pages_count_the_clients_the_list_shows_with_and_without_search_or_hidden(mine):
+    practice, _, http = mine
+    for i in range(60):
+        _client(practice, f"Alpha {i:02d} Ltd", hidden=i < 20)
+        _client(practice, f"Beta {i:02d} Ltd")
+    _client(practice, "Imported Ltd", tab="imported")
+
+    def pages(**params):
+        found = re.search(r"Page 1 of (\d+)", http.get("/partner/clients/", params).content.decode())
+        return int(found.group(1)) if found else 1
+
+    assert pages() == 2  # 100 shown: the unnarrowed list takes its count from the tab's
+    assert pages(hidden="1") == 3  # 120
+    assert pages(q="Beta") == 2  # 60
+    assert pages(q="Alpha") == 1  # 40 shown, 20 hidden
+    assert pages(q="Alpha", hidden="1") == 2  # 60
+    assert pages(tab="imported") == 1
+    assert "Beta 59 Ltd" in http.get("/partner/clients/", {"page": "2", "sort": "name"}).content.decode()
+
+
 def test_hide_two_then_bring_them_back_through_filters(mine):
     practice, _, http = mine
     a = _client(practice, "Alpha Ltd")
