@@ -175,8 +175,20 @@ def _render_list(
     return render(request, "billing/subscriptions.html", context, status=status)
 
 
+def _refusal_for_non_payer(request: HttpRequest, wizard: Wizard, context: dict[str, Any]) -> HttpResponse | None:
+    """The side that does not pay sees the services on the list (which says why it can't change them), never the
+    payer's prices: an owner whose accountant pays must not learn the practice's discount."""
+    if context["may_change"]:
+        return None
+    if request.method == "POST":
+        return _render_list(request, wizard, status=400)
+    return redirect(wizard.list_url)
+
+
 def _summary(request: HttpRequest, wizard: Wizard) -> HttpResponse:
     context = _base_context(request, wizard)
+    if (refusal := _refusal_for_non_payer(request, wizard, context)) is not None:
+        return refusal
     source = request.POST if request.method == "POST" else request.GET
     chosen = selectors.services_by_ids(ids=_chosen_ids(source.getlist("service")))
     if not chosen:
@@ -189,7 +201,7 @@ def _summary(request: HttpRequest, wizard: Wizard) -> HttpResponse:
         messages.info(request, f"{names}: not part of {wizard.company.business_name}'s services (already removed?).")
         return redirect(wizard.list_url)
     error = ""
-    if request.method == "POST" and context["may_change"]:
+    if request.method == "POST":
         try:
             services.subscriptions_remove(
                 actor=_user(request),
@@ -213,8 +225,6 @@ def _summary(request: HttpRequest, wizard: Wizard) -> HttpResponse:
                 "invoice is amended accordingly.",
             )
             return redirect(wizard.list_url)
-    elif request.method == "POST":
-        error = context["not_payer_reason"]
     context.update(
         {
             "summary": summary,
@@ -228,12 +238,14 @@ def _summary(request: HttpRequest, wizard: Wizard) -> HttpResponse:
 
 def _add(request: HttpRequest, wizard: Wizard) -> HttpResponse:
     """Add a service: choose -> check (price, from when, what it replaces) -> Add."""
+    context = _base_context(request, wizard)
+    if (refusal := _refusal_for_non_payer(request, wizard, context)) is not None:
+        return refusal
     form = AddServiceForm(request.POST)
     if form.is_valid():
         service: Service = form.cleaned_data["service"]
         replacing = selectors.alternatives_in_force(company=wizard.company, service=service)
         if request.POST.get("confirm") != "yes":
-            context = _base_context(request, wizard)
             payer = context["payer"]
             rrp = selectors.price_in_force(service=service, on=selectors.today()) or Decimal("0")
             context.update(

@@ -146,6 +146,16 @@ def test_owner_of_an_accountant_paying_company_sees_the_services_but_cannot_chan
     refused = client.post(f"{base}summary/", {"service": [payroll.pk]})
     assert refused.status_code == 400
     assert SubscriptionItem.objects.filter(company=acme.company, ends_on__isnull=True).count() == 2
+    # The practice's price and discount (20% here) are the practice's business, on every page of the wizard.
+    summary = client.get(f"{base}summary/", {"service": [payroll.pk]})
+    assert summary.status_code == 302
+    assert summary.url == base
+    add_check = client.post(f"{base}add/", {"service": make_service("t-extra", "25.00").pk})
+    assert add_check.status_code == 400
+    for page in (body, refused.content.decode(), add_check.content.decode()):
+        assert "Your accountant pays" in page
+        for secret in ("discount", "20%", "for your practice", "less before VAT"):
+            assert secret not in page
 
 
 def test_practice_cannot_change_a_client_paying_client_in_the_wizard(client, catalogue):
