@@ -133,6 +133,20 @@ def test_run_invoices_command_defaults_to_last_month(billed, monkeypatch):
     assert out.getvalue().startswith("Invoice run for 2026-11: 3 invoices issued")
 
 
+def test_run_invoices_command_refuses_a_month_that_has_not_ended(billed, monkeypatch):
+    from partnerdesk.billing.management.commands import run_invoices
+
+    Invoice.objects.all().delete()
+    monkeypatch.setattr(run_invoices.timezone, "localdate", lambda: dt.date(2026, 11, 30))
+    for period in ("2026-11", "2027-01"):
+        with pytest.raises(CommandError, match="has not ended"):
+            call_command("run_invoices", "--period", period, stdout=io.StringIO())
+    assert not Invoice.objects.exists()
+    monkeypatch.setattr(run_invoices.timezone, "localdate", lambda: dt.date(2026, 12, 1))
+    call_command("run_invoices", "--period", "2026-11", stdout=io.StringIO())
+    assert Invoice.objects.exists()
+
+
 def test_run_invoices_command_rejects_a_bad_period():
     with pytest.raises(CommandError, match="YYYY-MM"):
         call_command("run_invoices", "--period", "November")

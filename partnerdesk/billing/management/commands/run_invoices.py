@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from partnerdesk.billing.invoicing import invoice_run, previous_month
+from partnerdesk.billing.invoicing import invoice_run, next_month, previous_month
 
 
 def _period(value: str) -> dt.date:
@@ -21,7 +21,15 @@ class Command(BaseCommand):
         parser.add_argument("--period", help="The month to invoice, YYYY-MM (default: the previous month).")
 
     def handle(self, *args: Any, period: str | None = None, **options: Any) -> None:
-        month = _period(period) if period else previous_month(timezone.localdate())
+        today = timezone.localdate()
+        month = _period(period) if period else previous_month(today)
+        if next_month(month) > today:
+            # Invoices are in arrears: a month billed before it ends would never bill what changes later in it.
+            last_day = next_month(month) - dt.timedelta(days=1)
+            raise CommandError(
+                f"{month:%B %Y} has not ended: its invoices can be issued from {next_month(month):%-d %B %Y} "
+                f"(the run bills whole months in arrears, up to {last_day:%-d %B %Y})."
+            )
         result = invoice_run(period=month)
         self.stdout.write(
             f"Invoice run for {month:%Y-%m}: {result.invoices_created} invoices issued "
