@@ -96,7 +96,7 @@ class ImportedSubscriptionsForm(forms.Form):
     payer = forms.ChoiceField(
         choices=[
             (Licence.Payer.ACCOUNTANT, "Accountant paying (your practice pays, with its discount)"),
-            (Licence.Payer.CLIENT, "Client paying (the client pays full RRP)"),
+            (Licence.Payer.CLIENT, "Client paying (the client pays full RRP; give each client access below)"),
         ],
         widget=forms.RadioSelect,
         label="Who pays",

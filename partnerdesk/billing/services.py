@@ -109,6 +109,12 @@ class PayerOneWay(Conflict):
     title = "A client that has paid for itself can never become accountant-paying again"
 
 
+class ClientPayingNeedsLogin(DomainError):
+    code = "client_paying_needs_login"
+    status = 422
+    title = "A client-paying client needs a login to pay"
+
+
 class PayerInvalid(DomainError):
     code = "payer_invalid"
     status = 422
@@ -458,6 +464,15 @@ def clients_add_subscriptions(
             raise AccessDetailsIncomplete(
                 "To give client access, amend these clients' details first (missing): " + "; ".join(not_ready) + "."
             )
+        if payer == Licence.Payer.CLIENT:
+            # A client pays through its own login (payment details, invoices, Manage Subscriptions): without one
+            # nobody could see, pay or change a client-paying subscription, and it can never go back to the practice.
+            no_login = [c.business_name for c in clients if c.company.owner_id is None and c.pk not in access_ids]
+            if no_login:
+                raise ClientPayingNeedsLogin(
+                    "Client paying needs the client to have a login, to pay and manage their subscription: tick "
+                    "Client access for " + ", ".join(no_login) + ", or choose Accountant paying."
+                )
         company_ids = [c.company_id for c in clients]
         if payer == Licence.Payer.ACCOUNTANT and (
             Licence.objects.filter(company_id__in=company_ids, payer=Licence.Payer.CLIENT).exists()

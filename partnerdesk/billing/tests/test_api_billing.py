@@ -112,13 +112,28 @@ def test_imported_api_moves_clients_and_refuses_51(client, catalogue):
     )
     assert too_many.status_code == 422
     assert too_many.json()["code"] == "too_many_clients"
-    ok = client.post(
+    no_login = client.post(
         "/api/v1/practice/clients/imported/subscriptions",
         {"client_ids": [clients[0].pk], "services": ["t-accounts", "t-payroll"], "payer": "client"},
         content_type="application/json",
     )
+    assert no_login.status_code == 422
+    assert no_login.json()["code"] == "client_paying_needs_login"
+    Client.objects.filter(pk=clients[0].pk).update(
+        email="owner@imported.test", contact_name="Pat Owner", address="1 High Street", postcode="LS1 1AA"
+    )
+    ok = client.post(
+        "/api/v1/practice/clients/imported/subscriptions",
+        {
+            "client_ids": [clients[0].pk],
+            "services": ["t-accounts", "t-payroll"],
+            "payer": "client",
+            "give_access": [clients[0].pk],
+        },
+        content_type="application/json",
+    )
     assert ok.status_code == 200
-    assert ok.json() == {"moved": 1, "client_ids": [clients[0].pk], "invited_client_ids": []}
+    assert ok.json() == {"moved": 1, "client_ids": [clients[0].pk], "invited_client_ids": [clients[0].pk]}
     assert Client.objects.get(pk=clients[0].pk).payer == "client"
     assert Licence.objects.get(company=clients[0].company).payer == "client"
 

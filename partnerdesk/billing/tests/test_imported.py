@@ -41,14 +41,31 @@ def test_accountant_paying_moves_clients_to_active_with_discounted_licences(setu
 
 
 def test_client_paying_sets_the_client_payer_and_a_full_rrp_licence(setup, catalogue):
-    client = imported_client(setup, "Self Ltd")
+    client = _ready_for_access(imported_client(setup, "Self Ltd"), "owner@self.test")
     services.clients_add_subscriptions(
-        member=setup.member, client_ids=[client.pk], services=catalogue[:1], payer="client"
+        member=setup.member, client_ids=[client.pk], services=catalogue[:1], payer="client", give_access=[client.pk]
     )
     client.refresh_from_db()
-    assert (client.tab, client.payer) == ("active", "client")
+    assert (client.tab, client.payer, client.access) == ("active", "client", "invited")
     licence = Licence.objects.get(company=client.company)
     assert (licence.payer, licence.practice_id, licence.discounted) == ("client", None, False)
+
+
+def test_client_paying_is_refused_for_a_client_left_without_a_login(setup, catalogue):
+    with_login = _ready_for_access(imported_client(setup, "Self Ltd"), "owner@self.test")
+    without = imported_client(setup, "Fenwick Haulage")
+    with pytest.raises(DomainError, match="tick Client access for Fenwick Haulage") as exc:
+        services.clients_add_subscriptions(
+            member=setup.member,
+            client_ids=[with_login.pk, without.pk],
+            services=catalogue[:1],
+            payer="client",
+            give_access=[with_login.pk],
+        )
+    assert (exc.value.code, exc.value.status) == ("client_paying_needs_login", 422)
+    assert not Licence.objects.exists()
+    assert not SubscriptionItem.objects.exists()
+    assert set(Client.objects.values_list("tab", flat=True)) == {"imported"}
 
 
 def test_more_than_50_clients_are_refused(setup, catalogue):
