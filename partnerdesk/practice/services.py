@@ -30,11 +30,13 @@ DETAIL_FIELDS = Client.DETAIL_FIELDS
 
 
 def _lock_client(*, member: PracticeMember, client_id: int, related: tuple[str, ...] = ()) -> Client:
-    """Lock one of the member's practice's clients (its row only: related rows are read, not locked)."""
+    """Lock one client the member may see (its row only: related rows are read, not locked); a client of the practice
+    that a restricted staff member is not assigned is as unknown to them as another practice's."""
     client = (
-        Client.objects.select_for_update(of=("self",))
+        visible_clients(member=member)
+        .select_for_update(of=("self",))
         .select_related(*related)
-        .filter(pk=client_id, practice=member.practice)
+        .filter(pk=client_id)
         .first()
     )
     if client is None:

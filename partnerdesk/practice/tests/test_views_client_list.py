@@ -180,6 +180,35 @@ def test_a_restricted_staff_member_cannot_hide_or_show_clients_not_assigned_to_t
     assert set(Client.objects.filter(hidden=True).values_list("business_name", flat=True)) == {"Assigned Ltd"}
 
 
+def test_a_restricted_staff_member_cannot_delete_accept_decline_or_amend_clients_not_assigned_to_them(mine):
+    practice, _, _ = mine
+    member, http = _restricted(practice)
+    api = HttpClient(enforce_csrf_checks=False)
+    api.force_login(member.user)
+    imported = _client(practice, "Imported Ltd", tab="imported")
+    pending = [_client(practice, f"Asking {i} Ltd", tab="pending", requested_by="client") for i in range(3)]
+    assigned = _client(practice, "Assigned Imported Ltd", tab="imported")
+    ClientAssignment.objects.create(member=member, client=assigned)
+
+    assert http.post(f"/partner/clients/{imported.pk}/delete/").status_code == 404
+    assert http.post(f"/partner/clients/{pending[0].pk}/invitation/", {"decision": "accept"}).status_code == 404
+    declined = http.post(f"/partner/clients/{pending[1].pk}/invitation/", {"decision": "decline", "confirm": "yes"})
+    assert declined.status_code == 404
+    amended = http.post(f"/partner/clients/{imported.pk}/details/", {"business_name": "Mine now", "version": 1})
+    assert amended.status_code == 404
+    assert api.delete(f"/api/v1/practice/clients/{imported.pk}").status_code == 404
+    refused = api.post(
+        f"/api/v1/practice/clients/{pending[2].pk}/invitation", {"decision": "decline"}, content_type="application/json"
+    )
+    assert refused.status_code == 404
+    assert set(Client.objects.filter(tab="pending").values_list("pk", flat=True)) == {c.pk for c in pending}
+    assert Client.objects.get(pk=imported.pk).business_name == "Imported Ltd"
+    assert not Event.objects.filter(actor=member.user).exists()
+    # Their own client: allowed.
+    assert http.post(f"/partner/clients/{assigned.pk}/delete/").status_code == 302
+    assert not Client.objects.filter(pk=assigned.pk).exists()
+
+
 def test_a_restricted_staff_member_is_assigned_the_client_they_add_and_is_not_offered_imports(mine):
     practice, _, _ = mine
     member, http = _restricted(practice)
