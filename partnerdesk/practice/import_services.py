@@ -289,6 +289,7 @@ def _client_ids(clients: list[Client], member: PracticeMember, company_ids: list
 
 
 def recent_imports(*, member: PracticeMember, limit: int = 10) -> list[ImportBatch]:
+    _require_importer(member)
     return list(
         ImportBatch.objects.filter(practice_id=member.practice_id).defer("rows").order_by("-created_at", "-id")[:limit]
     )

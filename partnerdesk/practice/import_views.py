@@ -49,6 +49,10 @@ def _preview_url(batch_id: int, request: HttpRequest | None = None) -> str:
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Step 1: choose a CSV file. A file over 20 MB, or one that is not CSV text, is refused with a reason."""
     member = _member(request)
+    try:
+        recent = import_services.recent_imports(member=member)  # a restricted staff member does not import: 404
+    except NotFound:
+        raise Http404("No such page") from None
     form = UploadForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
@@ -65,7 +69,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "practice/import.html",
-        {"form": form, "member": member, "recent": import_services.recent_imports(member=member)},
+        {"form": form, "member": member, "recent": recent},
         status=status,
     )
 

@@ -225,3 +225,11 @@ def test_restricted_staff_cannot_import(client):
         {"file": SimpleUploadedFile("c.csv", b"Business name\nAcme Ltd\n", content_type="text/csv")},
     )
     assert response.status_code == 404
+    # Nor the page, which would list the practice's recent imports.
+    admin = UserFactory.create()
+    PracticeMember.objects.create(practice=practice, user=admin, role="admin")
+    ImportBatch.objects.create(practice=practice, created_by=admin, filename="admins-clients.csv", rows=[])
+    assert client.get("/partner/clients/import/").status_code == 404
+    upload = {"file": SimpleUploadedFile("c.csv", b"Business name\nAcme Ltd\n", content_type="text/csv")}
+    assert client.post("/partner/clients/import/", upload).status_code == 404
+    assert not ImportBatch.objects.filter(created_by=staff).exists()
