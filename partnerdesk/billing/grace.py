@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from partnerdesk.audit.models import Action
 from partnerdesk.audit.services import record_event
-from partnerdesk.identity.models import Company, User
+from partnerdesk.identity.models import Company, CompanyMembership, User
+from partnerdesk.identity.services import product_tokens_revoke
 from partnerdesk.notifications.services import message_post
 
 
@@ -72,6 +73,8 @@ def grace_run(*, today: dt.date | None = None) -> dict[str, int]:
             if days_left <= 0:
                 company.suspended_at = timezone.now()
                 company.save(update_fields=["suspended_at"])
+                # The products' claims list the company until their tokens end (as on Disable).
+                product_tokens_revoke(user_ids=CompanyMembership.objects.filter(company=company).values("user_id"))
                 record_event(
                     action=Action.COMPANY_SUSPEND,
                     company=company,

@@ -63,6 +63,15 @@ def user_display(user: AbstractBaseUser) -> str:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def set_password(self, user: AbstractBaseUser, password: str) -> None:
+        """Change, reset and set all come here: a new password also ends the products' sessions (their OpenID Connect
+        tokens), as allauth ends the other browser sessions; whoever held one must sign in again with it."""
+        from partnerdesk.identity.services import product_tokens_revoke
+
+        with transaction.atomic():
+            super().set_password(user, password)
+            product_tokens_revoke(user_ids=[user.pk])
+
     @property
     def error_messages(self) -> dict[str, Any]:
         """allauth's messages; a rate-limited request is told when it may try again (partnerdesk.identity.ratelimits)."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
@@ -372,6 +374,17 @@ def access_requests_expire(*, now: datetime | None = None) -> int:
     return expired
 
 
+def product_tokens_revoke(*, user_ids: Iterable[int] | QuerySet[Any]) -> int:
+    """End the products' OpenID Connect sessions of these people (access and refresh tokens): their next refresh or
+    request fails and the product signs them in again, getting claims as they are now. For whatever changes what a
+    person may reach (a company's access disabled, a member removed) or proves their old credentials unsafe (a new
+    password). Returns how many tokens were deleted."""
+    from allauth.idp.oidc.models import Token
+
+    deleted, _ = Token.objects.filter(user_id__in=user_ids).delete()
+    return deleted
+
+
 def company_member_remove(*, actor: User, company: Company, user_id: int, request: HttpRequest | None = None) -> None:
     """The subscription owner removes a user from the company (never the owner themself)."""
     with transaction.atomic():
@@ -389,6 +402,7 @@ def company_member_remove(*, actor: User, company: Company, user_id: int, reques
             raise InvalidTransition("The Subscription Owner cannot be removed.", code="owner_cannot_be_removed")
         removed_email = membership.user.email
         membership.delete()
+        product_tokens_revoke(user_ids=[user_id])  # their products' claims still list the company
         record_event(
             action=Action.COMPANY_MEMBER_REMOVE,
             actor=actor,

@@ -24,6 +24,7 @@ from partnerdesk.audit.services import record_event
 from partnerdesk.billing.licences import licence_close, licence_move_to_client
 from partnerdesk.billing.models import SubscriptionItem
 from partnerdesk.identity.models import Company, CompanyMembership, User
+from partnerdesk.identity.services import product_tokens_revoke
 from partnerdesk.lib.errors import DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.tokens import hash_token, new_token
 from partnerdesk.notifications.services import message_post, send_email
@@ -440,10 +441,7 @@ def client_access_activate_new_account(
 def _revoke_product_tokens(company: Company) -> None:
     """Products hold OIDC tokens whose claims list this company: end them so the next refresh or sign-in
     gets claims without it (existing sessions included)."""
-    from allauth.idp.oidc.models import Token
-
-    users = CompanyMembership.objects.filter(company=company).values("user_id")
-    Token.objects.filter(user_id__in=users).delete()
+    product_tokens_revoke(user_ids=CompanyMembership.objects.filter(company=company).values("user_id"))
 
 
 def client_access_disable(*, member: PracticeMember, client_id: int, request: HttpRequest | None = None) -> Client:

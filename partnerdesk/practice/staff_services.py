@@ -16,6 +16,7 @@ from django.utils import timezone
 from partnerdesk.audit.models import Action
 from partnerdesk.audit.services import record_event
 from partnerdesk.identity.models import User
+from partnerdesk.identity.services import product_tokens_revoke
 from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied
 from partnerdesk.lib.tokens import hash_token, new_token
 from partnerdesk.notifications.services import send_email
@@ -328,6 +329,7 @@ def member_remove(*, actor: User, practice: Practice, member_id: int, request: H
         removed = {"member": member.pk, "user": removed_email, "role": member.role}
         assignments = ClientAssignment.objects.filter(member=member).count()
         member.delete()  # cascades to the member's client assignments
+        product_tokens_revoke(user_ids=[member.user_id])  # e.g. Partner Edition: signed in again, as a non-member
         record_event(
             action=Action.STAFF_REMOVE,
             actor=actor,

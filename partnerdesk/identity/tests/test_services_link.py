@@ -266,8 +266,14 @@ def test_owner_removes_a_user_but_not_themself(owner, company):
     services.access_request_approve(actor=owner, public_id=ar.public_id)
     with pytest.raises(InvalidTransition):
         services.company_member_remove(actor=owner, company=company, user_id=owner.pk)
+    from allauth.idp.oidc.models import Client as OIDCClient
+    from allauth.idp.oidc.models import Token
+
+    product = OIDCClient.objects.create(name="Payroll", id="payroll-test")
+    Token.objects.create(client=product, user=ar.requester, type=Token.Type.REFRESH_TOKEN, hash="r" * 64)
     services.company_member_remove(actor=owner, company=company, user_id=ar.requester_id)
     assert not CompanyMembership.objects.filter(user=ar.requester, company=company).exists()
+    assert not Token.objects.filter(user=ar.requester).exists()  # the product signs them in again, without it
     assert Event.objects.filter(action="identity.company.member_remove", company=company).exists()
     with pytest.raises(NotFound):
         services.company_member_remove(actor=ar.requester, company=company, user_id=owner.pk)

@@ -36,3 +36,15 @@ def test_the_new_password_follows_the_policy(signed_in):
     assert changed.status_code == 302
     user.refresh_from_db()
     assert user.check_password(NEW)
+
+
+def test_a_new_password_ends_the_products_sessions(signed_in):
+    from allauth.idp.oidc.models import Client as OIDCClient
+    from allauth.idp.oidc.models import Token
+
+    user, http = signed_in
+    product = OIDCClient.objects.create(name="Payroll", id="payroll-test")
+    Token.objects.create(client=product, user=user, type=Token.Type.REFRESH_TOKEN, hash="h" * 64)
+    Token.objects.create(client=product, user=user, type=Token.Type.ACCESS_TOKEN, hash="a" * 64)
+    assert http.post(URL, {"oldpassword": CURRENT, "password1": NEW, "password2": NEW}).status_code == 302
+    assert not Token.objects.filter(user=user).exists()

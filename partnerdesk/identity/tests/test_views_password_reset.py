@@ -173,6 +173,23 @@ def test_reset_signs_out_the_users_other_sessions():
 
 
 @pytest.mark.django_db
+def test_reset_ends_the_products_sessions_too():
+    from allauth.idp.oidc.models import Client as OIDCClient
+    from allauth.idp.oidc.models import Token
+
+    user = UserFactory.create(email="known@example.test")
+    someone_else = UserFactory.create()
+    product = OIDCClient.objects.create(name="Payroll", id="payroll-test")
+    for person, mark in ((user, "a"), (someone_else, "b")):
+        Token.objects.create(client=product, user=person, type=Token.Type.REFRESH_TOKEN, hash=mark * 64)
+    resetter = Client()
+    _request_reset(resetter, "known@example.test")
+    assert _set_new_password(resetter, _reset_path("known@example.test")).status_code == 302
+    assert not Token.objects.filter(user=user).exists()
+    assert Token.objects.filter(user=someone_else).exists()
+
+
+@pytest.mark.django_db
 def test_weak_new_password_is_refused_on_the_reset_form(client):
     UserFactory.create(email="known@example.test")
     _request_reset(client, "known@example.test")

@@ -51,7 +51,13 @@ def test_reminders_on_day_23_and_29_then_suspension_on_day_30(transferred):
     assert grace_run(today=day(day0, 29)) == {"reminders": 1, "suspended": 0}
     assert emailed("company-grace-reminder", owner.email)
     assert len(companies_claim(user=owner)) == 1
+    from allauth.idp.oidc.models import Client as OIDCClient
+    from allauth.idp.oidc.models import Token
+
+    product = OIDCClient.objects.create(name="Payroll", id="payroll-test")
+    Token.objects.create(client=product, user=owner, type=Token.Type.REFRESH_TOKEN, hash="h" * 64)
     assert grace_run(today=day(day0, 30)) == {"reminders": 0, "suspended": 1}
+    assert not Token.objects.filter(user=owner).exists()  # the products sign the owner in again, without it
     client.company.refresh_from_db()
     assert client.company.suspended_at is not None
     assert emailed("company-suspended", owner.email)

@@ -91,6 +91,19 @@ def test_removing_a_member_ends_their_access_to_every_client_at_once(practice_ad
     assert email.to == ["staff@hartley.test"]
 
 
+def test_removing_a_member_ends_their_product_sessions(practice_admin):
+    from allauth.idp.oidc.models import Client as OIDCClient
+    from allauth.idp.oidc.models import Token
+
+    practice, admin = practice_admin
+    staff = add_member(practice, "staff@hartley.test")
+    product = OIDCClient.objects.create(name="Partner Edition", id="partner-edition-test")
+    Token.objects.create(client=product, user=staff.user, type=Token.Type.REFRESH_TOKEN, hash="s" * 64)
+    Token.objects.create(client=product, user=admin, type=Token.Type.REFRESH_TOKEN, hash="a" * 64)
+    services.member_remove(actor=admin, practice=practice, member_id=staff.pk)
+    assert list(Token.objects.values_list("user_id", flat=True)) == [admin.pk]
+
+
 def test_visible_clients_for_admins_unrestricted_and_restricted_staff(practice_admin):
     practice, admin = practice_admin
     admin_member = PracticeMember.objects.get(user=admin)
