@@ -13,6 +13,7 @@ from partnerdesk.api.models import PersonalAccessToken
 from partnerdesk.api.problems import install_problem_handlers
 from partnerdesk.api.schemas import Me, PathId, TokenCreated, TokenIn, TokenOut, problems
 from partnerdesk.identity.api import router as identity_router
+from partnerdesk.lib.errors import PermissionDenied
 
 api = NinjaAPI(
     title="Partnerdesk API",
@@ -42,6 +43,12 @@ def token_list(request: HttpRequest) -> Any:
 
 @account.post("/tokens", response={201: TokenCreated, **ERRORS}, summary="Create an API token (shown once)")
 def token_create(request: HttpRequest, payload: TokenIn) -> Any:
+    if "authorization" in request.headers:
+        # A leaked token must not be able to mint tokens that outlive its revocation: only a signed-in person does.
+        raise PermissionDenied(
+            "API tokens are created by a signed-in person (Account, API tokens), not with another token.",
+            code="token_needs_signed_in_session",
+        )
     token, plaintext = services.token_create(
         user=api_user(request), name=payload.name, days=payload.days, request=request
     )

@@ -61,6 +61,19 @@ def test_bearer_token_authenticates_scripts(session_client):
     assert response.json() == {"id": response.json()["id"], "email": "dev@example.test", "full_name": "Dev Person"}
 
 
+def test_a_token_cannot_create_tokens(session_client, user):
+    token = _create_token(session_client).json()["token"]
+    refused = Client().post(
+        "/api/v1/tokens",
+        {"name": "child", "days": 366},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "token_needs_signed_in_session"
+    assert PersonalAccessToken.objects.filter(user=user).count() == 1
+
+
 def test_revoked_token_no_longer_works(session_client, user):
     body = _create_token(session_client).json()
     response = session_client.delete(f"/api/v1/tokens/{body['id']}", headers={"X-CSRFToken": _csrf(session_client)})
