@@ -98,7 +98,7 @@ def company_list(request: HttpRequest) -> Any:
     summary="A company's users (owner only)",
 )
 def member_list(request: HttpRequest, customer_number: str) -> Any:
-    membership = selectors.membership_for_company(user=api_user(request), customer_number=customer_number)
+    membership = selectors.usable_membership_for_company(user=api_user(request), customer_number=customer_number)
     if membership.role != "owner":
         raise PermissionDenied("Only the Subscription Owner can see the company's users.")
     return [
@@ -114,7 +114,7 @@ def member_list(request: HttpRequest, customer_number: str) -> Any:
 )
 def member_remove(request: HttpRequest, customer_number: str, user_id: PathId) -> Any:
     user = api_user(request)
-    membership = selectors.membership_for_company(user=user, customer_number=customer_number)
+    membership = selectors.usable_membership_for_company(user=user, customer_number=customer_number)
     services.company_member_remove(actor=user, company=membership.company, user_id=user_id, request=request)
     return Status(204, None)
 

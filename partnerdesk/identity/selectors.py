@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from partnerdesk.identity.models import AccessRequest, Company, CompanyMembership, User
-from partnerdesk.lib.errors import NotFound
+from partnerdesk.lib.errors import NotFound, PermissionDenied
 from partnerdesk.practice.models import Client, Practice, PracticeMember
 
 
@@ -39,6 +39,29 @@ def membership_for_company(*, user: User, customer_number: str) -> CompanyMember
     if membership is None:
         raise NotFound("No such company")
     return membership
+
+
+class CompanyAccessDisabled(PermissionDenied):
+    code = "company_access_disabled"
+
+
+def usable_membership_for_company(*, user: User, customer_number: str) -> CompanyMembership:
+    """The person's membership of a company they may reach now: 404 for anyone else's, 403
+    ``company_access_disabled`` while its accountant has disabled access or it is suspended."""
+    membership = membership_for_company(user=user, customer_number=customer_number)
+    if is_access_disabled(membership):
+        raise CompanyAccessDisabled(
+            "Access to this company is disabled. Contact your accountant, or add payment details if it is suspended."
+        )
+    return membership
+
+
+def company_access_disabled(*, company: Company) -> bool:
+    """The company's own users may not reach it (its accountant disabled access, or it is suspended)."""
+    return (
+        company.suspended_at is not None
+        or Client.objects.filter(company=company, access=Client.Access.DISABLED).exists()
+    )
 
 
 def home_summary(*, user: User | AnonymousUser) -> dict[str, Any]:
@@ -98,7 +121,8 @@ def access_requests_to_decide(*, user: User) -> QuerySet[AccessRequest]:
         AccessRequest.objects.filter(status=AccessRequest.Status.PENDING)
         .select_related("company", "requester")
         .filter(
-            Q(company__owner=user)
+            Q(company__owner=user, company__suspended_at__isnull=True)
+            & ~Exists(Client.objects.filter(company=OuterRef("company_id"), access=Client.Access.DISABLED))
             | Q(
                 company__owner__isnull=True,
                 pk__in=AccessRequest.objects.filter(Exists(managed_by_my_practice)).values("pk"),

@@ -25,6 +25,7 @@ from partnerdesk.identity.models import (
     _new_customer_number,
     _new_registration_id,
 )
+from partnerdesk.identity.selectors import company_access_disabled
 from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.ratelimit import LINK_LOOKUP_PER_IP, LINK_LOOKUP_PER_USER
 from partnerdesk.lib.request import client_ip
@@ -223,8 +224,8 @@ def may_decide(*, user: User, access_request: AccessRequest) -> bool:
     from partnerdesk.practice.models import PracticeMember
 
     company = access_request.company
-    if company.owner_id is not None:
-        return company.owner_id == user.pk
+    if company.owner_id is not None:  # an owner whose access is disabled can't reach the company at all
+        return company.owner_id == user.pk and not company_access_disabled(company=company)
     practice_id = _managing_practice_id(company)
     if practice_id is not None:
         return PracticeMember.objects.filter(

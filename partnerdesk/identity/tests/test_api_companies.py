@@ -102,6 +102,31 @@ def test_disabled_company_is_flagged_and_left_out_of_oidc_claims(setup):
     assert companies_claim(user=owner) == []
 
 
+def test_a_disabled_companys_owner_cannot_manage_its_users_or_decide_requests(setup):
+    owner, company = setup
+    requester = UserFactory.create(email="req@example.test")
+    asked = _api(requester).post(
+        "/api/v1/links", {"number": company.customer_number, "email": owner.email}, content_type="application/json"
+    )
+    request_id = asked.json()["access_request"]["id"]
+    member = UserFactory.create(email="member@example.test")
+    CompanyMembership.objects.create(user=member, company=company, role="user")
+    practice = Practice.objects.create(company=company_create(business_name="Ledger LLP"), name="Ledger LLP")
+    Client.objects.create(practice=practice, company=company, business_name="Acme Ltd", access="disabled")
+
+    api = _api(owner)
+    members = api.get(f"/api/v1/companies/{company.customer_number}/members")
+    assert (members.status_code, members.json()["code"]) == (403, "company_access_disabled")
+    removed = api.delete(f"/api/v1/companies/{company.customer_number}/members/{member.pk}")
+    assert (removed.status_code, removed.json()["code"]) == (403, "company_access_disabled")
+    assert CompanyMembership.objects.filter(user=member, company=company).exists()
+    assert api.get("/api/v1/access-requests?role=decider").json() == []
+    assert api.post(f"/api/v1/access-requests/{request_id}/approve").status_code == 404
+    assert api.post(f"/api/v1/access-requests/{request_id}/decline").status_code == 404
+    assert not CompanyMembership.objects.filter(user=requester).exists()
+    assert AccessRequest.objects.get(public_id=request_id).status == "pending"
+
+
 def _query_count(client: HttpClient, path: str) -> tuple[int, Any]:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(path)
