@@ -290,6 +290,39 @@ def test_existing_address_gets_the_same_screens_as_a_new_one(client):
 
 
 @pytest.mark.django_db
+def test_existing_address_costs_the_same_password_hash_as_a_new_one(monkeypatch):
+    """The answer's time must not tell the addresses apart: a new account hashes its password once, so the
+    existing-address path hashes once too (in the form and in the account API)."""
+    from partnerdesk.identity.hashers import Argon2idOwaspHasher
+
+    hashed: list[str] = []
+    encode = Argon2idOwaspHasher.encode
+
+    def counting(self, password, salt):
+        hashed.append(password)
+        return encode(self, password, salt)
+
+    monkeypatch.setattr(Argon2idOwaspHasher, "encode", counting)
+    UserFactory.create(email="taken@example.test")
+    UserFactory.create(email="taken2@example.test")  # a second address: each may be sent one email a while
+    counts = []
+    for email in ("fresh@example.test", "taken@example.test"):
+        hashed.clear()
+        _signup(Client(), email)
+        counts.append(len(hashed))
+    for email in ("fresh2@example.test", "taken2@example.test"):
+        hashed.clear()
+        response = Client().post(
+            "/_allauth/browser/v1/auth/signup",
+            {"email": email, "password": PASSWORD, "full_name": "Nia Evans"},
+            content_type="application/json",
+        )
+        assert response.status_code == 401  # both: "verify your email" next
+        counts.append(len(hashed))
+    assert counts == [1, 1, 1, 1]
+
+
+@pytest.mark.django_db
 def test_existing_address_creates_no_second_account_and_gets_already_exists_email(client):
     user = UserFactory.create(email="taken@example.test")
     _signup(client, "taken@example.test", full_name="Someone Else")
