@@ -38,6 +38,7 @@ class Action(models.TextChoices):
     CLIENT_IMPORT = "practice.client.import", "Client imported from CSV"
     IMPORT_COMMIT = "practice.import.commit", "CSV import completed"
     CLIENT_INVITE_PRACTICE = "practice.client.invite_practice", "Client invited the practice"
+    CLIENT_INVITE_PRACTICE_WITHDRAW = "practice.client.invite_practice_withdraw", "Client withdrew its invitation"
     CLIENT_INVITATION_ACCEPT = "practice.client.invitation_accept", "Client invitation accepted"
     CLIENT_INVITATION_DECLINE = "practice.client.invitation_decline", "Client invitation declined"
     CLIENT_CONNECT_REQUEST = "practice.client.connect_request", "Practice asked to manage the company"

@@ -196,3 +196,36 @@ def accountant_invite(request: HttpRequest, customer_number: str, payload: Invit
         actor=user, company=membership.company, practice_email=payload.email, request=request
     )
     return Status(202, {"detail": practice_services.INVITE_ACCOUNTANT_SENT})
+
+
+class AccountantInvitationOut(Schema):
+    email: str = Field(description="The address you invited (whether it is a practice's is never said)")
+    created_at: datetime
+
+
+@router.get(
+    "/companies/{customer_number}/accountant-invitation",
+    response={200: AccountantInvitationOut, **ERRORS},
+    summary="Your invitation to an accountant, while it waits (owner only; 404 no_accountant_invitation otherwise)",
+)
+def accountant_invitation(request: HttpRequest, customer_number: str) -> Any:
+    user = api_user(request)
+    membership = selectors.usable_membership_for_company(user=user, customer_number=customer_number)
+    invitation = selectors.pending_accountant_invitation(company=membership.company)
+    if membership.company.owner_id != user.pk or invitation is None:
+        raise NotFound("No invitation to an accountant is waiting.", code="no_accountant_invitation")
+    return invitation
+
+
+@router.delete(
+    "/companies/{customer_number}/accountant-invitation",
+    response={204: None, **ERRORS},
+    summary="Withdraw your invitation to an accountant (owner only), e.g. to invite another address",
+)
+def accountant_invitation_withdraw(request: HttpRequest, customer_number: str) -> Any:
+    from partnerdesk.practice import services as practice_services
+
+    user = api_user(request)
+    membership = selectors.usable_membership_for_company(user=user, customer_number=customer_number)
+    practice_services.accountant_invitation_withdraw(actor=user, company=membership.company, request=request)
+    return Status(204, None)

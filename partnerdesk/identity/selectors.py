@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from partnerdesk.identity.models import AccessRequest, Company, CompanyMembership, User
 from partnerdesk.lib.errors import NotFound, PermissionDenied
-from partnerdesk.practice.models import Client, Practice, PracticeMember
+from partnerdesk.practice.models import AccountantInvitation, Client, Practice, PracticeMember
 
 
 def memberships_with_access(*, user: User) -> QuerySet[CompanyMembership]:
@@ -151,15 +151,16 @@ def managing_practice(*, company: Company) -> Practice | None:
     return client.practice if client else None
 
 
-def pending_accountant_invitation(*, company: Company) -> Client | None:
-    """The practice this company invited, while the invitation waits on the practice's Pending tab (a practice's
-    own request to manage the company is not one: see ``practice.connect``)."""
-    return (
-        Client.objects.filter(company=company, tab=Client.Tab.PENDING)
-        .exclude(requested_by=Client.RequestedBy.PRACTICE)
-        .select_related("practice")
+def pending_accountant_invitation(*, company: Company) -> AccountantInvitation | None:
+    """The owner's Invite your accountant while it waits, to the address they typed (whether or not it is a
+    practice's: the portal never says). A practice's own request to manage the company is not one
+    (``practice.connect``)."""
+    invitation = (
+        AccountantInvitation.objects.filter(company=company, status=AccountantInvitation.Status.PENDING)
+        .select_related("client")
         .first()
     )
+    return None if invitation is None or invitation.answered else invitation
 
 
 def disabled_page_context(*, membership: CompanyMembership) -> dict[str, Any]:

@@ -32,6 +32,11 @@ urlpatterns = [
         name="company_accountant_remove",
     ),
     path(
+        "companies/<str:customer_number>/accountant/invitation/withdraw/",
+        views.company_accountant_invitation_withdraw,
+        name="company_accountant_invitation_withdraw",
+    ),
+    path(
         "companies/<str:customer_number>/accountant/requests/<int:client_id>/",
         connect_views.company_connect_request,
         name="company_connect_request",

@@ -339,6 +339,23 @@ def company_accountant(request: HttpRequest, customer_number: str) -> HttpRespon
 
 
 @login_required
+@require_POST
+def company_accountant_invitation_withdraw(request: HttpRequest, customer_number: str) -> HttpResponse:
+    """My accountant -> Withdraw invitation (the owner), e.g. to invite a different address."""
+    user = _user(request)
+    try:
+        membership = selectors.usable_membership_for_company(user=user, customer_number=customer_number)
+        practice_services.accountant_invitation_withdraw(actor=user, company=membership.company, request=request)
+    except NotFound:
+        raise Http404("No such company") from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Invitation withdrawn. You can invite your accountant again.")
+    return redirect("identity:company_accountant", customer_number)
+
+
+@login_required
 def company_accountant_remove(request: HttpRequest, customer_number: str) -> HttpResponse:
     """My accountant -> Remove my accountant -> Yes (the owner; e.g. when changing accountant)."""
     from partnerdesk.practice import lifecycle

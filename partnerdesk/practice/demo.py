@@ -15,7 +15,14 @@ from partnerdesk.audit.services import record_event
 from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.identity.services import company_create
 from partnerdesk.lib.tokens import hash_token, new_token
-from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeInvitation, PracticeMember
+from partnerdesk.practice.models import (
+    AccountantInvitation,
+    Client,
+    ClientAssignment,
+    Practice,
+    PracticeInvitation,
+    PracticeMember,
+)
 
 DEMO_PASSWORD = "partnerdesk-demo-2026"
 DEMO_PRACTICE = "Hartley & Moss Accountants"
@@ -169,6 +176,10 @@ def load_demo() -> bool:
                 payer=payer,
                 requested_by=Client.RequestedBy.CLIENT if tab == "pending" else "",
             )
+            if tab == "pending":  # the owner's Invite your accountant, as the portal records it
+                AccountantInvitation.objects.create(
+                    company=company, email=admin.email, matched=True, client=client, invited_by=owner
+                )
             _demo_billing(client, index=len(name) + len(contact))
         from partnerdesk.practice.lifecycle import client_access_invite
 

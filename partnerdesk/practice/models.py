@@ -241,6 +241,48 @@ class PracticeInvitation(models.Model):
         return f"{self.email} -> {self.practice} ({self.status})"
 
 
+class AccountantInvitation(models.Model):
+    """My accountant -> Invite your accountant: the address the owner typed, kept whether or not it belongs to a
+    practice, so the portal and the API answer the same for both (decision 25). ``client`` is the practice's
+    Pending row when the address matched a practice; the invitation is over once that row is accepted (Active) or
+    gone (declined, deleted), and is marked closed when the owner next invites. One pending invitation per company;
+    the owner withdraws it to invite another."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        CLOSED = "closed", "Answered by the practice"
+
+    company = models.ForeignKey("identity.Company", on_delete=models.CASCADE, related_name="accountant_invitations")
+    email = models.EmailField(help_text="Stored lower-case, as typed by the owner.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    matched = models.BooleanField(default=False, help_text="The address was a practice's: a Pending row was made.")
+    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company"], condition=models.Q(status="pending"), name="accountant_invitation_one_pending"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "withdrawn", "closed"]),
+                name="accountant_invitation_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company} -> {self.email} ({self.status})"
+
+    @property
+    def answered(self) -> bool:
+        """The practice accepted (its row is Active) or declined or deleted it (its row is gone)."""
+        return self.matched and (self.client is None or self.client.tab != Client.Tab.PENDING)
+
+
 class ClientAssignment(models.Model):
     """A client assigned to a staff member who does not see all of the practice's clients."""
 

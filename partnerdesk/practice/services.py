@@ -23,7 +23,7 @@ from partnerdesk.lib.request import client_ip
 from partnerdesk.notifications.services import message_post, send_email
 from partnerdesk.practice.connect import ConnectRequestAwaitingClient, connect_request_withdrawn
 from partnerdesk.practice.forms import detail_label
-from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeMember
+from partnerdesk.practice.models import AccountantInvitation, Client, ClientAssignment, Practice, PracticeMember
 from partnerdesk.practice.selectors import admin_emails, sees_every_client, visible_clients
 
 DETAIL_FIELDS = Client.DETAIL_FIELDS
@@ -244,17 +244,39 @@ INVITE_ACCOUNTANT_SENT = (
 )
 
 
+def accountant_invitation_pending(*, company: Company) -> AccountantInvitation | None:
+    """The owner's invitation while it waits, locked; one the practice has answered is closed here (a read shows
+    it as over already: ``identity.selectors.pending_accountant_invitation``)."""
+    invitation = (
+        AccountantInvitation.objects.filter(company=company, status=AccountantInvitation.Status.PENDING)
+        .select_for_update(of=("self",))  # PostgreSQL refuses FOR UPDATE on the outer join's nullable side
+        .select_related("client")
+        .first()
+    )
+    if invitation is None or not invitation.answered:
+        return invitation
+    invitation.status = AccountantInvitation.Status.CLOSED
+    invitation.save(update_fields=["status"])
+    return None
+
+
 def accountant_invite(
     *, actor: User, company: Company, practice_email: str, request: HttpRequest | None = None
-) -> Client | None:
+) -> AccountantInvitation:
     """My accountant -> Invite your accountant: the company's owner invites a practice by its email. The
-    practice sees a "New Client Invitation" on its Pending tab; the client keeps paying. The person is never
-    told whether the address belongs to a practice."""
+    practice sees a "New Client Invitation" on its Pending tab; the client keeps paying. The owner is never
+    told whether the address belongs to a practice: the invitation is kept either way (shown as sent to the
+    address, until withdrawn or answered), so a second invitation is refused alike for both."""
     email = practice_email.strip().lower()
     with transaction.atomic():
         locked = Company.objects.select_for_update().get(pk=company.pk)
         if locked.owner_id != actor.pk:
             raise NotFound("No such company")
+        waiting = accountant_invitation_pending(company=locked)
+        if waiting is not None:
+            raise AccountantInvitationPending(
+                f"You have already invited {waiting.email}. Withdraw that invitation to invite someone else."
+            )
         if Client.objects.filter(company=locked).exists():
             raise AccountantAlreadyConnected()
         practice = (
@@ -264,8 +286,18 @@ def accountant_invite(
             .distinct()
             .first()
         )
+        invitation = AccountantInvitation.objects.create(
+            company=locked, email=email, matched=practice is not None, invited_by=actor
+        )
         if practice is None:
-            return None
+            record_event(
+                action=Action.CLIENT_INVITE_PRACTICE,
+                actor=actor,
+                request=request,
+                company=locked,
+                data={"email": email, "matched": False},
+            )
+            return invitation
         client = Client.objects.create(
             practice=practice,
             company=locked,
@@ -277,6 +309,8 @@ def accountant_invite(
             payer=Client.Payer.CLIENT,
             requested_by=Client.RequestedBy.CLIENT,
         )
+        invitation.client = client
+        invitation.save(update_fields=["client"])
         record_event(
             action=Action.CLIENT_INVITE_PRACTICE,
             actor=actor,
@@ -284,6 +318,7 @@ def accountant_invite(
             practice=practice,
             company=locked,
             client=client,
+            data={"email": email, "matched": True},
         )
         message_post(
             practice=practice,
@@ -301,7 +336,42 @@ def accountant_invite(
                 "client_path": f"/partner/clients/{client.pk}/",
             },
         )
-    return client
+    return invitation
+
+
+def accountant_invitation_withdraw(*, actor: User, company: Company, request: HttpRequest | None = None) -> None:
+    """My accountant -> Withdraw invitation (the owner): the practice's New Client Invitation, if the address was a
+    practice's, leaves its Pending tab; the owner may then invite someone else."""
+    with transaction.atomic():
+        locked = Company.objects.select_for_update().get(pk=company.pk)
+        if locked.owner_id != actor.pk:
+            raise NotFound("No such company")
+        invitation = accountant_invitation_pending(company=locked)
+        if invitation is None:
+            raise InvalidTransition(
+                "There is no invitation waiting: it has been answered or withdrawn.", code="no_accountant_invitation"
+            )
+        invitation.status = AccountantInvitation.Status.WITHDRAWN
+        invitation.save(update_fields=["status"])
+        client = invitation.client
+        record_event(
+            action=Action.CLIENT_INVITE_PRACTICE_WITHDRAW,
+            actor=actor,
+            request=request,
+            practice=client.practice if client is not None else None,
+            company=locked,
+            client=client,
+            data={"email": invitation.email},
+        )
+        if client is not None:
+            message_post(
+                practice=client.practice,
+                subject=f"Invitation withdrawn: {locked.business_name}",
+                body=f"{actor.get_full_name()} withdrew their invitation for your practice to manage "
+                f"{locked.business_name}.",
+                link="/partner/clients/?tab=pending",
+            )
+            Client.objects.filter(pk=client.pk, tab=Client.Tab.PENDING).delete()
 
 
 def client_invitation_decide(
@@ -345,7 +415,13 @@ def _admin_emails(practice: Practice) -> list[str]:
     return admin_emails(practice_id=practice.pk) or [practice.contact_email]
 
 
+class AccountantInvitationPending(DomainError):
+    code = "accountant_invitation_pending"
+    status = 409
+    title = "Your invitation to an accountant is still waiting: withdraw it to invite someone else."
+
+
 class AccountantAlreadyConnected(DomainError):
     code = "accountant_already_connected"
     status = 409
-    title = "An accountant already manages this subscription, or your invitation is waiting for them."
+    title = "An accountant already manages this subscription, or a practice's request to is waiting for you."

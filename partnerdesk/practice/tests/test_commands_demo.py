@@ -3,6 +3,7 @@ from django.core.management import CommandError, call_command
 
 from partnerdesk.audit.models import Event
 from partnerdesk.identity.models import User
+from partnerdesk.identity.selectors import pending_accountant_invitation
 from partnerdesk.notifications.models import OutboundEmail
 from partnerdesk.practice.demo import DEMO_PASSWORD
 from partnerdesk.practice.models import Client, Practice, PracticeInvitation, PracticeMember
@@ -45,6 +46,10 @@ def test_demo_loads_once_and_prints_logins(settings, capsys):
     invitations = Client.objects.filter(tab="pending").exclude(requested_by="practice")
     assert invitations.count() >= 5
     assert set(invitations.values_list("requested_by", "payer")) == {("client", "client")}
+    for invitation in invitations.select_related("company"):  # as the owner's My accountant page shows it
+        waiting = pending_accountant_invitation(company=invitation.company)
+        assert waiting is not None, invitation.business_name
+        assert (waiting.client, waiting.email) == (invitation, "admin@hartleymoss.test")
     assert Client.objects.filter(hidden=True).count() >= 2
     staff = PracticeMember.objects.get(role="staff")
     assert staff.sees_all_clients is False

@@ -4,6 +4,7 @@ from django.test import Client as HttpClient
 from partnerdesk.audit.models import Event
 from partnerdesk.identity.models import CompanyMembership
 from partnerdesk.identity.services import company_create
+from partnerdesk.identity.tests.conftest import without_csrf
 from partnerdesk.identity.tests.factories import UserFactory
 from partnerdesk.notifications.models import Message, OutboundEmail
 from partnerdesk.practice.models import Client, Practice, PracticeMember
@@ -33,7 +34,8 @@ def test_owner_invites_practice_and_it_accepts(owner_and_practice):
     assert "Invite your accountant" in owner_http.get(url).content.decode()
     response = owner_http.post(url, {"email": "HELLO@ledger.test"}, follow=True)
     assert "they will see your invitation" in response.content.decode()
-    assert "Waiting for them to accept" in response.content.decode()
+    assert "You invited <strong>hello@ledger.test</strong>" in response.content.decode()
+    assert "Ledger LLP" not in response.content.decode()  # never says whose address it is
     client = Client.objects.get(company=company)
     assert (client.tab, client.payer, client.access) == ("pending", "client", "both")
     assert OutboundEmail.objects.get(template="practice-client-invitation").to == ["admin@ledger.test"]
@@ -68,13 +70,80 @@ def test_practice_declines(owner_and_practice):
     assert OutboundEmail.objects.filter(template="practice-client-invitation-declined").exists()
 
 
-def test_unknown_practice_email_gets_the_same_answer_and_creates_nothing(owner_and_practice):
+def test_unknown_practice_email_gets_the_same_answer_and_creates_no_client(owner_and_practice):
     company, _, owner_http, _ = owner_and_practice
     response = owner_http.post(
         f"/companies/{company.customer_number}/accountant/", {"email": "nobody@nowhere.test"}, follow=True
     )
     assert "they will see your invitation" in response.content.decode()
+    assert "You invited <strong>nobody@nowhere.test</strong>" in response.content.decode()
     assert not Client.objects.exists()
+
+
+def _owner_journey(email: str) -> tuple[str, str, int, str]:
+    """Invite, look at My accountant, invite again: what the owner sees, with the typed address masked."""
+    owner = UserFactory.create(email=f"owner-{email}", full_name="Olive Owner")
+    company = company_create(business_name="Same Ltd", owner_email=owner.email, owner=owner)
+    CompanyMembership.objects.create(user=owner, company=company, role="owner")
+    http = HttpClient()
+    http.force_login(owner)
+    url = f"/companies/{company.customer_number}/accountant/"
+    first = http.post(url, {"email": email}, follow=True).content.decode()
+    again = http.post(
+        f"/api/v1/companies/{company.customer_number}/accountant-invitation",
+        {"email": "someone@else.test"},
+        content_type="application/json",
+    )
+    shown = http.get(f"/api/v1/companies/{company.customer_number}/accountant-invitation").json()
+
+    def mask(text: str) -> str:
+        for value in (email, company.customer_number, owner.email):
+            text = text.replace(value, "X")
+        return without_csrf(text)
+
+    return mask(first), again.json()["code"], again.status_code, mask(shown["email"])
+
+
+def test_a_practices_address_and_an_unknown_one_look_the_same_to_the_owner(owner_and_practice):
+    known = _owner_journey("hello@ledger.test")
+    unknown = _owner_journey("nobody@nowhere.test")
+    assert known == unknown
+    assert known[1:3] == ("accountant_invitation_pending", 409)
+
+
+def test_the_owner_withdraws_an_invitation_and_the_practice_row_goes(owner_and_practice):
+    company, practice, owner_http, admin_http = owner_and_practice
+    url = f"/companies/{company.customer_number}/accountant/"
+    owner_http.post(url, {"email": "hello@ledger.test"})
+    client = Client.objects.get(company=company)
+    withdrawn = owner_http.post(f"{url}invitation/withdraw/", follow=True).content.decode()
+    assert "Invitation withdrawn" in withdrawn
+    assert "Invite your accountant" in withdrawn
+    assert not Client.objects.filter(pk=client.pk).exists()
+    assert Message.objects.filter(practice=practice, subject="Invitation withdrawn: Acme Ltd").exists()
+    assert Event.objects.filter(action="practice.client.invite_practice_withdraw", company=company).exists()
+    # The practice's Accept now finds nothing; the owner may invite another address (by the API this time).
+    assert admin_http.post(f"/partner/clients/{client.pk}/invitation/", {"decision": "accept"}).status_code == 404
+    invited = owner_http.post(
+        f"/api/v1/companies/{company.customer_number}/accountant-invitation",
+        {"email": "nobody@nowhere.test"},
+        content_type="application/json",
+    )
+    assert invited.status_code == 202
+    assert owner_http.delete(f"/api/v1/companies/{company.customer_number}/accountant-invitation").status_code == 204
+    missing = owner_http.delete(f"/api/v1/companies/{company.customer_number}/accountant-invitation")
+    assert (missing.status_code, missing.json()["code"]) == (409, "no_accountant_invitation")
+
+
+def test_a_declined_invitation_lets_the_owner_invite_again(owner_and_practice):
+    company, _, owner_http, admin_http = owner_and_practice
+    url = f"/companies/{company.customer_number}/accountant/"
+    owner_http.post(url, {"email": "hello@ledger.test"})
+    client = Client.objects.get(company=company)
+    admin_http.post(f"/partner/clients/{client.pk}/invitation/", {"decision": "decline", "confirm": "yes"})
+    assert "Invite your accountant" in owner_http.get(url).content.decode()
+    owner_http.post(url, {"email": "hello@ledger.test"})
+    assert Client.objects.filter(company=company, tab="pending").count() == 1
 
 
 def test_only_the_owner_invites_and_only_pending_can_be_decided(owner_and_practice):
@@ -106,7 +175,7 @@ def test_invitation_through_the_api(owner_and_practice):
         {"email": "hello@ledger.test"},
         content_type="application/json",
     )
-    assert (again.status_code, again.json()["code"]) == (409, "accountant_already_connected")
+    assert (again.status_code, again.json()["code"]) == (409, "accountant_invitation_pending")
     client = Client.objects.get(company=company)
     accepted = admin_http.post(
         f"/api/v1/practice/clients/{client.pk}/invitation", {"decision": "accept"}, content_type="application/json"
