@@ -11,7 +11,7 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -443,7 +443,10 @@ def company_rename(*, actor: User, company_id: int, business_name: str, request:
             return company
         company.business_name = business_name
         company.save(update_fields=["business_name"])
-        Client.objects.filter(company=company).update(business_name=business_name, updated_at=timezone.now())
+        # A new version of the practices' details: a Details form opened before it can't write the old name back.
+        Client.objects.filter(company=company).update(
+            business_name=business_name, version=F("version") + 1, updated_at=timezone.now()
+        )
         record_event(
             action=Action.COMPANY_RENAME,
             actor=actor,

@@ -211,7 +211,12 @@ def _event(
 
 
 def _touch(client: Client, *fields: str) -> None:
+    """Save these fields; a change to the client's details (the email given access) is a new version of them, so
+    a Details form opened before it is refused as stale instead of writing the old address back."""
     client.updated_at = timezone.now()
+    if set(fields) & set(Client.DETAIL_FIELDS):
+        client.version += 1
+        fields = (*fields, "version")
     client.save(update_fields=[*fields, "updated_at"])
 
 

@@ -347,6 +347,32 @@ def test_saving_over_a_newer_edit_is_refused(mine):
     assert '<input type="hidden" name="version" value="2">' in fresh
 
 
+def test_a_details_form_opened_before_access_was_given_or_a_rename_cannot_write_back_old_details(mine):
+    from partnerdesk.identity.services import company_rename
+    from partnerdesk.practice.lifecycle import client_access_cancel, client_access_invite
+
+    practice, admin, http = mine
+    member = PracticeMember.objects.get(user=admin)
+    client = _client(practice, "Alpha Ltd", contact_name="Pat", address="1 High St", postcode="LS1 1AA")
+    opened = client.version
+    client_access_invite(member=member, client_id=client.pk, email="pat@alpha.test", email_confirm="pat@alpha.test")
+    client_access_cancel(member=member, client_id=client.pk)
+    stale = http.post(
+        f"/partner/clients/{client.pk}/details/",
+        {"business_name": "Alpha Ltd", "contact_name": "Pat", "email": "", "version": opened},
+    )
+    assert stale.status_code == 409
+    assert Client.objects.get(pk=client.pk).email == "pat@alpha.test"
+    opened = Client.objects.get(pk=client.pk).version
+    company_rename(actor=admin, company_id=client.company_id, business_name="Alpha Trading Ltd")
+    stale = http.post(
+        f"/partner/clients/{client.pk}/details/",
+        {"business_name": "Alpha Ltd", "email": "pat@alpha.test", "version": opened},
+    )
+    assert stale.status_code == 409
+    assert Client.objects.get(pk=client.pk).business_name == "Alpha Trading Ltd"
+
+
 def test_an_invited_clients_email_is_where_the_link_went(mine):
     """Amending the address of a client awaiting activation would leave the link at the old one (and an empty
     one made Resend invitation fail): refused with the way forward, nothing saved."""
