@@ -11,7 +11,8 @@ What it does:
 1. PostgreSQL from BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_invoices), created when
    missing and migrated. The data is generated in SQL (``INSERT ... SELECT generate_series``) and kept: a later run
    reuses a database whose ``bench_invoice_run_meta`` row says it holds this layout at this size.
-2. Layout: 5 practices (discounts 10-25%) and N client companies, each subscribed to 3 services of the seeded
+2. Layout: 5 practices (discounts 10-25%; practice 1's goes up by 5 points on the 16th of the month, so its lines
+   split there) and N client companies, each subscribed to 3 services of the seeded
    catalogue (Accounting Standard, Payroll, Final Accounts). Licences: 87% accountant-paying under the practices
    (spread evenly), 10% client-paying, 2% stopped mid-month (practice pays to the 14th, client from the 15th), 1%
    transferred with a grace period running past the month (practice pays to the 5th, nobody after). 5% of
@@ -46,7 +47,7 @@ DEFAULT_DB_URL = "postgres://postgres@127.0.0.1:5432/bench_invoices"
 PRACTICES = 5
 SERVICES = ("accounting-standard", "payroll", "final-accounts")
 PERIOD = dt.date(2026, 11, 1)
-LAYOUT = f"v1:practices={PRACTICES}:services={','.join(SERVICES)}:period={PERIOD}"
+LAYOUT = f"v2:practices={PRACTICES}:services={','.join(SERVICES)}:period={PERIOD}"
 TARGET_RUN_FLOOR = 3.0
 TARGET_RERUN_RUN = 0.10
 
@@ -59,15 +60,18 @@ def generate_sql(n: int, service_ids: list[int]) -> list[str]:
     return [
         "SET LOCAL synchronous_commit = off",
         "TRUNCATE billing_invoiceline, billing_invoice, billing_licence, billing_subscriptionitem, "
-        "practice_practice, identity_company RESTART IDENTITY CASCADE",
+        "billing_practicediscount, practice_practice, identity_company RESTART IDENTITY CASCADE",
         f"""INSERT INTO identity_company (id, customer_number, registration_id, business_name, owner_email, created_at)
             SELECT i, (10000000 + i)::text, 'MBR' || lpad(i::text, 8, '0'),
                    CASE WHEN i <= {PRACTICES} THEN 'Practice ' || i || ' LLP' ELSE 'Client ' || (i - {PRACTICES}) || ' Ltd' END,
                    '', now()
             FROM generate_series(1, {total}) i""",
-        f"""INSERT INTO practice_practice (id, name, contact_email, created_at, company_id, discount_rate)
-            SELECT i, 'Practice ' || i || ' LLP', '', now(), i, 10 + 5 * (i % 4)
+        f"""INSERT INTO practice_practice (id, name, contact_email, created_at, company_id)
+            SELECT i, 'Practice ' || i || ' LLP', '', now(), i
             FROM generate_series(1, {PRACTICES}) i""",
+        f"""INSERT INTO billing_practicediscount (practice_id, rate, effective_from, created_at)
+            SELECT i, 10 + 5 * (i % 4), DATE '2000-01-01', now() FROM generate_series(1, {PRACTICES}) i
+            UNION ALL SELECT 1, 20, {p0} + 15, now()""",
         # Accountant-paying: every k with k % 100 >= 10. 10, 11: stopped on the 14th; 12: transferred (grace).
         f"""INSERT INTO billing_licence (payer, discounted, starts_on, ends_on, created_at, company_id, practice_id)
             SELECT 'accountant', true, DATE '2025-01-01',
@@ -90,7 +94,8 @@ def generate_sql(n: int, service_ids: list[int]) -> list[str]:
     ]
 
 
-# The floor: the same line data by one plain INSERT ... SELECT (PostgreSQL only; LEAD for the price ranges).
+# The floor: the same line data by one plain INSERT ... SELECT (PostgreSQL only; LEAD for the price and discount
+# ranges; every practice has a rate from 2000, so the discount ranges cover every accountant-paying day).
 FLOOR_SQL = """
 INSERT INTO {table}
     (invoice_id, company_id, service_id, payer, business_name, customer_number, starts_on, ends_on,
@@ -105,12 +110,15 @@ FROM (
         FROM (
             SELECT COALESCE(pr.company_id, l.company_id) AS account_id, s.company_id, s.service_id, l.payer,
                 c.business_name, c.customer_number, p.monthly_rrp,
-                CASE WHEN l.discounted THEN pr.discount_rate ELSE 0 END AS rate,
-                GREATEST(s.starts_on, l.starts_on, p.effective_from, %(p0)s) AS starts_on,
+                COALESCE(d.rate, 0) AS rate,
+                GREATEST(s.starts_on, l.starts_on, p.effective_from, d.effective_from, %(p0)s) AS starts_on,
                 LEAST(COALESCE(s.ends_on, %(p1)s), COALESCE(l.ends_on, %(p1)s), COALESCE(p.next_from, %(p1)s),
-                      %(p1)s) AS ends_on
+                      COALESCE(d.next_from, %(p1)s), %(p1)s) AS ends_on
             FROM billing_licence l
             LEFT JOIN practice_practice pr ON pr.id = l.practice_id
+            LEFT JOIN (SELECT practice_id, rate, effective_from,
+                              LEAD(effective_from) OVER (PARTITION BY practice_id ORDER BY effective_from) AS next_from
+                       FROM billing_practicediscount) d ON d.practice_id = l.practice_id AND l.discounted
             JOIN billing_subscriptionitem s ON s.company_id = l.company_id
             JOIN (SELECT service_id, monthly_rrp, effective_from,
                          LEAD(effective_from) OVER (PARTITION BY service_id ORDER BY effective_from) AS next_from

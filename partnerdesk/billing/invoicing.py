@@ -4,9 +4,10 @@
 company for accountant-paying licences, the company itself for client-paying ones. A line is one company's one
 service over one contiguous range of the month with one licence and one price:
 
-    billable range = period ∩ subscription item ∩ licence ∩ price in force     (all half-open [starts_on, ends_on))
+    billable range = period ∩ subscription item ∩ licence ∩ discount rate in force ∩ price in force   (half-open)
     amount   = monthly RRP x days active / days in the month, to the penny, half up
-    discount = amount x the practice's discount rate / 100, to the penny, half up (accountant-paying and discounted only)
+    discount = amount x the practice's discount rate in force / 100, to the penny, half up (accountant-paying and
+               discounted only; the rate is dated, billing.PracticeDiscount, so a change mid-month splits the line)
     net      = amount - discount;  invoice VAT = 20% of the net total, to the penny, half up
 
 Everything is computed by the database with ``INSERT ... SELECT`` and ``UPDATE ... FROM`` (a fixed number of
@@ -108,13 +109,17 @@ def _dialect() -> _Dialect:
 
 
 def _segments_sql(d: _Dialect, *, licence_filter: str, invoice_join: str = "", invoice_column: str = "NULL") -> str:
-    """CTEs ending in ``seg``: every billable (account, company, service, licence, price) range in the period,
-    clipped to the period, with its days; empty ranges are left out.
+    """CTEs ending in ``seg``: every billable (account, company, service, licence, discount rate, price) range in
+    the period, clipped to the period, with its days; empty ranges are left out.
 
-    The price ranges are a grouped subquery (computed once; a correlated subquery here would be re-evaluated for
+    ``disc`` holds the practices' discount rates as ranges, like ``price``, plus a 0% range before a practice's
+    first rate when that starts after the period does (so no day of a licence is ever lost by the join). The price ranges are a grouped subquery (computed once; a correlated subquery here would be re-evaluated for
     every line). ``licence_filter`` restricts the licences (by their account) before anything is joined to them, so a rerun
     never joins subscription items for accounts that are already invoiced. ``invoice_join`` may join the run's
     invoice for the account (exposing ``invoice_id``)."""
+    # A discounted licence is cut where the practice's rate changes (a day before its first rate: no discount).
+    lic_starts = f"{d.greatest}(l.starts_on, COALESCE(disc.effective_from, l.starts_on))"
+    lic_ends = f"{d.least}(COALESCE(l.ends_on, %(p1)s), COALESCE(disc.next_from, %(p1)s))"
     starts = f"{d.greatest}(s.starts_on, lic.starts_on, price.effective_from, %(p0)s)"
     ends = (
         f"{d.least}(COALESCE(s.ends_on, %(p1)s), COALESCE(lic.ends_on, %(p1)s), "
@@ -129,13 +134,30 @@ WITH price AS (
     WHERE sp.effective_from < %(p1)s
     GROUP BY sp.id, sp.service_id, sp.monthly_rrp, sp.effective_from
 ),
+disc AS (
+    SELECT pd.practice_id, pd.rate, pd.effective_from, MIN(n.effective_from) AS next_from
+    FROM billing_practicediscount pd
+    LEFT JOIN billing_practicediscount n ON n.practice_id = pd.practice_id AND n.effective_from > pd.effective_from
+    WHERE pd.effective_from < %(p1)s
+    GROUP BY pd.id, pd.practice_id, pd.rate, pd.effective_from
+    UNION ALL
+    SELECT f0.practice_id, 0, NULL, MIN(f0.effective_from)
+    FROM billing_practicediscount f0
+    GROUP BY f0.practice_id
+    HAVING MIN(f0.effective_from) > %(p0)s
+),
 lic AS (
-    SELECT l.company_id, l.payer, l.starts_on, l.ends_on,
+    SELECT l.company_id, l.payer,
+        {lic_starts} AS starts_on,
+        {lic_ends} AS ends_on,
         COALESCE(pr.company_id, l.company_id) AS account_id,
-        CASE WHEN l.payer = 'accountant' AND l.discounted THEN pr.discount_rate ELSE 0 END AS discount_rate,
+        COALESCE(disc.rate, 0) AS discount_rate,
         {invoice_column} AS invoice_id
     FROM billing_licence l
     LEFT JOIN practice_practice pr ON pr.id = l.practice_id AND l.payer = 'accountant'
+    LEFT JOIN disc ON disc.practice_id = l.practice_id AND l.payer = 'accountant' AND l.discounted
+        AND (disc.next_from IS NULL OR disc.next_from > {d.greatest}(l.starts_on, %(p0)s))
+        AND (disc.effective_from IS NULL OR disc.effective_from < COALESCE(l.ends_on, %(p1)s))
     {invoice_join}
     WHERE l.starts_on < %(p1)s AND (l.ends_on IS NULL OR l.ends_on > %(p0)s) AND l.starts_on < COALESCE(l.ends_on, %(p1)s)
       AND {licence_filter}

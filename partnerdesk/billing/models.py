@@ -54,6 +54,27 @@ class ServicePrice(models.Model):
         return f"{self.service}: £{self.monthly_rrp} from {self.effective_from}"
 
 
+class PracticeDiscount(models.Model):
+    """A practice's discount rate (percent off RRP on its discounted accountant-paying licences) from a date on.
+    History is kept, as for prices: a change is a new row, and invoices use the rate in force on each day (a day
+    before the practice's first row has no discount)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="discounts")
+    rate = models.DecimalField(max_digits=5, decimal_places=2, help_text="Percent off RRP.")
+    effective_from = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["practice", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "effective_from"], name="practice_discount_one_per_day"),
+            models.CheckConstraint(condition=Q(rate__gte=0, rate__lte=100), name="practice_discount_rate_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practice}: {self.rate}% from {self.effective_from}"
+
+
 class SubscriptionItem(models.Model):
     """One company's subscription to one service over ``[starts_on, ends_on)``."""
 

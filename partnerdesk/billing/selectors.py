@@ -17,8 +17,16 @@ from django.db.models import DecimalField, F, OuterRef, Prefetch, Q, QuerySet, S
 from django.utils import timezone
 
 from partnerdesk.billing.licences import licence_current
-from partnerdesk.billing.models import DirectDebitMandate, Licence, Service, ServicePrice, SubscriptionItem
+from partnerdesk.billing.models import (
+    DirectDebitMandate,
+    Licence,
+    PracticeDiscount,
+    Service,
+    ServicePrice,
+    SubscriptionItem,
+)
 from partnerdesk.identity.models import Company
+from partnerdesk.practice.models import Practice
 
 PENNY = Decimal("0.01")
 
@@ -43,6 +51,24 @@ def price_in_force(*, service: Service, on: dt.date) -> Decimal | None:
         .values_list("monthly_rrp", flat=True)
         .first()
     )
+
+
+def discount_rate_in_force(*, practice: Practice | int, on: dt.date) -> Decimal:
+    """The practice's discount rate (percent off RRP) on a day: the newest row effective on or before it; none
+    before the practice's first row."""
+    practice_id = practice if isinstance(practice, int) else practice.pk
+    rate = (
+        PracticeDiscount.objects.filter(practice_id=practice_id, effective_from__lte=on)
+        .order_by("-effective_from")
+        .values_list("rate", flat=True)
+        .first()
+    )
+    return rate if rate is not None else Decimal("0.00")
+
+
+def discounts_scheduled(*, practice: Practice, after: dt.date) -> list[PracticeDiscount]:
+    """The practice's discount changes dated after ``after`` (announced, not yet in force), soonest first."""
+    return list(PracticeDiscount.objects.filter(practice=practice, effective_from__gt=after).order_by("effective_from"))
 
 
 def _price_subquery(on: dt.date) -> Subquery:
@@ -139,7 +165,8 @@ def has_service_q(*, code: str, on: dt.date | None = None, company_field: str = 
 
 @dataclass(frozen=True)
 class Payer:
-    """Who pays for a company's subscription now: ``accountant`` (a practice, maybe discounted) or ``client``."""
+    """Who pays for a company's subscription now: ``accountant`` (a practice, maybe discounted: the rate in force
+    today) or ``client``."""
 
     payer: str
     practice_id: int | None = None
@@ -153,7 +180,7 @@ def payer_for(*, company: Company) -> Payer:
     licence = licence_current(company=company)
     if licence is not None:
         if licence.payer == Licence.Payer.ACCOUNTANT and licence.practice is not None:
-            rate = licence.practice.discount_rate if licence.discounted else Decimal("0")
+            rate = discount_rate_in_force(practice=licence.practice, on=today()) if licence.discounted else Decimal("0")
             return Payer(Licence.Payer.ACCOUNTANT, licence.practice_id, rate, licence)
         return Payer(Licence.Payer.CLIENT, None, Decimal("0"), licence)
     from partnerdesk.practice.models import Client

@@ -25,8 +25,22 @@ from partnerdesk.audit.models import Action, Event
 from partnerdesk.audit.services import record_event
 from partnerdesk.billing.grace import company_unsuspend
 from partnerdesk.billing.licences import licence_open, overlap_refused
-from partnerdesk.billing.models import DirectDebitMandate, Licence, Service, ServicePrice, SubscriptionItem
-from partnerdesk.billing.selectors import RemovalSummary, alternatives_in_force, payer_for, removal_summary, today
+from partnerdesk.billing.models import (
+    DirectDebitMandate,
+    Licence,
+    PracticeDiscount,
+    Service,
+    ServicePrice,
+    SubscriptionItem,
+)
+from partnerdesk.billing.selectors import (
+    RemovalSummary,
+    alternatives_in_force,
+    discount_rate_in_force,
+    payer_for,
+    removal_summary,
+    today,
+)
 from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.lib import crypto
 from partnerdesk.lib.errors import Conflict, DomainError, NotFound, PermissionDenied
@@ -182,32 +196,45 @@ def service_price_set(
 
 
 def practice_discount_set(
-    *, practice: Practice, rate: Decimal, actor: User | None, request: HttpRequest | None = None
-) -> Practice:
-    """The practice's discount (percent off RRP) on its discounted accountant-paying licences."""
+    *,
+    practice: Practice,
+    rate: Decimal,
+    actor: User | None,
+    effective_from: dt.date | None = None,
+    request: HttpRequest | None = None,
+) -> PracticeDiscount | None:
+    """The practice's discount (percent off RRP) on its discounted accountant-paying licences, from a date on
+    (today by default). Dated like prices: a new row every time, never an edit of an old one, and not before the
+    current month (earlier months are, or will be, invoiced at the old rate). Returns None when the rate in force
+    that day is already ``rate`` (nothing changes)."""
     try:
         new_rate = Decimal(rate).quantize(Decimal("0.01"))
     except (InvalidOperation, TypeError):
         raise InvalidDiscount() from None
     if not Decimal("0") <= new_rate <= Decimal("100"):
         raise InvalidDiscount()
+    starts = effective_from or today()
+    if starts < today().replace(day=1):
+        raise DateInPast("A discount rate can start in the current month at the earliest: earlier months are invoiced.")
     with transaction.atomic():
         locked = Practice.objects.select_for_update().get(pk=practice.pk)
-        old_rate = locked.discount_rate
+        if PracticeDiscount.objects.filter(practice=locked, effective_from=starts).exists():
+            raise Conflict(
+                f"{locked.name} already has a discount rate from {starts:%d %B %Y}.", code="discount_date_taken"
+            )
+        old_rate = discount_rate_in_force(practice=locked, on=starts)
         if old_rate == new_rate:
-            return locked
-        locked.discount_rate = new_rate
-        locked.save(update_fields=["discount_rate"])
+            return None
+        row = PracticeDiscount.objects.create(practice=locked, rate=new_rate, effective_from=starts)
         record_event(
             action=Action.PRACTICE_DISCOUNT_CHANGE,
             actor=actor,
             request=request,
             practice=locked,
             company=locked.company,
-            data={"old": str(old_rate), "new": str(new_rate)},
+            data={"old": str(old_rate), "new": str(new_rate), "effective_from": starts.isoformat()},
         )
-    practice.discount_rate = new_rate
-    return locked
+    return row
 
 
 # --- who may change a subscription --------------------------------------------------------------------

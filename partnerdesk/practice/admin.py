@@ -1,6 +1,7 @@
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeInvitation, PracticeMember
@@ -12,26 +13,79 @@ class MemberInline(admin.TabularInline[PracticeMember, Practice]):
     raw_id_fields = ["user"]
 
 
+class PracticeAdminForm(forms.ModelForm[Practice]):
+    """The practice's fields, plus a new discount rate from a date (a dated history, like prices: rows already
+    written are never edited, so months not yet invoiced keep the rate they had)."""
+
+    new_discount_rate = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_value=100,
+        decimal_places=2,
+        label="New discount rate (%)",
+        help_text="Percent off RRP on accountant-paying licences. Leave empty to keep the current rate.",
+    )
+    new_discount_from = forms.DateField(
+        required=False,
+        label="New rate from",
+        help_text="First day at the new rate (today when empty; the current month at the earliest).",
+    )
+
+    class Meta:
+        model = Practice
+        fields = ["company", "name", "contact_email", "created_at"]
+
+
 @admin.register(Practice)
 class PracticeAdmin(admin.ModelAdmin[Practice]):
-    list_display = ["name", "contact_email", "discount_rate", "created_at"]
+    form = PracticeAdminForm
+    list_display = ["name", "contact_email", "discount_today", "created_at"]
     search_fields = ["name"]
     raw_id_fields = ["company"]
+    readonly_fields = ["discount_history"]
+    fields = [
+        "company",
+        "name",
+        "contact_email",
+        "created_at",
+        "discount_history",
+        "new_discount_rate",
+        "new_discount_from",
+    ]
     inlines = [MemberInline]
 
-    def save_model(self, request: HttpRequest, obj: Practice, form: Any, change: bool) -> None:
-        """A change of discount rate goes through the billing service (audited)."""
-        if change and "discount_rate" in form.changed_data:
-            from partnerdesk.billing.services import practice_discount_set
-            from partnerdesk.identity.models import User
+    @admin.display(description="Discount rate today")
+    def discount_today(self, obj: Practice) -> str:
+        from partnerdesk.billing.selectors import discount_rate_in_force, today
 
-            assert isinstance(request.user, User)
-            new_rate = obj.discount_rate
-            obj.discount_rate = Practice.objects.values_list("discount_rate", flat=True).get(pk=obj.pk)
-            super().save_model(request, obj, form, change)  # the other fields
-            practice_discount_set(practice=obj, rate=new_rate, actor=request.user, request=request)
-        else:
-            super().save_model(request, obj, form, change)
+        return f"{discount_rate_in_force(practice=obj, on=today())}%"
+
+    @admin.display(description="Discount rates")
+    def discount_history(self, obj: Practice) -> str:
+        rows = list(obj.discounts.order_by("-effective_from")) if obj.pk else []
+        return "; ".join(f"{row.rate}% from {row.effective_from:%d %b %Y}" for row in rows) or "None (0%)"
+
+    def save_model(self, request: HttpRequest, obj: Practice, form: Any, change: bool) -> None:
+        """A new discount rate goes through the billing service (dated, audited)."""
+        super().save_model(request, obj, form, change)
+        rate = form.cleaned_data.get("new_discount_rate")
+        if rate is None:
+            return
+        from partnerdesk.billing.services import practice_discount_set
+        from partnerdesk.identity.models import User
+        from partnerdesk.lib.errors import DomainError
+
+        assert isinstance(request.user, User)
+        try:
+            practice_discount_set(
+                practice=obj,
+                rate=rate,
+                effective_from=form.cleaned_data.get("new_discount_from"),
+                actor=request.user,
+                request=request,
+            )
+        except DomainError as exc:
+            self.message_user(request, f"Discount rate not changed: {exc.message}", messages.ERROR)
 
 
 @admin.register(Client)

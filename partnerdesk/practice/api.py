@@ -17,7 +17,7 @@ from partnerdesk.lib.errors import NotFound
 from partnerdesk.lib.ratelimit import INVITATION_LINK_PER_IP
 from partnerdesk.lib.request import client_ip
 from partnerdesk.practice import selectors, staff_services
-from partnerdesk.practice.models import PracticeInvitation, PracticeMember
+from partnerdesk.practice.models import Practice, PracticeInvitation, PracticeMember
 
 router = Router(tags=["practice staff"])
 ERRORS = problems(400, 401, 403, 404, 409, 422, 429)
@@ -78,7 +78,9 @@ class AssignedOut(Schema):
 class SettingsOut(Schema):
     name: str
     contact_email: str
-    discount_rate: Decimal = Field(description="Percent off RRP on accountant-paying licences (read-only)")
+    discount_rate: Decimal = Field(
+        description="Percent off RRP on accountant-paying licences, in force today (read-only)"
+    )
 
 
 class SettingsIn(Schema):
@@ -277,7 +279,18 @@ def invitation_revoke(request: HttpRequest, invitation_id: int = Path(..., ge=1,
 @router.get("/practice/settings", response={200: SettingsOut, **ERRORS}, summary="The practice's settings")
 def settings_get(request: HttpRequest) -> Any:
     _, admin = _admin(request)
-    return admin.practice
+    return _settings_out(admin.practice)
+
+
+def _settings_out(practice: Practice) -> dict[str, Any]:
+    """The discount rate is the one in force today (it is dated: a change may be announced for later)."""
+    from partnerdesk.billing.selectors import discount_rate_in_force, today
+
+    return {
+        "name": practice.name,
+        "contact_email": practice.contact_email,
+        "discount_rate": discount_rate_in_force(practice=practice, on=today()),
+    }
 
 
 @router.patch(
@@ -287,6 +300,7 @@ def settings_get(request: HttpRequest) -> Any:
 )
 def settings_update(request: HttpRequest, payload: SettingsIn) -> Any:
     user, admin = _admin(request)
-    return staff_services.practice_update_settings(
+    practice = staff_services.practice_update_settings(
         actor=user, practice=admin.practice, name=payload.name, contact_email=payload.contact_email, request=request
     )
+    return _settings_out(practice)

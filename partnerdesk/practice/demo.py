@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
@@ -26,6 +26,7 @@ from partnerdesk.practice.models import (
 
 DEMO_PASSWORD = "partnerdesk-demo-2026"
 DEMO_PRACTICE = "Hartley & Moss Accountants"
+DEMO_DISCOUNT_FROM = date(2000, 1, 1)  # before any demo licence starts
 
 
 @dataclass(frozen=True)
@@ -145,9 +146,10 @@ def load_demo() -> bool:
         practice_company = company_create(business_name=DEMO_PRACTICE, owner_email=admin.email, owner=admin)
         CompanyMembership.objects.create(user=admin, company=practice_company, role=CompanyMembership.Role.OWNER)
         # A partner discount, so accountant-paying licences and invoices show it (Partnerdesk sets it per practice).
-        practice = Practice.objects.create(
-            company=practice_company, name=DEMO_PRACTICE, contact_email=admin.email, discount_rate=Decimal("20.00")
-        )
+        practice = Practice.objects.create(company=practice_company, name=DEMO_PRACTICE, contact_email=admin.email)
+        from partnerdesk.billing.models import PracticeDiscount
+
+        PracticeDiscount.objects.create(practice=practice, rate=Decimal("20.00"), effective_from=DEMO_DISCOUNT_FROM)
         PracticeMember.objects.create(practice=practice, user=admin, role=PracticeMember.Role.ADMIN)
         PracticeMember.objects.create(practice=practice, user=staff, role=PracticeMember.Role.STAFF)
         rows = [(*row, "client" if row[3] == "pending" else "accountant") for row in CLIENTS] + generated_clients()

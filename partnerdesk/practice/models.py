@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import ClassVar
 
 from django.conf import settings
@@ -16,17 +15,8 @@ class Practice(models.Model):
     company = models.OneToOneField(Company, on_delete=models.PROTECT, related_name="practice")
     name = models.CharField(max_length=200)
     contact_email = models.EmailField(blank=True)
-    discount_rate = models.DecimalField(
-        max_digits=5, decimal_places=2, default=Decimal("0"), help_text="Percent off RRP on accountant-paying licences."
-    )
+    # The discount rate is dated: billing.PracticeDiscount (billing.selectors.discount_rate_in_force).
     created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(discount_rate__gte=0, discount_rate__lte=100), name="practice_discount_rate_range"
-            ),
-        ]
 
     def __str__(self) -> str:
         return self.name

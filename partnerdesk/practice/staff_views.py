@@ -231,7 +231,19 @@ def practice_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Practice settings saved.")
             return redirect("practice:settings")
-    return render(request, "practice/settings.html", {"member": admin, "practice": practice, "form": form})
+    from partnerdesk.billing.selectors import discount_rate_in_force, discounts_scheduled, today
+
+    return render(
+        request,
+        "practice/settings.html",
+        {
+            "member": admin,
+            "practice": practice,
+            "form": form,
+            "discount_rate": discount_rate_in_force(practice=practice, on=today()),
+            "discounts_scheduled": discounts_scheduled(practice=practice, after=today()),
+        },
+    )
 
 
 CLOSED_REASONS = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from partnerdesk.billing.models import Licence, Service, ServicePrice, SubscriptionItem
+from partnerdesk.billing.models import Licence, PracticeDiscount, Service, ServicePrice, SubscriptionItem
 from partnerdesk.identity.models import Company
 from partnerdesk.identity.services import company_create
 from partnerdesk.practice.models import Practice
@@ -28,9 +28,10 @@ def set_price(service: Service, rrp: str, effective_from: dt.date) -> None:
 
 
 def make_practice(name: str = "Hartley LLP", discount: str = "20.00") -> Practice:
-    return Practice.objects.create(
-        company=company_create(business_name=name), name=name, discount_rate=Decimal(discount)
-    )
+    practice = Practice.objects.create(company=company_create(business_name=name), name=name)
+    if Decimal(discount):
+        PracticeDiscount.objects.create(practice=practice, rate=Decimal(discount), effective_from=LONG_AGO)
+    return practice
 
 
 def make_company(name: str = "Acme Ltd") -> Company:

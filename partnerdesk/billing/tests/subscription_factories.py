@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from partnerdesk.billing.models import Licence, Service, ServicePrice, SubscriptionItem
+from partnerdesk.billing.models import Licence, PracticeDiscount, Service, ServicePrice, SubscriptionItem
 from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.identity.services import company_create
 from partnerdesk.identity.tests.factories import UserFactory
@@ -36,9 +36,9 @@ class PracticeSetup:
 
 
 def make_practice(name: str = "Hartley LLP", *, discount: str = "20.00", email: str | None = None) -> PracticeSetup:
-    practice = Practice.objects.create(
-        company=company_create(business_name=name), name=name, discount_rate=Decimal(discount)
-    )
+    practice = Practice.objects.create(company=company_create(business_name=name), name=name)
+    if Decimal(discount):
+        PracticeDiscount.objects.create(practice=practice, rate=Decimal(discount), effective_from=LONG_AGO)
     admin = UserFactory.create(email=email or f"admin@{name.split()[0].lower()}.test")
     member = PracticeMember.objects.create(practice=practice, user=admin, role="admin")
     return PracticeSetup(practice, admin, member)

@@ -73,17 +73,37 @@ def test_negative_price_is_refused():
     assert exc.value.code == "price_invalid"
 
 
-def test_practice_discount_change_is_audited_and_range_checked():
+def test_practice_discount_change_is_dated_audited_and_range_checked():
     setup = make_practice(discount="20.00")
     actor = UserFactory.create(is_staff=True)
-    services.practice_discount_set(practice=setup.practice, rate=Decimal("25"), actor=actor)
-    setup.practice.refresh_from_db()
-    assert setup.practice.discount_rate == Decimal("25.00")
+    today = selectors.today()
+    row = services.practice_discount_set(practice=setup.practice, rate=Decimal("25"), actor=actor)
+    assert row is not None
+    assert (row.rate, row.effective_from) == (Decimal("25.00"), today)
+    assert selectors.discount_rate_in_force(practice=setup.practice, on=today) == Decimal("25.00")
+    assert selectors.discount_rate_in_force(practice=setup.practice, on=today - dt.timedelta(days=1)) == Decimal("20")
     event = Event.objects.get(action=Action.PRACTICE_DISCOUNT_CHANGE)
     assert event.practice_id == setup.practice.pk
-    assert event.data == {"old": "20.00", "new": "25.00"}
+    assert event.data == {"old": "20.00", "new": "25.00", "effective_from": today.isoformat()}
     with pytest.raises(DomainError):
         services.practice_discount_set(practice=setup.practice, rate=Decimal("101"), actor=actor)
+    with pytest.raises(Conflict):  # one row a day: history is never edited
+        services.practice_discount_set(practice=setup.practice, rate=Decimal("30"), actor=actor)
+    with pytest.raises(DomainError) as past:
+        services.practice_discount_set(
+            practice=setup.practice,
+            rate=Decimal("30"),
+            effective_from=today.replace(day=1) - dt.timedelta(days=1),
+            actor=actor,
+        )
+    assert past.value.code == "date_in_past"
+    # The same rate as the one in force that day changes nothing.
+    later = today + dt.timedelta(days=40)
+    assert (
+        services.practice_discount_set(practice=setup.practice, rate=Decimal("25"), effective_from=later, actor=None)
+        is None
+    )
+    assert Event.objects.filter(action=Action.PRACTICE_DISCOUNT_CHANGE).count() == 1
 
 
 def test_back_office_adds_a_price_row_and_never_edits_old_ones(client):
@@ -131,7 +151,8 @@ def test_back_office_discount_change_goes_through_the_audited_service(client):
             "company": str(practice.company_id),
             "name": practice.name,
             "contact_email": "",
-            "discount_rate": "15.00",
+            "new_discount_rate": "15.00",
+            "new_discount_from": "",
             "created_at_0": practice.created_at.strftime("%Y-%m-%d"),
             "created_at_1": practice.created_at.strftime("%H:%M:%S"),
             "members-TOTAL_FORMS": "1",
@@ -148,8 +169,11 @@ def test_back_office_discount_change_goes_through_the_audited_service(client):
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]
-    practice.refresh_from_db()
-    assert practice.discount_rate == Decimal("15.00")
+    assert selectors.discount_rate_in_force(practice=practice, on=selectors.today()) == Decimal("15.00")
+    assert list(practice.discounts.values_list("rate", "effective_from")) == [
+        (Decimal("15.00"), selectors.today()),
+        (Decimal("10.00"), LONG_AGO),  # the earlier rate is kept for the months before
+    ]
     assert Event.objects.filter(action=Action.PRACTICE_DISCOUNT_CHANGE, practice=practice).count() == 1
 
 

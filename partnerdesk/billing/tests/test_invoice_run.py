@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from partnerdesk.audit.models import Action, Event
 from partnerdesk.billing.invoicing import invoice_run, invoice_run_due
-from partnerdesk.billing.models import Invoice, InvoiceLine
+from partnerdesk.billing.models import Invoice, InvoiceLine, PracticeDiscount
+from partnerdesk.billing.services import practice_discount_set
 from partnerdesk.billing.tests.invoice_factories import (
     accountant_pays,
     client_pays,
@@ -273,6 +274,118 @@ def test_price_in_force_is_the_latest_before_the_month_and_future_prices_are_ign
     invoice_run(period=NOV)
     line = InvoiceLine.objects.get()
     assert (line.monthly_rrp, line.amount) == (D("12.00"), D("12.00"))
+
+
+def _on(monkeypatch, day: dt.date) -> None:
+    """Today, for the back office's discount change (its default date and its earliest allowed date)."""
+    monkeypatch.setattr("partnerdesk.billing.services.today", lambda: day)
+
+
+def test_discount_change_mid_month_splits_the_line_at_the_change(monkeypatch):
+    service = make_service(rrp="30.00")
+    practice = make_practice(discount="20.00")
+    company = make_company()
+    subscribe(company, service)
+    accountant_pays(company, practice)
+    _on(monkeypatch, nov(16))
+    practice_discount_set(practice=practice, rate=D("25"), actor=None)  # from today, the 16th
+
+    invoice_run(period=NOV)
+
+    assert lines_of(company) == [
+        ("practice", nov(1), nov(16), 15, 30, D("15.00"), D("20.00"), D("3.00"), D("12.00")),
+        ("practice", nov(16), dt.date(2026, 12, 1), 15, 30, D("15.00"), D("25.00"), D("3.75"), D("11.25")),
+    ]
+    # The lines split at a price change too: one line per (rate, price) range.
+    invoice_run(period=dt.date(2026, 12, 1))
+    assert lines_of(company)[-1][5:] == (D("30.00"), D("25.00"), D("7.50"), D("22.50"))
+
+
+def test_discount_change_today_does_not_reprice_an_earlier_month_not_yet_invoiced(monkeypatch):
+    """QA's case: October is run on 1 December, after the rate went from 20% to 25% that morning."""
+    service = make_service(rrp="30.00")
+    practice = make_practice(discount="20.00")
+    company = make_company()
+    subscribe(company, service)
+    accountant_pays(company, practice)
+    _on(monkeypatch, dt.date(2026, 12, 1))
+    practice_discount_set(practice=practice, rate=D("25"), actor=None)
+
+    invoice_run(period=dt.date(2026, 10, 1))
+
+    assert [line[6:] for line in lines_of(company)] == [(D("20.00"), D("6.00"), D("24.00"))]
+
+
+def test_discount_change_dated_in_the_future_does_not_touch_the_current_month(monkeypatch):
+    service = make_service(rrp="30.00")
+    practice = make_practice(discount="20.00")
+    company = make_company()
+    subscribe(company, service)
+    accountant_pays(company, practice)
+    _on(monkeypatch, nov(10))
+    practice_discount_set(practice=practice, rate=D("50"), effective_from=dt.date(2026, 12, 1), actor=None)
+
+    invoice_run(period=NOV)
+
+    assert lines_of(company) == [
+        ("practice", nov(1), dt.date(2026, 12, 1), 30, 30, D("30.00"), D("20.00"), D("6.00"), D("24.00"))
+    ]
+
+
+def test_a_practice_with_no_rate_before_its_first_one_gets_no_discount_those_days():
+    """Every day of a licence is billed once: before the practice's first rate there is no discount."""
+    service = make_service(rrp="30.00")
+    practice = make_practice(discount="0")
+    PracticeDiscount.objects.create(practice=practice, rate=D("10"), effective_from=nov(21))
+    company = make_company()
+    subscribe(company, service)
+    accountant_pays(company, practice)
+
+    invoice_run(period=NOV)
+
+    assert lines_of(company) == [
+        ("practice", nov(1), nov(21), 20, 30, D("20.00"), D("0"), D("0"), D("20.00")),
+        ("practice", nov(21), dt.date(2026, 12, 1), 10, 30, D("10.00"), D("10.00"), D("1.00"), D("9.00")),
+    ]
+
+
+def test_discount_change_with_a_licence_ending_mid_range_and_a_client_paying_company(monkeypatch):
+    """The rate's ranges are cut to the licence; a client-paying licence never joins the practice's rates."""
+    service = make_service(rrp="30.00")
+    practice = make_practice(discount="20.00")
+    PracticeDiscount.objects.create(practice=practice, rate=D("30"), effective_from=nov(11))
+    PracticeDiscount.objects.create(practice=practice, rate=D("40"), effective_from=nov(21))
+    company = make_company()
+    subscribe(company, service)
+    accountant_pays(company, practice, ends_on=nov(16))
+    client_pays(company, starts_on=nov(16))
+
+    invoice_run(period=NOV)
+
+    assert lines_of(company) == [
+        ("practice", nov(1), nov(11), 10, 30, D("10.00"), D("20.00"), D("2.00"), D("8.00")),
+        ("practice", nov(11), nov(16), 5, 30, D("5.00"), D("30.00"), D("1.50"), D("3.50")),
+        ("company", nov(16), dt.date(2026, 12, 1), 15, 30, D("15.00"), D("0"), D("0"), D("15.00")),
+    ]
+
+
+def test_rerun_after_a_discount_change_changes_nothing(monkeypatch):
+    service = make_service(rrp="30.00")
+    practice = make_practice(discount="20.00")
+    company = make_company()
+    subscribe(company, service)
+    accountant_pays(company, practice)
+    _on(monkeypatch, nov(16))
+    practice_discount_set(practice=practice, rate=D("25"), actor=None)
+    invoice_run(period=NOV)
+    before = _snapshot()
+    _on(monkeypatch, nov(20))
+    practice_discount_set(practice=practice, rate=D("5"), actor=None)
+
+    second = invoice_run(period=NOV)
+
+    assert (second.invoices_created, second.lines_created) == (0, 0)
+    assert _snapshot() == before
 
 
 def test_service_resubscribed_in_the_month_gives_two_lines():

@@ -1,7 +1,9 @@
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from partnerdesk.audit.models import Event
+from partnerdesk.billing.selectors import discount_rate_in_force
 from partnerdesk.identity.models import User
 from partnerdesk.identity.selectors import pending_accountant_invitation
 from partnerdesk.notifications.models import OutboundEmail
@@ -22,7 +24,8 @@ def test_demo_loads_once_and_prints_logins(settings, capsys):
     assert "admin@hartleymoss.test" in second
     assert DEMO_PASSWORD in second
     assert Practice.objects.count() == 1
-    assert Practice.objects.get().discount_rate == 20  # accountant-paying licences show a discount
+    # accountant-paying licences show a discount
+    assert discount_rate_in_force(practice=Practice.objects.get(), on=timezone.localdate()) == 20
     assert Client.objects.count() == 60  # 7 named, 52 generated, 1 Connect existing client request
     asked = Client.objects.get(requested_by="practice")
     assert (asked.tab, asked.company.business_name) == ("pending", "Northgate Florists Ltd")

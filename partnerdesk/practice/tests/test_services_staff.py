@@ -1,9 +1,13 @@
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from partnerdesk.audit.models import Event
+from partnerdesk.billing.models import PracticeDiscount
+from partnerdesk.billing.selectors import discount_rate_in_force
 from partnerdesk.lib.errors import InvalidTransition, NotFound
 from partnerdesk.notifications.models import OutboundEmail
 from partnerdesk.practice import staff_services as services
@@ -200,12 +204,12 @@ def test_settings_refuse_bad_input(practice_admin, name, email):
 
 def test_discount_rate_defaults_to_zero_and_is_kept_between_0_and_100(practice_admin):
     practice, _ = practice_admin
-    assert practice.discount_rate == Decimal("0")
-    Practice.objects.filter(pk=practice.pk).update(discount_rate=Decimal("100"))
+    assert discount_rate_in_force(practice=practice, on=timezone.localdate()) == Decimal("0")
+    PracticeDiscount.objects.create(practice=practice, rate=Decimal("100"), effective_from=dt.date(2026, 1, 1))
     with pytest.raises(IntegrityError), transaction.atomic():
-        Practice.objects.filter(pk=practice.pk).update(discount_rate=Decimal("100.01"))
+        PracticeDiscount.objects.create(practice=practice, rate=Decimal("100.01"), effective_from=dt.date(2026, 2, 1))
     with pytest.raises(IntegrityError), transaction.atomic():
-        Practice.objects.filter(pk=practice.pk).update(discount_rate=Decimal("-1"))
+        PracticeDiscount.objects.create(practice=practice, rate=Decimal("-1"), effective_from=dt.date(2026, 3, 1))
 
 
 def test_client_tabs_still_scope_to_the_practice(practice_admin):

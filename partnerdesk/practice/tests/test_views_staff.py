@@ -1,10 +1,15 @@
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from partnerdesk.audit.models import Event
+from partnerdesk.billing.models import PracticeDiscount
 from partnerdesk.identity.tests.factories import UserFactory
 from partnerdesk.practice import staff_services
-from partnerdesk.practice.models import ClientAssignment, Practice, PracticeInvitation, PracticeMember
+from partnerdesk.practice.models import ClientAssignment, PracticeInvitation, PracticeMember
 from partnerdesk.practice.tests.staff_factories import add_member, invitation_token, make_client, make_practice
 
 pytestmark = pytest.mark.django_db
@@ -157,10 +162,14 @@ def test_bulk_assign_page(setup):
 
 def test_settings_page_edits_name_and_email_and_shows_discount_read_only(setup):
     practice, admin, *_ = setup
-    Practice.objects.filter(pk=practice.pk).update(discount_rate="12.50")
+    today = timezone.localdate()
+    PracticeDiscount.objects.create(practice=practice, rate=Decimal("12.50"), effective_from=today.replace(day=1))
+    PracticeDiscount.objects.create(practice=practice, rate=Decimal("15"), effective_from=dt.date(today.year + 1, 1, 1))
     client = _as(admin)
     page = client.get("/partner/settings/").content.decode()
-    assert "12.50% off RRP" in page
+    assert (
+        f"12.50% off RRP on accountant-paying licences; 15% from 1 January {today.year + 1}" in page
+    )  # in force today
     assert 'name="discount_rate"' not in page
     response = client.post(
         "/partner/settings/",
@@ -169,11 +178,8 @@ def test_settings_page_edits_name_and_email_and_shows_discount_read_only(setup):
     )
     assert "Practice settings saved" in response.content.decode()
     practice.refresh_from_db()
-    assert (practice.name, practice.contact_email, str(practice.discount_rate)) == (
-        "Hartley & Moss",
-        "office@hartley.test",
-        "12.50",
-    )
+    assert (practice.name, practice.contact_email) == ("Hartley & Moss", "office@hartley.test")
+    assert PracticeDiscount.objects.filter(practice=practice).count() == 2  # the discount is not the practice's
     assert Event.objects.filter(action="practice.settings.update", actor=admin).exists()
     bad = client.post("/partner/settings/", {"name": "", "contact_email": "nope"})
     assert bad.status_code == 200
