@@ -196,6 +196,48 @@ def payer_for(*, company: Company) -> Payer:
     return Payer(Licence.Payer.CLIENT)
 
 
+@dataclass(frozen=True)
+class PricePoint:
+    """A service's price for one payer from a day on: the RRP, the discount rate and the price the payer pays."""
+
+    on: dt.date
+    monthly_rrp: Decimal
+    discount_rate: Decimal
+    monthly_price: Decimal
+
+
+PRICE_NOTICE_DAYS = 31  # the Add check page announces price or discount changes this far ahead
+
+
+def price_schedule(
+    *, service: Service, payer: Payer, start: dt.date, days: int = PRICE_NOTICE_DAYS
+) -> list[PricePoint]:
+    """The payer's price on ``start``, then at each dated change (a new price, or a new rate of a discounted
+    practice) up to ``days`` later: what the invoice run will use on those days."""
+    end = start + dt.timedelta(days=days)
+    practice_id = payer.practice_id if payer.licence is not None and payer.licence.discounted else None
+    days_of_change = set(
+        ServicePrice.objects.filter(service=service, effective_from__gt=start, effective_from__lte=end).values_list(
+            "effective_from", flat=True
+        )
+    )
+    if practice_id is not None:
+        days_of_change |= set(
+            PracticeDiscount.objects.filter(
+                practice_id=practice_id, effective_from__gt=start, effective_from__lte=end
+            ).values_list("effective_from", flat=True)
+        )
+    points: list[PricePoint] = []
+    for day in [start, *sorted(days_of_change)]:
+        rrp = price_in_force(service=service, on=day) or Decimal("0")
+        rate = discount_rate_in_force(practice=practice_id, on=day) if practice_id is not None else Decimal("0")
+        price = (rrp * (100 - rate) / 100).quantize(PENNY, rounding=ROUND_HALF_UP)
+        if points and (points[-1].monthly_rrp, points[-1].discount_rate) == (rrp, rate):
+            continue
+        points.append(PricePoint(day, rrp, rate, price))
+    return points
+
+
 # --- money --------------------------------------------------------------------------------------------
 
 
@@ -258,14 +300,109 @@ class RemovalSummary:
         return any(line.starts_on < self.effective_on for line in self.lines)
 
 
+@dataclass(frozen=True)
+class _Range:
+    """A value in force over ``[starts_on, ends_on)``; None = open on that side."""
+
+    starts_on: dt.date | None
+    ends_on: dt.date | None
+    value: Decimal
+
+
+def _dated_ranges(rows: Iterable[tuple[dt.date, Decimal]], *, before_first: Decimal | None) -> list[_Range]:
+    """Rows ``(effective_from, value)`` as ranges, each until the next row; ``before_first`` (if given) is in force
+    before the first row (a practice's discount: none before its first rate)."""
+    ordered = sorted(rows)
+    ranges = [
+        _Range(start, ordered[i + 1][0] if i + 1 < len(ordered) else None, value)
+        for i, (start, value) in enumerate(ordered)
+    ]
+    if before_first is not None:
+        ranges.insert(0, _Range(None, ordered[0][0] if ordered else None, before_first))
+    return ranges
+
+
+@dataclass(frozen=True)
+class _Billed:
+    """A licence billed to the summary's account in the month, with its discount rate's ranges."""
+
+    starts_on: dt.date
+    ends_on: dt.date | None
+    rates: list[_Range]
+
+
+def _billed_licences(*, company: Company, payer: Payer, period: dt.date, next_period: dt.date) -> list[_Billed]:
+    """The company's licences in the month that bill the same account as the payer today (the invoice the
+    summary speaks of), each with the discount rate's ranges the invoice run applies (dated, like prices). A
+    company with no licence at all (never set up) is taken as billed to the payer all month."""
+    no_discount = [_Range(None, None, Decimal("0"))]
+    licences = [
+        lic
+        for lic in Licence.objects.filter(company=company, starts_on__lt=next_period)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=period))
+        .exclude(ends_on=F("starts_on"))
+        .order_by("starts_on")
+        if lic.payer == payer.payer and lic.practice_id == payer.practice_id
+    ]
+    if not licences and not Licence.objects.filter(company=company).exists():
+        return [_Billed(period, None, [_Range(None, None, payer.discount_rate)])]
+    practice_ids = {lic.practice_id for lic in licences if lic.discounted}
+    rows: dict[int, list[tuple[dt.date, Decimal]]] = {pk: [] for pk in practice_ids if pk is not None}
+    for practice_id, effective_from, rate in PracticeDiscount.objects.filter(
+        practice_id__in=rows, effective_from__lt=next_period
+    ).values_list("practice_id", "effective_from", "rate"):
+        rows[practice_id].append((effective_from, rate))
+    return [
+        _Billed(
+            lic.starts_on,
+            lic.ends_on,
+            _dated_ranges(rows[lic.practice_id], before_first=Decimal("0"))
+            if lic.discounted and lic.practice_id is not None
+            else no_discount,
+        )
+        for lic in licences
+    ]
+
+
+def _month_net(
+    *,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    period: dt.date,
+    next_period: dt.date,
+    licences: list[_Billed],
+    prices: list[_Range],
+) -> Decimal:
+    """What the invoice run bills for ``[starts_on, ends_on)`` of one service in the month: a line per range with
+    one licence, one discount rate and one price (the run's ranges), each rounded on its own as on the invoice."""
+    days_in_period = (next_period - period).days
+    total = Decimal("0.00")
+    for licence in licences:
+        for rate in licence.rates:
+            for price in prices:
+                bounds_from = [starts_on, period, licence.starts_on, rate.starts_on, price.starts_on]
+                bounds_to = [ends_on, next_period, licence.ends_on, rate.ends_on, price.ends_on]
+                first = max(day for day in bounds_from if day is not None)
+                end = min(day for day in bounds_to if day is not None)
+                if first < end:
+                    total += line_net(
+                        monthly_rrp=price.value,
+                        days=(end - first).days,
+                        days_in_period=days_in_period,
+                        discount_rate=rate.value,
+                    )
+    return total
+
+
 def removal_summary(*, company: Company, services: Iterable[Service], effective_on: dt.date) -> RemovalSummary:
     """What removing ``services`` from ``effective_on`` changes: the services that end (billed up to the day
-    before), those that remain, and how much less the invoice for that month is, at the payer's price (the
-    practice's discount for a discounted accountant-paying licence, full RRP when the client pays)."""
+    before), those that remain, and how much less the invoice for that month is. The saving is what the invoice
+    run would bill with the service minus without it, over the same ranges the run uses: the dated prices and the
+    practice's dated discount (a discounted accountant-paying licence; full RRP when the client pays), each range
+    rounded as a line is. ``monthly_rrp`` shown is the price on ``effective_on``."""
     chosen = {s.pk: s for s in services}
     payer = payer_for(company=company)
     period, next_period = month_bounds(effective_on)
-    days_in_period = (next_period - period).days
     items = list(
         SubscriptionItem.objects.filter(company=company)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=effective_on))
@@ -273,6 +410,12 @@ def removal_summary(*, company: Company, services: Iterable[Service], effective_
         .select_related("service")
         .order_by("service__sort_order", "service__name")
     )
+    licences = _billed_licences(company=company, payer=payer, period=period, next_period=next_period)
+    price_rows: dict[int, list[tuple[dt.date, Decimal]]] = {pk: [] for pk in chosen}
+    for service_id, effective_from, rrp in ServicePrice.objects.filter(
+        service_id__in=chosen, effective_from__lt=next_period
+    ).values_list("service_id", "effective_from", "monthly_rrp"):
+        price_rows[service_id].append((effective_from, rrp))
     lines: list[RemovalLine] = []
     remaining: list[Service] = []
     found: set[int] = set()
@@ -282,22 +425,21 @@ def removal_summary(*, company: Company, services: Iterable[Service], effective_
                 remaining.append(item.service)
             continue
         found.add(item.service_id)
-        rrp = price_in_force(service=item.service, on=effective_on) or Decimal("0")
-        first_billed = max(item.starts_on, period)
+        prices = _dated_ranges(price_rows[item.service_id], before_first=None)
         kept_until = min(item.ends_on or next_period, next_period)
         new_end = max(min(effective_on, kept_until), item.starts_on)
-        before = line_net(
-            monthly_rrp=rrp,
-            days=(kept_until - first_billed).days,
-            days_in_period=days_in_period,
-            discount_rate=payer.discount_rate,
+        before, after = (
+            _month_net(
+                starts_on=item.starts_on,
+                ends_on=end,
+                period=period,
+                next_period=next_period,
+                licences=licences,
+                prices=prices,
+            )
+            for end in (kept_until, new_end)
         )
-        after = line_net(
-            monthly_rrp=rrp,
-            days=(new_end - first_billed).days,
-            days_in_period=days_in_period,
-            discount_rate=payer.discount_rate,
-        )
+        rrp = price_in_force(service=item.service, on=effective_on) or Decimal("0")
         lines.append(
             RemovalLine(
                 service=item.service, starts_on=item.starts_on, ends_on=new_end, monthly_rrp=rrp, saving=before - after

@@ -8,7 +8,6 @@ list -> tick services -> **Remove** -> **Continue** -> summary -> **Finish** (PO
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -246,15 +245,15 @@ def _add(request: HttpRequest, wizard: Wizard) -> HttpResponse:
         service: Service = form.cleaned_data["service"]
         replacing = selectors.alternatives_in_force(company=wizard.company, service=service)
         if request.POST.get("confirm") != "yes":
-            payer = context["payer"]
-            rrp = selectors.price_in_force(service=service, on=selectors.today()) or Decimal("0")
+            schedule = selectors.price_schedule(service=service, payer=context["payer"], start=selectors.today())
             context.update(
                 {
                     "service": service,
                     "replacing": [item.service for item in replacing],
                     "starts_on": selectors.today(),
-                    "monthly_rrp": rrp,
-                    "monthly_price": (rrp * (100 - payer.discount_rate) / 100).quantize(Decimal("0.01")),
+                    "monthly_rrp": schedule[0].monthly_rrp,
+                    "monthly_price": schedule[0].monthly_price,
+                    "price_changes": schedule[1:],  # announced within the coming month
                 }
             )
             return render(request, "billing/subscriptions_add_check.html", context)

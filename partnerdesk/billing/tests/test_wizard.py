@@ -1,11 +1,13 @@
 """Manage Subscriptions end to end with the test client: list -> Remove -> Continue -> summary -> Finish."""
 
+import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 
 from partnerdesk.billing import selectors
-from partnerdesk.billing.models import SubscriptionItem
+from partnerdesk.billing.models import PracticeDiscount, ServicePrice, SubscriptionItem
 from partnerdesk.billing.tests.subscription_factories import (
     accountant_client,
     client_paying_company,
@@ -111,13 +113,36 @@ def test_add_a_service_from_the_wizard(client, catalogue):
     check = client.post(url, {"service": payroll.pk})
     assert check.status_code == 200
     text = " ".join(re.sub(r"<[^>]+>", " ", check.content.decode()).split())
-    assert "Monthly price (ex VAT) £8.00 for your practice (20% off the RRP of £10.00)" in text
+    assert "Monthly price (ex VAT) £8.00 a month for your practice (20% off the RRP of £10.00) Billed" in text
     assert "Billed to your practice" in text
     assert ">Add Test Payroll</button>" in check.content.decode()
     assert [i.service.code for i in selectors.active_services(company=acme.company)] == ["t-accounts"]
     response = client.post(url, {"service": payroll.pk, "confirm": "yes"})
     assert response.status_code == 302
     assert {i.service.code for i in selectors.active_services(company=acme.company)} == {"t-accounts", "t-payroll"}
+
+
+def test_add_check_announces_a_price_change_within_the_coming_month(client, catalogue):
+    accounts, payroll = catalogue
+    soon, later = selectors.today() + dt.timedelta(days=15), selectors.today() + dt.timedelta(days=40)
+    ServicePrice.objects.create(service=payroll, monthly_rrp=Decimal("12.50"), effective_from=soon)
+    ServicePrice.objects.create(service=payroll, monthly_rrp=Decimal("15.00"), effective_from=later)  # too far
+    company, owner = client_paying_company("Self Pay Ltd", accounts)
+    client.force_login(owner)
+    check = client.post(f"/companies/{company.customer_number}/subscriptions/add/", {"service": payroll.pk})
+    text = " ".join(re.sub(r"<[^>]+>", " ", check.content.decode()).split())
+    assert f"Monthly price (ex VAT) £10.00 a month, £12.50 from {soon:%-d %B %Y} (full RRP) Billed" in text
+    # The practice's price follows the dated price and the dated discount (20%, then 25% a week later).
+    setup = make_practice(discount="20.00")
+    acme = accountant_client(setup, "Acme Ltd", accounts)
+    PracticeDiscount.objects.create(practice=setup.practice, rate=Decimal("25"), effective_from=soon + dt.timedelta(7))
+    client.force_login(setup.admin)
+    check = client.post(f"/partner/clients/{acme.pk}/subscriptions/add/", {"service": payroll.pk})
+    text = " ".join(re.sub(r"<[^>]+>", " ", check.content.decode()).split())
+    assert (
+        f"£8.00 a month for your practice (20% off the RRP of £10.00), £10.00 from {soon:%-d %B %Y} (20% off £12.50),"
+        f" £9.38 from {soon + dt.timedelta(7):%-d %B %Y} (25% off £12.50) Billed"
+    ) in text
 
 
 def test_owner_wizard_for_a_client_paying_company(client, catalogue):
