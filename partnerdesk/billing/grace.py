@@ -1,7 +1,8 @@
 """The 30-day grace period after a practice transfers a non-participating client, and suspension.
 
-Day 0 is the transfer. Reminders go on day 23 and day 29; on day 30 (``Client.grace_ends_on``) a company
-with no active Direct Debit mandate is suspended: its users cannot reach it (data kept) until someone
+Day 0 is the transfer (the practice pays for it). Days 1-29 are free; day 30 (``Client.grace_ends_on``) is the first
+day the client pays for (its licence starts then) and people are told day 29 as the last free day. Reminders go on
+day 23 and day 29; on day 30 a company with no active Direct Debit mandate is suspended: its users cannot reach it (data kept) until someone
 enters payment details, which lifts the suspension (``company_unsuspend``, called by the mandate service).
 """
 
@@ -40,6 +41,12 @@ def company_unsuspend(*, company: Company, actor: User | None = None, request: H
 
 
 REMINDER_DAYS_BEFORE_END = (7, 1)  # day 23 and day 29 of a 30-day grace period
+
+
+def last_free_day(grace_ends_on: dt.date) -> dt.date:
+    """``grace_ends_on`` (day 30) is the first day without free access: the client's licence starts then and a
+    company without a mandate is suspended then. What people are told is the day before, the last free day."""
+    return grace_ends_on - dt.timedelta(days=1)
 
 
 def _has_mandate(company_id: int) -> bool:
@@ -114,8 +121,8 @@ def _tell_owner(company: Company, *, template: str, grace_ends_on: dt.date) -> N
     message_post(
         company=company,
         subject="Enter your payment details" if template == "company-grace-reminder" else "Access suspended",
-        body=f"Your free access after the transfer ends on {grace_ends_on:%-d %B %Y}. Enter your Direct Debit "
-        "details to keep using your services."
+        body=f"Your free access after the transfer ends after {last_free_day(grace_ends_on):%-d %B %Y}. Enter your "
+        "Direct Debit details by then to keep using your services."
         if template == "company-grace-reminder"
         else "Your free access after the transfer has ended. Your data is kept: enter your Direct Debit details "
         "to use your services again.",
@@ -140,7 +147,9 @@ def payment_prompt(*, company: Company) -> dict[str, object] | None:
         .values_list("grace_ends_on", flat=True)
         .first()
     )
+    ends = grace if grace and grace > timezone.localdate() else None
     return {
-        "grace_ends_on": grace if grace and grace > timezone.localdate() else None,
+        "grace_ends_on": ends,
+        "last_free_day": last_free_day(ends) if ends else None,
         "suspended": company.suspended_at,
     }

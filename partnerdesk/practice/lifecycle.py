@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from partnerdesk.audit.models import Action
 from partnerdesk.audit.services import record_event
+from partnerdesk.billing.grace import last_free_day
 from partnerdesk.billing.licences import licence_close, licence_move_to_client
 from partnerdesk.billing.models import SubscriptionItem
 from partnerdesk.identity.models import Company, CompanyMembership, User
@@ -627,7 +628,8 @@ def _stop_transfer(
     message_post(
         company=client.company,
         subject=f"{client.practice.name} transferred {client.business_name} to you",
-        body=f"You have access until {grace_ends_on:%-d %B %Y}. Enter your Direct Debit details to keep using it.",
+        body=f"You have free access up to and including {last_free_day(grace_ends_on):%-d %B %Y}. Enter your Direct "
+        "Debit details by then to keep using it.",
         link=f"/companies/{client.company.customer_number}/payment/",
     )
     _send_activation(client=client, email=client.email, token=token, purpose="transfer", grace_ends_on=grace_ends_on)

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from partnerdesk.billing.grace import last_free_day
 from partnerdesk.identity.models import User
 from partnerdesk.lib.errors import DomainError, NotFound, RateLimited
 from partnerdesk.lib.ratelimit import INVITATION_LINK_PER_IP
@@ -172,10 +173,11 @@ def stop_managing(request: HttpRequest, client_id: int) -> HttpResponse:
 
 def _stopped_message(result: lifecycle.StopResult) -> str:
     name = result.client.business_name
-    if result.mode == lifecycle.StopMode.TRANSFER:
+    if result.mode == lifecycle.StopMode.TRANSFER and result.grace_ends_on is not None:
         return (
-            f"You no longer manage {name}. We emailed {result.client.email}: they have access until "
-            f"{result.grace_ends_on:%-d %B %Y} and then pay for their own subscription."
+            f"You no longer manage {name}. We emailed {result.client.email}: they have free access up to and "
+            f"including {last_free_day(result.grace_ends_on):%-d %B %Y} and pay for their own subscription from "
+            f"{result.grace_ends_on:%-d %B %Y}."
         )
     if result.mode == lifecycle.StopMode.DELETE:
         entries = result.ledger_entries_deleted

@@ -418,8 +418,9 @@ def test_stop_transfer_starts_30_days_of_grace_and_emails_the_client_a_link():
     assert email.to == ["ada@acme.test"]
     assert email.context["grace_ends_on"] == grace.isoformat()
     rendered = render_email(email)
-    written = f"{grace.day} {grace:%B %Y}"  # as people write a date, in both parts
-    assert f"free access until {written}." in rendered.body
+    last_free = grace - dt.timedelta(days=1)  # day 29: the client's licence and any suspension start on day 30
+    written = f"{last_free.day} {last_free:%B %Y}"  # as people write a date, in both parts
+    assert f"free access up to and including {written}. From {grace.day} {grace:%B %Y} you pay" in rendered.body
     assert f"<strong>{written}</strong>" in str(rendered.alternatives[0][0])
     token = _token("ada@acme.test", "client-transfer")
     assert token not in response.content.decode()

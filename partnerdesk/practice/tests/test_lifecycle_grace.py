@@ -11,8 +11,12 @@ from django.utils import timezone
 
 from partnerdesk.audit.models import Action, Event
 from partnerdesk.billing.grace import company_unsuspend, grace_run
-from partnerdesk.billing.models import DirectDebitMandate
+from partnerdesk.billing.invoicing import invoice_run
+from partnerdesk.billing.models import DirectDebitMandate, InvoiceLine, Licence, SubscriptionItem
+from partnerdesk.billing.tests.invoice_factories import make_service
 from partnerdesk.identity.selectors import companies_claim, memberships_with_access
+from partnerdesk.notifications.models import Message, OutboundEmail
+from partnerdesk.notifications.tasks import render_email
 from partnerdesk.practice import lifecycle
 from partnerdesk.practice.access import company_access
 from partnerdesk.practice.models import Client, PracticeMember
@@ -103,3 +107,34 @@ def test_unsuspend_lifts_the_suspension_once(transferred):
 def test_transfer_grace_is_thirty_days_from_the_stop(transferred):
     client, _, grace_end = transferred
     assert client.grace_ends_on == grace_end == timezone.localdate() + dt.timedelta(days=30)
+
+
+def test_transfer_wording_suspension_and_invoices_agree_on_the_last_free_day(monkeypatch, client):
+    """QA's case: transferred on 1 December 2026. The last free day is 30 December; from 31 December the client
+    pays (its invoice starts then) and, without a mandate, is suspended; every message says so."""
+    day0 = dt.date(2026, 12, 1)
+    practice, admin = make_practice()
+    managed = managed_client(practice, email="new@acme.test")
+    Licence.objects.filter(company=managed.company).update(starts_on=dt.date(2026, 1, 1))
+    SubscriptionItem.objects.create(company=managed.company, service=make_service(rrp="31.00"), starts_on=day0)
+    monkeypatch.setattr(lifecycle, "_today", lambda: day0)
+    client.force_login(admin)
+    page = client.post(f"/partner/clients/{managed.pk}/stop/", {"mode": "transfer"}, follow=True).content.decode()
+
+    assert "free access up to and including 30 December 2026 and pay for their own subscription from 31 December" in (
+        " ".join(page.split())
+    )
+    email = render_email(OutboundEmail.objects.get(template="client-transfer"))
+    assert "free access up to and including 30 December 2026. From 31 December 2026 you pay" in email.body
+    assert "up to and including 30 December" in Message.objects.get(company=managed.company).body
+    assert grace_run(today=dt.date(2026, 12, 30))["suspended"] == 0  # day 29, the last free day
+    assert grace_run(today=dt.date(2026, 12, 31))["suspended"] == 1  # day 30
+    suspended = render_email(OutboundEmail.objects.get(template="company-suspended"))
+    assert "ended after 30 December 2026" in suspended.body
+
+    invoice_run(period=dt.date(2026, 12, 1))
+    lines = InvoiceLine.objects.filter(company=managed.company).select_related("invoice").order_by("starts_on")
+    assert [(line.invoice.kind, line.starts_on, line.days_active) for line in lines] == [
+        ("practice", day0, 1),  # day 0: the practice pays for the day it stopped
+        ("company", dt.date(2026, 12, 31), 1),  # day 30: the first day the client pays for, and no free day billed
+    ]
