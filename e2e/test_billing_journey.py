@@ -166,7 +166,7 @@ def test_remove_a_service_then_the_next_invoice_is_prorated(
     expect(accounting_line).to_contain_text("whole month")
     expect(accounting_line.locator("td.num")).to_have_text(["£30.00", "£30.00", f"{MINUS}£6.00 (20%)", "£24.00"])
     expect(group.locator("tr.subtotal td.num")).to_have_text(["£34.84", f"{MINUS}£6.97", "£27.87"])
-    totals = lines.locator("tfoot tr")
+    totals = lines.locator("tbody.invoice-totals tr")
     expect(totals).to_have_count(5)
     expect(totals.locator("td")).to_have_text(["£34.84", f"{MINUS}£6.97", "£27.87", "£5.57", "£33.44"])
     expect(page.locator("main")).to_contain_text("2 lines, 1 prorated by the days active in the month")

@@ -22,8 +22,11 @@ from django.template.loader import render_to_string
 PDF_MAX_LINES = 400
 _BASE_URL = "https://partnerdesk.invalid/"
 # WeasyPrint lays out the browser's flex header and its max-content grid badly (one character per line): the
-# header is stacked instead, the facts in fixed columns. Extra stylesheets rank below the page's, hence !important.
+# header is stacked instead, the facts in fixed columns. It also paints a visually hidden caption (clipped, but its
+# text is in the PDF, after the table): a PDF has no use for it. Extra stylesheets rank below the page's, hence
+# !important.
 PDF_CSS = """
+.visually-hidden { display: none !important; }
 .invoice-header { display: block !important; }
 .invoice-header .facts { display: grid !important; grid-template-columns: 9rem auto !important; margin: 0 0 1rem; }
 """
@@ -69,8 +72,8 @@ class PdfUnavailable(Exception):
     """WeasyPrint cannot run here (not installed, or the system's Pango library is missing)."""
 
 
-def invoice_pdf(context: dict[str, Any]) -> bytes:
-    """The printable invoice (the same template and print stylesheet as the browser's Print) as PDF bytes."""
+def invoice_document(context: dict[str, Any]) -> Any:
+    """The printable invoice laid out in pages by WeasyPrint (``.pages``; ``.write_pdf()`` makes the PDF)."""
     try:
         from weasyprint import CSS, HTML  # type: ignore[import-untyped]
     except (ImportError, OSError) as exc:  # OSError: cannot load the Pango library
@@ -78,4 +81,9 @@ def invoice_pdf(context: dict[str, Any]) -> bytes:
 
     html = render_to_string("billing/invoice_print.html", context)
     document = HTML(string=html, base_url=_BASE_URL, url_fetcher=_fetcher(), media_type="print")
-    return bytes(document.write_pdf(stylesheets=[CSS(string=PDF_CSS)]))
+    return document.render(stylesheets=[CSS(string=PDF_CSS)])
+
+
+def invoice_pdf(context: dict[str, Any]) -> bytes:
+    """The printable invoice (the same template and print stylesheet as the browser's Print) as PDF bytes."""
+    return bytes(invoice_document(context).write_pdf())

@@ -4,14 +4,18 @@ to its page with a message instead of holding a worker."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import zlib
 
 import pytest
 
 from partnerdesk.billing import invoice_views
-from partnerdesk.billing.invoice_pdf import _fetcher
-from partnerdesk.billing.tests.test_invoice_views import _as, billed  # noqa: F401 (the fixture)
+from partnerdesk.billing.invoice_pdf import _fetcher, invoice_document
+from partnerdesk.billing.invoicing import invoice_run
+from partnerdesk.billing.models import Invoice, Service
+from partnerdesk.billing.tests.invoice_factories import accountant_pays, make_company, subscribe
+from partnerdesk.billing.tests.test_invoice_views import NOV, _as, billed  # noqa: F401 (the fixture)
 from partnerdesk.identity.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +108,48 @@ def test_without_weasyprint_the_pdf_link_explains_instead_of_failing(billed, mon
     response = _as(billed["admin"]).get(f"/partner/invoices/{invoice.number}/invoice.pdf", follow=True)
     assert response.redirect_chain == [(f"/partner/invoices/{invoice.number}/", 302)]
     assert "PDFs cannot be made at the moment" in response.content.decode()
+
+
+def _pages_text(invoice, **scope) -> list[str]:
+    """Each PDF page's text, in reading order, as WeasyPrint laid it out (what the PDF shows)."""
+    from weasyprint.formatting_structure import boxes  # type: ignore[import-untyped]
+
+    def texts(box):
+        if isinstance(box, boxes.TextBox):
+            yield box.text
+        for child in getattr(box, "children", ()):
+            yield from texts(child)
+
+    document = invoice_document({"scope": "practice", **scope, **invoice_views._detail_context(invoice)})
+    return [" ".join(" ".join(texts(page._page_box)).split()) for page in document.pages]
+
+
+def test_a_long_invoice_gives_its_totals_once_after_the_last_line(billed):  # noqa: F811
+    """The totals are the invoice's, not a page's: once, after the last line (a page may repeat the column
+    headers); no stray caption."""
+    accounting = Service.objects.get(code="inv-accounting")
+    practice = billed["practice"]
+    for i in range(45):
+        company = make_company(f"Client {i:02d} Ltd")
+        subscribe(company, accounting, dt.date(2026, 1, 1))
+        accountant_pays(company, practice)
+    Invoice.objects.filter(account=practice.company).delete()
+    invoice_run(period=NOV)
+    invoice = Invoice.objects.get(account=practice.company)
+
+    pages = _pages_text(invoice)
+
+    assert len(pages) >= 3
+    whole = " ".join(pages)
+    for label in ("Subtotal (RRP)", "Practice discount", "VAT at 20%", "Total due"):
+        assert whole.count(label) == 1, label
+    last = pages[-1]
+    assert last.index("Subtotal for Client 44 Ltd") < last.index("Total due £")
+    assert all("Total due" not in page for page in pages[:-1])
+    assert all(page.count("Monthly price") == 1 for page in pages)  # column headers on every page
+    assert "Invoice lines" not in whole
+
+    own = billed["own_invoice"]
+    company_pages = _pages_text(own, scope="company", company=billed["own"])
+    assert "Invoice lines" not in " ".join(company_pages)
+    assert company_pages[-1].count("Total due") == 1
