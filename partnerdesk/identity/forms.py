@@ -4,6 +4,7 @@ from django import forms
 
 from partnerdesk.api.services import MAX_TOKEN_DAYS
 from partnerdesk.identity.products import PORTALS, PRODUCTS
+from partnerdesk.lib.text import refuse_hidden_characters
 
 
 class ApiTokenForm(forms.Form):
@@ -19,7 +20,10 @@ class SignupDetailsForm(forms.Form):
     """Extra fields on allauth's Create account form (email and password twice come from allauth)."""
 
     full_name = forms.CharField(
-        label="Full name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label="Full name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        validators=[refuse_hidden_characters],
     )
 
     def clean_full_name(self) -> str:

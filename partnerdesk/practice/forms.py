@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 
+from partnerdesk.lib.text import refuse_hidden_characters
 from partnerdesk.practice.models import Client
 
 UK_VAT = re.compile(r"^(GB)?([0-9]{9}|[0-9]{12}|GD[0-4][0-9]{2}|HA[5-9][0-9]{2})$")
@@ -29,6 +30,8 @@ class ClientDetailsForm(forms.ModelForm[Client]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # the UI, the API and each imported row go through these fields
+            field.validators.append(refuse_hidden_characters)
         if self.instance.pk and self.instance.company_id and self.instance.company.owner_id is None:
             # Non-participating: the seed's hint is about clients with a login; this one has none yet.
             self.fields["email"].help_text = (

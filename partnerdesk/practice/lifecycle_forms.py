@@ -9,6 +9,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 from partnerdesk.identity.models import User
+from partnerdesk.lib.text import refuse_hidden_characters
 from partnerdesk.practice.lifecycle import StopMode
 
 
@@ -60,7 +61,7 @@ class StopManagingForm(forms.Form):
 class ActivateAccountForm(forms.Form):
     """No account yet for the invited address: the link proves the email, so only a name and a password."""
 
-    full_name = forms.CharField(label="Full name", max_length=150)
+    full_name = forms.CharField(label="Full name", max_length=150, validators=[refuse_hidden_characters])
     password1 = forms.CharField(
         label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )

@@ -18,6 +18,7 @@ from partnerdesk.audit.services import record_event
 from partnerdesk.identity.models import User
 from partnerdesk.identity.services import product_tokens_revoke
 from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied
+from partnerdesk.lib.text import HIDDEN_CHARACTERS, HIDDEN_CHARACTERS_MESSAGE
 from partnerdesk.lib.tokens import hash_token, new_token
 from partnerdesk.notifications.services import send_email
 from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeInvitation, PracticeMember
@@ -446,6 +447,8 @@ def practice_update_settings(
         name = " ".join(name.split())
         if not name or len(name) > 200:
             raise InvalidInput("Enter the practice's name (up to 200 characters).", code="invalid_name")
+        if HIDDEN_CHARACTERS.search(name):
+            raise InvalidInput(HIDDEN_CHARACTERS_MESSAGE, code="invalid_name")
         changes["name"] = name
     if contact_email is not None:
         contact_email = contact_email.strip().lower()

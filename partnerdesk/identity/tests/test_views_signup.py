@@ -467,6 +467,9 @@ def test_blank_full_name_is_refused(client):
     assert response.status_code == 200
     assert response.context["form"].errors["full_name"]
     assert not User.objects.exists()
+    spoofed = _signup(client, full_name="Nia\u202eEvans")
+    assert "hidden control or text-direction characters" in str(spoofed.context["form"].errors["full_name"])
+    assert not User.objects.exists()
 
 
 @pytest.mark.django_db

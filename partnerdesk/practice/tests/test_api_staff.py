@@ -143,6 +143,9 @@ def test_settings_read_and_update(setup):
         content_type="application/json",
     ).json()
     assert updated == {"name": "Hartley & Moss", "contact_email": "office@hartley.test", "discount_rate": "0.00"}
+    spoofed = api.patch("/api/v1/practice/settings", {"name": "Hartley\u202e & Moss"}, content_type="application/json")
+    assert (spoofed.status_code, spoofed.json()["code"]) == (400, "invalid_name")
+    assert api.get("/api/v1/practice/settings").json()["name"] == "Hartley & Moss"
 
 
 def test_staff_and_other_practices_get_404_on_every_endpoint(setup):

@@ -302,6 +302,22 @@ def test_add_client_validates_and_creates_an_active_non_participating_client(min
     assert Event.objects.filter(action="practice.client.create", client=client).exists()
 
 
+def test_names_with_hidden_direction_or_control_characters_are_refused_in_the_form_the_api_and_imports(mine):
+    from partnerdesk.practice.imports import validate_values
+
+    _, _, http = mine
+    spoof = "Invoice\u202eLtd.exe"
+    page = http.post("/partner/clients/add/", {"business_name": spoof, "contact_name": "Pat\u200bOwner"})
+    assert set(page.context["form"].errors) == {"business_name", "contact_name"}
+    assert "hidden control or text-direction characters" in page.content.decode()
+    api = http.post("/api/v1/practice/clients", {"business_name": spoof}, content_type="application/json")
+    assert (api.status_code, api.json()["code"]) == (422, "client_details_invalid")
+    assert "business_name" in api.json()["fields"]
+    _, problems = validate_values({"business_name": spoof})
+    assert [(p["field"], p["code"]) for p in problems] == [("business_name", "invalid_business_name")]
+    assert not Client.objects.exists()
+
+
 def test_amend_non_participating_details(mine):
     practice, _, http = mine
     client = _client(practice, "Alpha Ltd")
