@@ -183,7 +183,8 @@ def staff_list(*, practice: Practice) -> QuerySet[PracticeMember]:
     return (
         PracticeMember.objects.filter(practice=practice)
         .select_related("user")
-        .annotate(assigned_count=Count("assignments"))
+        # Live clients only: a former client's assignment stays (its Final Accounts data) but is not a client to do.
+        .annotate(assigned_count=Count("assignments", filter=Q(assignments__client__ended_at__isnull=True)))
         .order_by("role", "user__full_name", "user__email", "id")  # admins first
     )
 
@@ -212,7 +213,10 @@ def invitation_for_token(*, token: str) -> PracticeInvitation | None:
 
 
 def assigned_client_ids(*, member: PracticeMember) -> set[int]:
-    return set(ClientAssignment.objects.filter(member=member).values_list("client_id", flat=True))
+    """The member's live clients (a stopped client's assignment is kept only for its Final Accounts data)."""
+    return set(
+        ClientAssignment.objects.filter(member=member, client__ended_at__isnull=True).values_list("client_id", flat=True)
+    )
 
 
 def assignable_clients(*, practice: Practice) -> QuerySet[Client]:

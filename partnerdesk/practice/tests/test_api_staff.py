@@ -1,8 +1,9 @@
 import pytest
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from partnerdesk.identity.tests.factories import UserFactory
-from partnerdesk.practice.models import ClientAssignment, Practice, PracticeInvitation, PracticeMember
+from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeInvitation, PracticeMember
 from partnerdesk.practice.tests.staff_factories import add_member, invitation_token, make_client, make_practice
 
 pytestmark = pytest.mark.django_db
@@ -99,6 +100,11 @@ def test_role_visibility_assignments_and_removal(setup):
     ).json()
     assert unassigned == {"changed": 1, "client_ids": sorted(ids[1:])}
     assert api.get(f"/api/v1/practice/members/{staff.pk}/clients").json()["client_ids"] == sorted(ids[1:])
+    # A client the practice stops managing is no longer one of theirs, in the list or the count.
+    Client.all_objects.filter(pk=ids[2]).update(ended_at=timezone.now(), ended_reason="deleted")
+    assert api.get(f"/api/v1/practice/members/{staff.pk}/clients").json()["client_ids"] == [ids[1]]
+    listed = {m["id"]: m["assigned_clients"] for m in api.get("/api/v1/practice/members").json()}
+    assert listed[staff.pk] == 1
     role = api.put(f"/api/v1/practice/members/{staff.pk}/role", {"role": "admin"}, content_type="application/json")
     assert role.json()["role"] == "admin"
     me = PracticeMember.objects.get(user=admin)
