@@ -215,7 +215,9 @@ def invitation_for_token(*, token: str) -> PracticeInvitation | None:
 def assigned_client_ids(*, member: PracticeMember) -> set[int]:
     """The member's live clients (a stopped client's assignment is kept only for its Final Accounts data)."""
     return set(
-        ClientAssignment.objects.filter(member=member, client__ended_at__isnull=True).values_list("client_id", flat=True)
+        ClientAssignment.objects.filter(member=member, client__ended_at__isnull=True).values_list(
+            "client_id", flat=True
+        )
     )
 
 
