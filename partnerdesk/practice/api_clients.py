@@ -160,10 +160,21 @@ def client_export(request: HttpRequest, filters: Query[ListFilters]) -> Any:
     return response
 
 
+class AddClientIn(DetailsIn):
+    allow_duplicate: bool = Field(
+        False,
+        description="Add even when a client you can see has this business name or email (else 409 duplicate_client, "
+        "with existing_client_id)",
+    )
+
+
 @router.post("/practice/clients", response={201: ClientOut, **ERRORS}, summary="Add client")
-def client_add(request: HttpRequest, payload: DetailsIn) -> Any:
+def client_add(request: HttpRequest, payload: AddClientIn) -> Any:
     member = _member(request)
-    client = services.client_create(member=member, details=_clean(payload), request=request)
+    details = DetailsIn(**payload.model_dump(exclude={"allow_duplicate"}))
+    client = services.client_create(
+        member=member, details=_clean(details), allow_duplicate=payload.allow_duplicate, request=request
+    )
     return Status(201, client_for_member(member=member, client_id=client.pk))
 
 

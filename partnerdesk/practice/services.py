@@ -69,9 +69,35 @@ def _check_email_change(client: Client, new_email: str) -> None:
         )
 
 
-def client_create(*, member: PracticeMember, details: dict[str, Any], request: HttpRequest | None = None) -> Client:
-    """Add client: a new company and its client record on the Active tab, non-participating, accountant-paying."""
+class DuplicateClient(Conflict):
+    code = "duplicate_client"
+    title = "You already have a client with this business name or email"
+
+
+def client_create(
+    *,
+    member: PracticeMember,
+    details: dict[str, Any],
+    allow_duplicate: bool = False,
+    request: HttpRequest | None = None,
+) -> Client:
+    """Add client: a new company and its client record on the Active tab, non-participating, accountant-paying.
+    A second client with the business name or email of one the member can see is refused unless asked for (two
+    businesses may share a name; a double submission or a forgotten client is the likelier story)."""
     with transaction.atomic():
+        if not allow_duplicate:
+            name, email = details["business_name"], details.get("email", "")
+            same = visible_clients(member=member).filter(
+                Q(business_name__iexact=name) | (Q(email__iexact=email) if email else Q(pk__in=[]))
+            )
+            existing = same.order_by("pk").first()
+            if existing is not None:
+                what = "business name" if existing.business_name.casefold() == name.casefold() else "email"
+                raise DuplicateClient(
+                    f"You already have a client with this {what}: {existing.business_name}. If this is a different "
+                    "business, choose Add anyway.",
+                    existing_client_id=existing.pk,
+                )
         company = company_create(business_name=details["business_name"], owner_email=details.get("email", ""))
         client = Client.objects.create(
             practice=member.practice,

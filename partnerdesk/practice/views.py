@@ -260,11 +260,22 @@ def client_add(request: HttpRequest) -> HttpResponse:
     """Add client: business details; the client starts on the Active tab, non-participating, accountant-paying."""
     member = _member(request)
     form = ClientDetailsForm(request.POST or None)
+    duplicate = False
     if request.method == "POST" and form.is_valid():
-        client = services.client_create(member=member, details=form.cleaned_data, request=request)
-        messages.success(request, f"{client.business_name} added to your Active clients.")
-        return redirect("practice:client", client.pk)
-    return render(request, "practice/client_add.html", {"form": form, "member": member})
+        try:
+            client = services.client_create(
+                member=member,
+                details=form.cleaned_data,
+                allow_duplicate=request.POST.get("allow_duplicate") == "1",
+                request=request,
+            )
+        except services.DuplicateClient as exc:
+            form.add_error(None, exc.message)
+            duplicate = True
+        else:
+            messages.success(request, f"{client.business_name} added to your Active clients.")
+            return redirect("practice:client", client.pk)
+    return render(request, "practice/client_add.html", {"form": form, "member": member, "duplicate": duplicate})
 
 
 @login_required

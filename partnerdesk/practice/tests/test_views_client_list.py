@@ -302,6 +302,43 @@ def test_add_client_validates_and_creates_an_active_non_participating_client(min
     assert Event.objects.filter(action="practice.client.create", client=client).exists()
 
 
+def test_add_client_with_an_existing_name_or_email_asks_first(mine):
+    practice, _, http = mine
+    existing = _client(practice, "Acme Ltd", email="pat@acme.test")
+    page = http.post("/partner/clients/add/", {"business_name": "ACME  Ltd"})
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "You already have a client with this business name: Acme Ltd" in body
+    assert 'name="allow_duplicate"' in body
+    by_email = http.post("/partner/clients/add/", {"business_name": "Other Ltd", "email": "PAT@acme.test"})
+    assert "with this email: Acme Ltd" in by_email.content.decode()
+    assert Client.objects.count() == 1
+    added = http.post("/partner/clients/add/", {"business_name": "Acme Ltd", "allow_duplicate": "1"})
+    assert added.status_code == 302
+    assert Client.objects.filter(business_name="Acme Ltd").count() == 2
+
+    api = http.post("/api/v1/practice/clients", {"business_name": "Acme Ltd"}, content_type="application/json")
+    assert (api.status_code, api.json()["code"], api.json()["existing_client_id"]) == (
+        409,
+        "duplicate_client",
+        existing.pk,
+    )
+    anyway = http.post(
+        "/api/v1/practice/clients",
+        {"business_name": "Acme Ltd", "allow_duplicate": True},
+        content_type="application/json",
+    )
+    assert anyway.status_code == 201
+
+
+def test_add_client_duplicate_check_reveals_nothing_a_restricted_staff_member_cannot_see(mine):
+    practice, _, _ = mine
+    _client(practice, "Unassigned Ltd")
+    _member, http = _restricted(practice)
+    assert http.post("/partner/clients/add/", {"business_name": "Unassigned Ltd"}).status_code == 302
+    assert Client.objects.filter(business_name="Unassigned Ltd").count() == 2
+
+
 def test_names_with_hidden_direction_or_control_characters_are_refused_in_the_form_the_api_and_imports(mine):
     from partnerdesk.practice.imports import validate_values
 
