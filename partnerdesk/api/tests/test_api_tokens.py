@@ -96,9 +96,62 @@ def test_expired_token_and_inactive_user_are_refused(session_client, user):
 
 def test_session_post_without_csrf_token_is_refused(session_client):
     response = session_client.post("/api/v1/tokens", {"name": "x"}, content_type="application/json")
-    assert response.status_code in {401, 403}
+    assert response.status_code == 403
     assert response["Content-Type"] == "application/problem+json"
     assert not PersonalAccessToken.objects.exists()
+
+
+def _is_401(response) -> None:
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/api/v1/tokens"),
+        ("put", "/api/v1/practice/members/1/role"),
+        ("patch", "/api/v1/practice/settings"),
+        ("delete", "/api/v1/tokens/1"),
+    ],
+)
+@pytest.mark.parametrize("authorization", [None, "Bearer pdt_nope", "Bearer ", "Basic dXNlcjpwYXNz"])
+def test_unsafe_method_without_a_good_token_is_401_not_a_csrf_403(method, path, authorization):
+    client = Client(enforce_csrf_checks=True)
+    headers = {"Authorization": authorization} if authorization else {}
+    response = getattr(client, method)(path, "{}", content_type="application/json", headers=headers)
+    _is_401(response)
+
+
+def test_revoked_token_on_unsafe_method_is_401(session_client):
+    body = _create_token(session_client).json()
+    session_client.delete(f"/api/v1/tokens/{body['id']}", headers={"X-CSRFToken": _csrf(session_client)})
+    script = Client(enforce_csrf_checks=True)
+    response = script.post(
+        "/api/v1/tokens",
+        {"name": "x"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {body['token']}"},
+    )
+    _is_401(response)
+
+
+def test_bad_token_is_judged_alone_even_with_a_signed_in_session(session_client):
+    """The Authorization header decides: a bad token is never rescued by the session cookie (nor its CSRF token)."""
+    headers = {"Authorization": "Bearer pdt_nope", "X-CSRFToken": _csrf(session_client)}
+    _is_401(session_client.get("/api/v1/me", headers=headers))
+    _is_401(session_client.post("/api/v1/tokens", {"name": "x"}, content_type="application/json", headers=headers))
+    assert not PersonalAccessToken.objects.exists()
+
+
+def test_good_token_needs_no_csrf_token(session_client):
+    token = _create_token(session_client).json()["token"]
+    other = _create_token(session_client, name="other").json()
+    script = Client(enforce_csrf_checks=True)
+    response = script.delete(f"/api/v1/tokens/{other['id']}", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 204
 
 
 def test_another_users_token_is_not_found(session_client):
