@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
+from partnerdesk.api.schemas import Problem
 from partnerdesk.lib.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,19 @@ def problem(
         body["detail"] = detail
     body.update(extra)
     return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def document_problems_as_problem_json(schema: dict[str, Any]) -> dict[str, Any]:
+    """Ninja documents every response under the renderer's ``application/json``; errors are served as
+    ``application/problem+json``, so each response whose body is a ``Problem`` is documented under that type."""
+    problem_ref = f"#/components/schemas/{Problem.__name__}"
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {})
+                if content.get("application/json", {}).get("schema", {}).get("$ref") == problem_ref:
+                    content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
+    return schema
 
 
 def install_problem_handlers(api: NinjaAPI) -> None:

@@ -20,6 +20,12 @@ def problems(*statuses: int) -> dict[int | Any, Any]:
     return dict.fromkeys(statuses, Problem)
 
 
+class MessageOut(Schema):
+    """A plain answer for a person to read (e.g. the same 202 whatever happened, so nothing is revealed)."""
+
+    detail: str
+
+
 class Me(Schema):
     id: int
     email: str

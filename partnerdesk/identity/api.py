@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from partnerdesk.api.auth import api_user
-from partnerdesk.api.schemas import PathId, problems
+from partnerdesk.api.schemas import MessageOut, PathId, problems
 from partnerdesk.billing.selectors import service_codes_by_company
 from partnerdesk.identity import selectors, services
 from partnerdesk.identity.models import AccessRequest
@@ -32,7 +32,7 @@ class CompanyOut(Schema):
     )
 
 
-class MemberOut(Schema):
+class CompanyMemberOut(Schema):
     user_id: int
     email: str
     full_name: str
@@ -94,7 +94,7 @@ def company_list(request: HttpRequest) -> Any:
 
 @router.get(
     "/companies/{customer_number}/members",
-    response={200: list[MemberOut], **ERRORS},
+    response={200: list[CompanyMemberOut], **ERRORS},
     summary="A company's users (owner only)",
 )
 def member_list(request: HttpRequest, customer_number: str) -> Any:
@@ -176,10 +176,6 @@ def access_request_cancel(request: HttpRequest, request_id: uuid.UUID) -> Any:
 
 class InviteAccountantIn(Schema):
     email: str = Field(min_length=3, max_length=254, description="Your accountant's Partner Edition email address")
-
-
-class MessageOut(Schema):
-    detail: str
 
 
 @router.post(

@@ -25,7 +25,7 @@ MAX_ID = 2**63 - 1
 Role = Literal["admin", "staff"]
 
 
-class MemberOut(Schema):
+class PracticeMemberOut(Schema):
     id: int
     user_id: int
     email: str
@@ -59,7 +59,7 @@ class RoleIn(Schema):
     role: Role
 
 
-class VisibilityIn(Schema):
+class MemberVisibilityIn(Schema):
     sees_all_clients: bool = Field(description="True: every client; false: only the clients assigned to them")
 
 
@@ -133,14 +133,16 @@ def _assigned(member: PracticeMember) -> list[int]:
     return sorted(selectors.assigned_client_ids(member=member))
 
 
-@router.get("/practice/members", response={200: list[MemberOut], **ERRORS}, summary="The practice's members")
+@router.get("/practice/members", response={200: list[PracticeMemberOut], **ERRORS}, summary="The practice's members")
 def member_list(request: HttpRequest) -> Any:
     _, admin = _admin(request)
     return [_member_out(m) for m in selectors.staff_list(practice=admin.practice)]
 
 
 @router.put(
-    "/practice/members/{member_id}/role", response={200: MemberOut, **ERRORS}, summary="Make a member admin or staff"
+    "/practice/members/{member_id}/role",
+    response={200: PracticeMemberOut, **ERRORS},
+    summary="Make a member admin or staff",
 )
 def member_role(request: HttpRequest, payload: RoleIn, member_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
     user, admin = _admin(request)
@@ -152,10 +154,12 @@ def member_role(request: HttpRequest, payload: RoleIn, member_id: int = Path(...
 
 @router.put(
     "/practice/members/{member_id}/visibility",
-    response={200: MemberOut, **ERRORS},
+    response={200: PracticeMemberOut, **ERRORS},
     summary="Let a staff member see all clients or only assigned ones",
 )
-def member_visibility(request: HttpRequest, payload: VisibilityIn, member_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+def member_visibility(
+    request: HttpRequest, payload: MemberVisibilityIn, member_id: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
     user, admin = _admin(request)
     staff_services.member_set_visibility(
         actor=user,
@@ -243,7 +247,7 @@ def invitation_create(request: HttpRequest, payload: InvitationIn) -> Any:
 # Registered before /practice/invitations/{invitation_id} so that 'accept' is not read as an id.
 @router.post(
     "/practice/invitations/accept",
-    response={200: MemberOut, **ERRORS},
+    response={200: PracticeMemberOut, **ERRORS},
     summary="Accept an invitation sent to your verified email address",
 )
 def invitation_accept(request: HttpRequest, payload: AcceptIn) -> Any:

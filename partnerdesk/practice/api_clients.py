@@ -101,7 +101,7 @@ class DetailsUpdateIn(DetailsIn):
     version: int = Field(ge=1, description="The version you read; a newer edit by someone else is a 409")
 
 
-class VisibilityIn(Schema):
+class ClientVisibilityIn(Schema):
     client_ids: list[DbId] = Field(min_length=1, max_length=5000)
     hidden: bool
 
@@ -204,7 +204,7 @@ def client_delete(request: HttpRequest, client_id: PathId) -> Any:
 
 
 @router.post("/practice/clients/visibility", response={200: VisibilityOut, **ERRORS}, summary="Show/Hide many clients")
-def client_visibility(request: HttpRequest, payload: VisibilityIn) -> Any:
+def client_visibility(request: HttpRequest, payload: ClientVisibilityIn) -> Any:
     changed = services.clients_set_hidden(
         member=_member(request), client_ids=payload.client_ids, hidden=payload.hidden, request=request
     )

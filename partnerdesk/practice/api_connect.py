@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from ninja import Field, Path, Router, Schema, Status
 
 from partnerdesk.api.auth import api_user
-from partnerdesk.api.schemas import PathId, problems
+from partnerdesk.api.schemas import MessageOut, PathId, problems
 from partnerdesk.practice import connect
 from partnerdesk.practice.models import Client
 from partnerdesk.practice.selectors import member_for_user
@@ -29,10 +29,6 @@ class ConnectRequestIn(Schema):
         description="The company's 8-digit Customer Number, or its Registration ID (MBR + 8 digits, or its last 6)",
     )
     owner_email: str = Field(min_length=3, max_length=254, description="The Subscription Owner's email address")
-
-
-class MessageOut(Schema):
-    detail: str
 
 
 class ConnectRequestOut(Schema):
