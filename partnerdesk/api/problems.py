@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
@@ -22,6 +24,7 @@ _STATUS_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "request_too_large",
     422: "validation_error",
     429: "rate_limited",
 }
@@ -98,6 +101,18 @@ def install_problem_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return problem(request, status=404, code="not_found", title="Not found")
+
+    @api.exception_handler(RequestDataTooBig)
+    def request_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return problem(
+            request,
+            status=413,
+            code="request_too_large",
+            title="The request body is too large",
+            detail=f"The request body may be at most {limit} bytes ({limit / 1024 / 1024:g} MiB), files excepted.",
+            max_bytes=limit,
+        )
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:

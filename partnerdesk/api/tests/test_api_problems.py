@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from django.test import Client
 
@@ -58,3 +60,15 @@ def test_openapi_document_and_docs_are_served(client):
     assert spec["info"]["title"] == "Partnerdesk API"
     assert "/api/v1/tokens" in spec["paths"]
     assert client.get("/api/v1/docs").status_code == 200
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded"])
+def test_request_body_over_the_upload_limit_is_a_413_problem(settings, content_type):
+    client = Client()
+    client.force_login(UserFactory.create())
+    body = json.dumps({"business_name": "x" * 3 * 1024 * 1024})
+    response = client.post("/api/v1/practice/clients", body, content_type=content_type)
+    problem = _is_problem(response, 413, "request_too_large")
+    assert problem["title"] == "The request body is too large"
+    assert str(settings.DATA_UPLOAD_MAX_MEMORY_SIZE) in problem["detail"]
+    assert problem["max_bytes"] == settings.DATA_UPLOAD_MAX_MEMORY_SIZE
