@@ -123,6 +123,7 @@ MIDDLEWARE = [
     "partnerdesk.identity.ratelimits.RateLimitMiddleware",
     "partnerdesk.identity.middleware.UserSessionActivityMiddleware",
     "partnerdesk.identity.oidc.OIDCPolicyMiddleware",
+    "partnerdesk.api.middleware.ApiProblemMiddleware",
 ]
 
 ROOT_URLCONF = "partnerdesk.urls"

@@ -29,8 +29,39 @@ def test_garbage_bearer_token_is_a_401_problem(client):
     _is_problem(client.get("/api/v1/me", headers={"Authorization": "Bearer pdt_nope"}), 401, "not_authenticated")
 
 
-def test_unknown_api_path_is_a_404(client):
-    assert client.get("/api/v1/no-such-thing").status_code == 404
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/no-such-thing", "/api/v1/nonexistent/", "/api/v1/practice/clients/abc", "/api/v1/practice/clients/8/"],
+)
+def test_unknown_api_path_is_a_404_problem(client, path):
+    body = _is_problem(client.get(path), 404, "not_found")
+    assert body["type"] == "/api/v1/problems/not_found"
+
+
+def test_trailing_slash_404_says_api_paths_have_none(client):
+    assert "trailing slash" in client.get("/api/v1/practice/clients/8/").json()["detail"]
+    assert "trailing slash" not in client.get("/api/v1/nonexistent/").json()["detail"]
+
+
+def test_a_404_outside_the_api_stays_a_page(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("patch", "/api/v1/practice/clients/62", {"GET", "PUT", "DELETE"}),
+        ("post", "/api/v1/me", {"GET"}),
+        ("put", "/api/v1/tokens", {"GET", "POST"}),
+    ],
+)
+def test_wrong_method_is_a_405_problem_with_allow(client, method, path, allowed):
+    response = getattr(client, method)(path, "{}", content_type="application/json")
+    body = _is_problem(response, 405, "method_not_allowed")
+    assert {m.strip() for m in response["Allow"].split(",")} == allowed
+    assert method.upper() in body["detail"]
 
 
 def test_malformed_json_is_a_problem_not_a_500():
