@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from partnerdesk.api.auth import api_user
+from partnerdesk.api.pagination import page_field, pages_field, paginate
 from partnerdesk.api.schemas import problems
 from partnerdesk.billing.invoicing import invoice_for_account, invoice_lines, invoices_for_account
 from partnerdesk.billing.models import Invoice
@@ -61,8 +62,8 @@ class InvoiceDetailOut(InvoiceOut):
 
 class InvoicePage(Schema):
     count: int
-    page: int
-    pages: int
+    page: int = page_field()
+    pages: int = pages_field()
     results: list[InvoiceOut]
 
 
@@ -87,16 +88,8 @@ def _company_account(request: HttpRequest, customer_number: str) -> Company:
 
 
 def _page(account: Company, page: int) -> dict[str, Any]:
-    invoices = invoices_for_account(account=account)
-    count = invoices.count()
-    pages = max(1, -(-count // PAGE_SIZE))
-    page = min(page, pages)
-    return {
-        "count": count,
-        "page": page,
-        "pages": pages,
-        "results": list(invoices[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]),
-    }
+    found = paginate(invoices_for_account(account=account), page=page, per_page=PAGE_SIZE)
+    return {"count": found.count, "page": found.page, "pages": found.pages, "results": found.items}
 
 
 def _detail(invoice: Invoice) -> dict[str, Any]:

@@ -7,11 +7,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from partnerdesk.api.auth import api_user
+from partnerdesk.api.pagination import page_field, pages_field, paginate
 from partnerdesk.api.schemas import problems
 from partnerdesk.identity.models import Company
 from partnerdesk.ledger import services, values
@@ -34,8 +34,8 @@ class EntryOut(Schema):
 
 class EntryPage(Schema):
     count: int
-    page: int
-    pages: int
+    page: int = page_field()
+    pages: int = pages_field()
     results: list[EntryOut]
 
 
@@ -58,9 +58,10 @@ def _company(request: HttpRequest, customer_number: str) -> Company:
 
 @router.get("/companies/{customer_number}/ledger", response={200: EntryPage, **ERRORS}, summary="Bookkeeping entries")
 def entry_list(request: HttpRequest, customer_number: CustomerNumber, query: Query[PageQuery]) -> Any:
-    paginator = Paginator(entries_for_company(company=_company(request, customer_number)), PAGE_SIZE)
-    page = paginator.get_page(query.page)
-    return {"count": paginator.count, "page": page.number, "pages": paginator.num_pages, "results": list(page)}
+    page = paginate(
+        entries_for_company(company=_company(request, customer_number)), page=query.page, per_page=PAGE_SIZE
+    )
+    return {"count": page.count, "page": page.page, "pages": page.pages, "results": page.items}
 
 
 @router.post(

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from partnerdesk.api.auth import api_user
+from partnerdesk.api.pagination import page_field, pages_field, paginate
 from partnerdesk.api.schemas import DbId, PathId, problems
 from partnerdesk.lib.errors import DomainError
 from partnerdesk.practice import services
@@ -68,8 +68,8 @@ class ClientOut(Schema):
 
 class ClientPage(Schema):
     count: int
-    page: int
-    pages: int
+    page: int = page_field()
+    pages: int = pages_field()
     results: list[ClientOut]
 
 
@@ -147,9 +147,10 @@ def _clean(payload: DetailsIn) -> dict[str, Any]:
 
 @router.get("/practice/clients", response={200: ClientPage, **ERRORS}, summary="The client list")
 def client_list(request: HttpRequest, filters: Query[ListFilters]) -> Any:
-    paginator = Paginator(client_search(member=_member(request), query=_query(filters)), PAGE_SIZE)
-    page = paginator.get_page(filters.page)
-    return {"count": paginator.count, "page": page.number, "pages": paginator.num_pages, "results": list(page)}
+    page = paginate(
+        client_search(member=_member(request), query=_query(filters)), page=filters.page, per_page=PAGE_SIZE
+    )
+    return {"count": page.count, "page": page.page, "pages": page.pages, "results": page.items}
 
 
 @router.get("/practice/clients/export.csv", summary="The filtered list as CSV", response={200: None, **ERRORS})

@@ -11,6 +11,7 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from partnerdesk.api.auth import api_user
+from partnerdesk.api.pagination import page_field, pages_field, paginate
 from partnerdesk.api.schemas import PathId, problems
 from partnerdesk.practice import import_services, imports
 from partnerdesk.practice.models import ImportBatch, PracticeMember
@@ -62,8 +63,8 @@ class BatchOut(Schema):
     imported_count: int
     ignored_columns: list[str]
     counts: Counts
-    page: int
-    pages: int
+    page: int = page_field()
+    pages: int = pages_field()
     rows: list[RowOut]
 
 
@@ -111,9 +112,7 @@ def _batch_out(batch: ImportBatch, show: str = "all", page: int = 1) -> dict[str
         rows = [r for r in rows if imports.is_ready(r)]
     elif show == "dropped":
         rows = [r for r in rows if r["dropped"]]
-    pages = max(1, -(-len(rows) // ROWS_PER_PAGE))
-    page = min(page, pages)
-    start = (page - 1) * ROWS_PER_PAGE
+    found = paginate(rows, page=page, per_page=ROWS_PER_PAGE)
     return {
         "id": batch.pk,
         "filename": batch.filename,
@@ -123,9 +122,9 @@ def _batch_out(batch: ImportBatch, show: str = "all", page: int = 1) -> dict[str
         "imported_count": batch.imported_count,
         "ignored_columns": batch.ignored_columns,
         "counts": imports.counts(batch.rows).__dict__,
-        "page": page,
-        "pages": pages,
-        "rows": [_row_out(r) for r in rows[start : start + ROWS_PER_PAGE]],
+        "page": found.page,
+        "pages": found.pages,
+        "rows": [_row_out(r) for r in found.items],
     }
 
 

@@ -77,3 +77,10 @@ def test_errors_are_documented_as_problem_json_and_the_rest_as_json(client):
     assert seen_problem
     assert seen_json
     assert spec["paths"]["/api/v1/tokens"]["post"]["responses"]["401"]["content"]["application/problem+json"]
+
+
+def test_page_numbers_are_documented_as_the_page_asked_for():
+    components = api.get_openapi_schema()["components"]["schemas"]
+    for name in ["ClientPage", "InvoicePage", "EntryPage", "BatchOut"]:
+        assert "past the last page" in components[name]["properties"]["page"]["description"]
+        assert components[name]["properties"]["pages"]["description"]

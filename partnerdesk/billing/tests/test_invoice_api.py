@@ -84,6 +84,16 @@ def test_practice_invoices_list_and_detail_with_lines(billed):
     assert line["service"] == "inv-accounting"
 
 
+def test_an_invoice_page_past_the_end_is_empty(billed):
+    api = _api(billed["admin"])
+    past = api.get("/api/v1/practice/invoices", {"page": 99}).json()
+    assert (past["count"], past["page"], past["pages"], past["results"]) == (1, 99, 1, [])
+    own = billed["own"].customer_number
+    past = _api(billed["owner"]).get(f"/api/v1/companies/{own}/invoices", {"page": 2}).json()
+    assert (past["count"], past["page"], past["pages"], past["results"]) == (1, 2, 1, [])
+    assert api.get("/api/v1/practice/invoices", {"page": 0}).status_code == 422
+
+
 def test_practice_invoices_404_for_staff_and_other_tenants(billed):
     invoice = billed["practice_invoice"]
     assert _api(billed["staff"]).get("/api/v1/practice/invoices").status_code == 404

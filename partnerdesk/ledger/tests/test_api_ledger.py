@@ -39,6 +39,8 @@ def test_practice_member_adds_and_lists_and_pages():
     assert _post(http, w.number, amount=-3).status_code == 201
     page2 = http.get(_api(w.number), {"page": 2}).json()
     assert (page2["count"], page2["page"], page2["pages"], len(page2["results"])) == (56, 2, 2, 6)
+    past = http.get(_api(w.number), {"page": 99}).json()
+    assert (past["count"], past["page"], past["pages"], past["results"]) == (56, 99, 2, [])
 
 
 @pytest.mark.parametrize("who", ["other_admin", "stranger"])

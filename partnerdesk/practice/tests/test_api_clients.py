@@ -39,6 +39,19 @@ def test_list_filters_and_pages_like_the_ui():
     assert http.get(API, {"tab": "nope"}).status_code == 422
 
 
+def test_a_page_past_the_end_is_empty_not_the_last_page_again():
+    practice, http = _practice("Mine LLP", "me@mine.test")
+    for i in range(60):
+        _client(practice, f"Client {i:02d} Ltd")
+    past = http.get(API, {"page": 99}).json()
+    assert (past["count"], past["page"], past["pages"], past["results"]) == (60, 99, 2, [])
+    assert http.get(API, {"page": 3}).json()["results"] == []
+    assert len(http.get(API, {"page": 2}).json()["results"]) == 10
+    assert http.get(API, {"page": 0}).status_code == 422
+    empty = http.get(API, {"tab": "pending"}).json()
+    assert (empty["count"], empty["page"], empty["pages"], empty["results"]) == (0, 1, 1, [])
+
+
 def test_add_amend_with_version_and_conflict():
     _, http = _practice("Mine LLP", "me@mine.test")
     bad = http.post(API, {"business_name": "X", "vat_number": "123"}, content_type="application/json")

@@ -56,6 +56,15 @@ def test_upload_fix_drop_commit_and_commit_again():
     assert http.delete(url).status_code == 409
 
 
+def test_a_row_page_past_the_end_is_empty():
+    _, http = _practice("Mine LLP", "me@mine.test")
+    url = f"{API}/{_upload(http).json()['id']}"
+    past = http.get(url, {"page": 99}).json()
+    assert (past["page"], past["pages"], past["rows"], past["counts"]["total"]) == (99, 1, [], 3)
+    assert len(http.get(url, {"page": 1}).json()["rows"]) == 3
+    assert http.get(url, {"page": 0}).status_code == 422
+
+
 def test_discard():
     _, http = _practice("Mine LLP", "me@mine.test")
     url = f"{API}/{_upload(http).json()['id']}"
