@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +29,8 @@ _STATUS_CODES = {
     422: "validation_error",
     429: "rate_limited",
 }
+_HTTP_ERROR_TITLES = {400: "The request could not be read", 403: "The request was refused"}
+_UNPARSEABLE_BODY = "Cannot parse request body"  # ninja's message, in ninja.params.models.BodyModel
 
 
 def problem(
@@ -116,8 +119,21 @@ def install_problem_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        code = _STATUS_CODES.get(exc.status_code, "error")
-        return problem(request, status=exc.status_code, code=code, title=str(exc.message) or code)
+        # ninja's messages vary (with DEBUG, the parser's exception text): they go in `detail`, never `title`.
+        status, message = exc.status_code, str(exc.message)
+        code = _STATUS_CODES.get(status, "error")
+        if status == 400 and message.startswith(_UNPARSEABLE_BODY):
+            parser_text = message.removeprefix(_UNPARSEABLE_BODY).strip().removeprefix("(").removesuffix(")")
+            detail = "Send the body as JSON, with 'Content-Type: application/json'."
+            return problem(
+                request,
+                status=400,
+                code=code,
+                title="The request body could not be parsed",
+                detail=f"{detail} ({parser_text})" if parser_text else detail,
+            )
+        title = _HTTP_ERROR_TITLES.get(status) or HTTPStatus(status).phrase
+        return problem(request, status=status, code=code, title=title, detail=message or None)
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -103,3 +103,28 @@ def test_request_body_over_the_upload_limit_is_a_413_problem(settings, content_t
     assert problem["title"] == "The request body is too large"
     assert str(settings.DATA_UPLOAD_MAX_MEMORY_SIZE) in problem["detail"]
     assert problem["max_bytes"] == settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [("{not json", "application/json"), ("name=x&days=3", "application/x-www-form-urlencoded"), ("name", "text/plain")],
+)
+def test_unparseable_body_has_a_stable_title_and_the_parser_text_only_in_detail(settings, debug, body, content_type):
+    settings.DEBUG = debug  # with DEBUG, ninja adds the parser's exception text to its message
+    client = Client()
+    client.force_login(UserFactory.create())
+    problem = _is_problem(client.post("/api/v1/tokens", body, content_type=content_type), 400, "bad_request")
+    assert problem["title"] == "The request body could not be parsed"
+    assert problem["detail"].startswith("Send the body as JSON")
+    assert ("Expecting" in problem["detail"]) is debug
+
+
+def test_csrf_refusal_keeps_its_reason_in_detail():
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(UserFactory.create())
+    problem = _is_problem(
+        client.post("/api/v1/tokens", "{}", content_type="application/json"), 403, "permission_denied"
+    )
+    assert problem["title"] == "The request was refused"
+    assert "CSRF" in problem["detail"]
