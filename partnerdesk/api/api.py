@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from ninja import NinjaAPI, Router, Status
 from ninja.openapi.schema import OpenAPISchema
 
@@ -37,6 +39,24 @@ api = PartnerdeskAPI(
     openapi_url="/openapi.json",
 )
 install_problem_handlers(api)
+
+
+def _no_content_has_no_type(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """A 204 carries no body, so no Content-Type either (ninja answers it with an empty application/json)."""
+
+    @wraps(run)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = run(request, *args, **kwargs)
+        if response.status_code == 204 and isinstance(response, HttpResponse):
+            response.content = b""
+            if response.has_header("Content-Type"):
+                del response["Content-Type"]
+        return response
+
+    return wrapper
+
+
+api.add_decorator(_no_content_has_no_type, mode="view")  # "view": around each operation's whole response
 
 ERRORS = problems(401, 403, 404, 409, 422)
 

@@ -78,6 +78,7 @@ def test_revoked_token_no_longer_works(session_client, user):
     body = _create_token(session_client).json()
     response = session_client.delete(f"/api/v1/tokens/{body['id']}", headers={"X-CSRFToken": _csrf(session_client)})
     assert response.status_code == 204
+    assert (response.content, response.has_header("Content-Type")) == (b"", False)
     assert Client().get("/api/v1/me", headers={"Authorization": f"Bearer {body['token']}"}).status_code == 401
     assert Event.objects.filter(action="api.token.revoke", actor=user).count() == 1
 

@@ -1,6 +1,7 @@
 import pytest
 from django.test import Client as HttpClient
 
+from partnerdesk.identity.models import CompanyMembership
 from partnerdesk.identity.services import company_create
 from partnerdesk.identity.tests.factories import UserFactory
 from partnerdesk.practice.models import Client, Practice, PracticeMember
@@ -94,7 +95,8 @@ def test_bulk_visibility_delete_and_export():
     hide = http.post(f"{API}/visibility", {"client_ids": [a.pk, b.pk], "hidden": True}, content_type="application/json")
     assert hide.json() == {"changed": 2}
     assert http.delete(f"{API}/{a.pk}").json()["code"] == "client_not_deletable"
-    assert http.delete(f"{API}/{b.pk}").status_code == 204
+    deleted = http.delete(f"{API}/{b.pk}")
+    assert (deleted.status_code, deleted.content, deleted.has_header("Content-Type")) == (204, b"", False)
     csv = b"".join(http.get(f"{API}/export.csv", {"hidden": "true"}).streaming_content).decode("utf-8-sig")
     assert "Alpha Ltd" in csv
 
@@ -120,3 +122,23 @@ def test_non_members_get_404():
     http = HttpClient()
     http.force_login(UserFactory.create())
     assert http.get(API).status_code == 404
+
+
+def test_declining_a_new_client_invitation_is_a_204_without_a_body():
+    practice, http = _practice("Mine LLP", "me@mine.test")
+    practice.contact_email = "hello@mine.test"
+    practice.save()
+    owner = UserFactory.create(email="owner@acme.test")
+    company = company_create(business_name="Acme Ltd", owner_email=owner.email, owner=owner)
+    CompanyMembership.objects.create(user=owner, company=company, role="owner")
+    owner_http = HttpClient()
+    owner_http.force_login(owner)
+    invited = owner_http.post(
+        f"/api/v1/companies/{company.customer_number}/accountant-invitation",
+        {"email": "hello@mine.test"},
+        content_type="application/json",
+    )
+    assert invited.status_code == 202
+    client = Client.objects.get(company=company, practice=practice)
+    declined = http.post(f"{API}/{client.pk}/invitation", {"decision": "decline"}, content_type="application/json")
+    assert (declined.status_code, declined.content, declined.has_header("Content-Type")) == (204, b"", False)
