@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from ninja import Field, Path, Schema
+from pydantic import Strict, StrictInt
 
 
 class Problem(Schema):
@@ -34,7 +35,7 @@ class Me(Schema):
 
 class TokenIn(Schema):
     name: str = Field(min_length=1, max_length=100)
-    days: int = Field(90, ge=1, le=366)
+    days: StrictInt = Field(90, ge=1, le=366)
 
 
 class TokenOut(Schema):
@@ -55,3 +56,6 @@ class TokenCreated(TokenOut):
 MAX_DB_ID = 2**63 - 1
 DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
 PathId = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
+# An id in a JSON body: a JSON integer only. Lax pydantic would read `true` as id 1 and "7" as 7 (use StrictBool
+# for flags, for the same reason: lax pydantic reads "yes" and 1 as true).
+StrictDbId = Annotated[int, Strict(), Field(ge=1, le=MAX_DB_ID)]

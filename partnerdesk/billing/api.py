@@ -10,9 +10,10 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Path, Router, Schema, Status
+from pydantic import StrictBool
 
 from partnerdesk.api.auth import api_user
-from partnerdesk.api.schemas import DbId, PathId, problems
+from partnerdesk.api.schemas import PathId, StrictDbId, problems
 from partnerdesk.billing import selectors, services
 from partnerdesk.billing.models import DirectDebitMandate, Service, SubscriptionItem
 from partnerdesk.billing.selectors import RemovalSummary
@@ -66,7 +67,7 @@ class AddIn(Schema):
 class RemoveIn(Schema):
     services: list[ServiceCode] = Field(min_length=1, max_length=50)
     effective_on: dt.date | None = Field(None, description="First day without the services: today (default) or later")
-    confirm_no_service: bool = Field(False, description="Required when this removes the last service")
+    confirm_no_service: StrictBool = Field(False, description="Required when this removes the last service")
 
 
 class RemovalLineOut(Schema):
@@ -93,10 +94,10 @@ class RemovalOut(Schema):
 
 
 class ImportedIn(Schema):
-    client_ids: list[DbId] = Field(min_length=1, max_length=500, description="At most 50 are accepted")
+    client_ids: list[StrictDbId] = Field(min_length=1, max_length=500, description="At most 50 are accepted")
     services: list[ServiceCode] = Field(min_length=1, max_length=20)
     payer: Literal["accountant", "client"]
-    give_access: list[DbId] = Field(
+    give_access: list[StrictDbId] = Field(
         default_factory=list,
         max_length=500,
         description="Of client_ids, those who also get a login (Give client access to their details' email)",
@@ -122,7 +123,7 @@ class MandateIn(Schema):
     account_holder: str = Field(max_length=200)
     sort_code: str = Field(max_length=20, description="6 digits; 12-34-56 and 12 34 56 are accepted")
     account_number: str = Field(max_length=20, description="8 digits")
-    declaration: bool = Field(
+    declaration: StrictBool = Field(
         description="I am the account holder and the only person required to authorise debits from this account"
     )
 

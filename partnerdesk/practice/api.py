@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Path, Router, Schema, Status
+from pydantic import StrictBool
 
 from partnerdesk.api.auth import api_user
-from partnerdesk.api.schemas import problems
+from partnerdesk.api.schemas import StrictDbId, problems
 from partnerdesk.identity.models import User
 from partnerdesk.lib.errors import NotFound
 from partnerdesk.lib.ratelimit import INVITATION_LINK_PER_IP
@@ -60,14 +61,11 @@ class RoleIn(Schema):
 
 
 class MemberVisibilityIn(Schema):
-    sees_all_clients: bool = Field(description="True: every client; false: only the clients assigned to them")
-
-
-ClientId = Annotated[int, Field(ge=1, le=MAX_ID)]
+    sees_all_clients: StrictBool = Field(description="True: every client; false: only the clients assigned to them")
 
 
 class ClientIdsIn(Schema):
-    client_ids: list[ClientId] = Field(min_length=1, max_length=staff_services.MAX_BULK_ASSIGN)
+    client_ids: list[StrictDbId] = Field(min_length=1, max_length=staff_services.MAX_BULK_ASSIGN)
 
 
 class AssignedOut(Schema):

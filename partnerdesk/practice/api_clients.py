@@ -8,10 +8,11 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import StrictBool, StrictInt
 
 from partnerdesk.api.auth import api_user
 from partnerdesk.api.pagination import page_field, pages_field, paginate
-from partnerdesk.api.schemas import DbId, PathId, problems
+from partnerdesk.api.schemas import DbId, PathId, StrictDbId, problems
 from partnerdesk.lib.errors import DomainError
 from partnerdesk.practice import services
 from partnerdesk.practice.export import clients_csv
@@ -98,12 +99,12 @@ class DetailsIn(Schema):
 
 
 class DetailsUpdateIn(DetailsIn):
-    version: int = Field(ge=1, description="The version you read; a newer edit by someone else is a 409")
+    version: StrictInt = Field(ge=1, description="The version you read; a newer edit by someone else is a 409")
 
 
 class ClientVisibilityIn(Schema):
-    client_ids: list[DbId] = Field(min_length=1, max_length=5000)
-    hidden: bool
+    client_ids: list[StrictDbId] = Field(min_length=1, max_length=5000)
+    hidden: StrictBool
 
 
 class VisibilityOut(Schema):

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import StrictBool
 
 from partnerdesk.api.auth import api_user
 from partnerdesk.api.pagination import page_field, pages_field, paginate
@@ -86,7 +87,7 @@ class ValuesPatch(Schema):
 
 class RowPatch(Schema):
     values: ValuesPatch | None = Field(None, description="Only the values given change; the row is re-validated")
-    dropped: bool | None = Field(None, description="Drop the row from the import, or bring it back")
+    dropped: StrictBool | None = Field(None, description="Drop the row from the import, or bring it back")
 
 
 class CommitOut(Schema):
