@@ -163,7 +163,7 @@ def client_export(request: HttpRequest, filters: Query[ListFilters]) -> Any:
 
 
 class AddClientIn(DetailsIn):
-    allow_duplicate: bool = Field(
+    allow_duplicate: StrictBool = Field(
         False,
         description="Add even when a client you can see has this business name or email (else 409 duplicate_client, "
         "with existing_client_id)",
