@@ -107,7 +107,7 @@ class OIDCPolicyMiddleware:
             self._paths = (reverse("idp:oidc:authorization"), reverse("idp:oidc:token"))
         authorization_path, token_path = self._paths
         path = request.path_info
-        if path == authorization_path and request.method == "GET":
+        if path == authorization_path and request.method != "POST":
             refusal = self._check_authorization_request(request)
             if refusal is not None:
                 return refusal
@@ -120,8 +120,9 @@ class OIDCPolicyMiddleware:
         return self.get_response(request)
 
     def _check_authorization_request(self, request: HttpRequest) -> HttpResponse | None:
-        # A POST to this endpoint carries a signed copy of an already checked GET request (the
-        # consent form), or is turned into a GET by allauth; checking GET covers both.
+        # Every method but POST is answered from the query string as a GET would be (Django answers
+        # HEAD with the view's get()), so every one is checked. A POST carries a signed copy of an
+        # already checked request (the consent form), or is turned into a GET by allauth.
         params = request.GET
         client_id = params.get("client_id")
         client = Client.objects.filter(pk=client_id).first() if client_id else None

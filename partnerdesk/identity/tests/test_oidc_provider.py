@@ -241,6 +241,34 @@ def test_unregistered_redirect_uri_is_refused_without_redirecting(browser, redir
     assert not Token.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("redirect_uri", "method"),
+    [
+        (f"{REDIRECT_URI}?extra=1", "S256"),
+        ("http://127.0.0.1:9999/products/accounting/callback", "S256"),
+        (REDIRECT_URI, "plain"),
+    ],
+)
+def test_head_is_held_to_the_same_rules_as_get(browser, redirect_uri, method):
+    # Django answers HEAD with the view's get(): it must not be a way round the policy.
+    verifier, challenge = pkce_pair()
+    params = authorize_params(
+        redirect_uri=redirect_uri,
+        code_challenge=verifier if method == "plain" else challenge,
+        code_challenge_method=method,
+    )
+    response = browser.head(f"{AUTHORIZE_URL}?{urlencode(params)}")
+    assert response.status_code == 400
+    assert "Location" not in response
+
+
+def test_head_of_a_valid_request_behaves_as_get(browser):
+    _, challenge = pkce_pair()
+    response = browser.head(f"{AUTHORIZE_URL}?{urlencode(authorize_params(code_challenge=challenge))}")
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{REDIRECT_URI}?")
+
+
 def test_token_exchange_with_another_redirect_uri_is_refused(browser):
     verifier, challenge = pkce_pair()
     code = get_code(browser, challenge)
