@@ -9,7 +9,8 @@ password grant (``validate_user`` is always false).
 Where it is looser than our policy, ``OIDCPolicyMiddleware`` tightens it:
 
 - redirect URIs: allauth accepts *extra* query parameters and, for ``http://127.0.0.1``
-  URIs, any port (RFC 8252 loopback rule). We require an exact string match.
+  URIs, any port (RFC 8252 loopback rule). We require an exact string match, for the
+  authorization request's ``redirect_uri`` and the logout request's ``post_logout_redirect_uri``.
 - PKCE method: oauthlib also accepts ``plain`` (and assumes it when the method is omitted),
   although discovery advertises S256 only. We require ``S256`` on every code request.
 - authorization-code replay: allauth refuses a reused code but keeps no record of it, so it
@@ -27,6 +28,7 @@ from typing import Any, Literal
 
 from allauth.core.internal.httpkit import extract_basic_auth
 from allauth.idp.oidc.adapter import DefaultOIDCAdapter
+from allauth.idp.oidc.forms import RPInitiatedLogoutForm
 from allauth.idp.oidc.models import Client, Token
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
@@ -95,20 +97,24 @@ class OIDCPolicyMiddleware:
     """Enforce exact redirect URIs, PKCE S256 and code-replay revocation (see module docstring).
 
     Install in ``MIDDLEWARE`` (anywhere after ``SessionMiddleware``); it only looks at the
-    authorization and token endpoints.
+    authorization, token and logout endpoints.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self._paths: tuple[str, str] | None = None
+        self._paths: tuple[str, str, str] | None = None
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self._paths is None:  # resolved once, on the first request (the URLconf is loaded by then)
-            self._paths = (reverse("idp:oidc:authorization"), reverse("idp:oidc:token"))
-        authorization_path, token_path = self._paths
+            self._paths = (reverse("idp:oidc:authorization"), reverse("idp:oidc:token"), reverse("idp:oidc:logout"))
+        authorization_path, token_path, logout_path = self._paths
         path = request.path_info
         if path == authorization_path and request.method != "POST":
             refusal = self._check_authorization_request(request)
+            if refusal is not None:
+                return refusal
+        elif path == logout_path:
+            refusal = self._check_logout_request(request)
             if refusal is not None:
                 return refusal
         elif (
@@ -136,6 +142,23 @@ class OIDCPolicyMiddleware:
                 return _refuse(request, _("A PKCE code challenge (S256) is required."))
             if params.get("code_challenge_method") != PKCE_METHOD:
                 return _refuse(request, _("The PKCE code challenge method must be S256."))
+        return None
+
+    def _check_logout_request(self, request: HttpRequest) -> HttpResponse | None:
+        # allauth matches post_logout_redirect_uri as loosely as redirect URIs (extra query, a
+        # fragment, any loopback port) and calls a mismatch "Enter a valid URL.".
+        data = request.POST if request.method == "POST" else request.GET
+        if not data.get("post_logout_redirect_uri"):
+            return None
+        form = RPInitiatedLogoutForm(data)
+        form.is_valid()  # resolves the client from client_id or the id_token_hint's audience, as the view does
+        client = form.cleaned_data.get("client")
+        if client is None:
+            return None  # allauth ignores the URI when it cannot tell whose it is
+        if data["post_logout_redirect_uri"] not in client.get_post_logout_redirect_uris():
+            return _refuse(
+                request, _("The address to return to after signing out is not registered for this application.")
+            )
         return None
 
     def _token_with_replay_detection(self, request: HttpRequest) -> HttpResponse:

@@ -517,6 +517,44 @@ def test_logout_never_redirects_to_an_unregistered_uri(browser, post_logout_redi
         assert urlsplit(posted["Location"]).netloc == ""
 
 
+@pytest.mark.parametrize(
+    "post_logout_redirect_uri",
+    [
+        f"{SIGNED_OUT_URI}?next=http://evil.example",
+        f"{SIGNED_OUT_URI}#frag",
+        "http://127.0.0.1:9999/products/accounting/signed-out",
+        f"{SIGNED_OUT_URI}/",
+    ],
+)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_post_logout_redirect_uri_must_match_exactly(browser, post_logout_redirect_uri, method):
+    params = {"client_id": CLIENT_ID, "post_logout_redirect_uri": post_logout_redirect_uri, "state": "s"}
+    if method == "get":
+        response = browser.get(f"{LOGOUT_URL}?{urlencode(params)}")
+    else:
+        response = browser.post(LOGOUT_URL, {**params, "action": "logout"})
+    assert response.status_code == 400
+    assert "Location" not in response
+    html = response.content.decode()
+    assert "Enter a valid URL." not in html
+    assert "not registered for this application" in html
+    assert "_auth_user_id" in browser.session
+
+
+def test_signed_out_user_with_unregistered_post_logout_redirect_uri_is_not_redirected(client):
+    params = {"client_id": CLIENT_ID, "post_logout_redirect_uri": f"{SIGNED_OUT_URI}?next=http://evil.example"}
+    response = client.get(f"{LOGOUT_URL}?{urlencode(params)}")
+    assert response.status_code == 400
+    assert "Location" not in response
+
+
+def test_registered_post_logout_redirect_uri_with_client_id_only(client):
+    params = {"client_id": CLIENT_ID, "post_logout_redirect_uri": SIGNED_OUT_URI, "state": "s"}
+    response = client.get(f"{LOGOUT_URL}?{urlencode(params)}")
+    assert response.status_code == 302
+    assert response["Location"] == f"{SIGNED_OUT_URI}?state=s"
+
+
 # --- discovery ----------------------------------------------------------------------------
 
 
