@@ -170,3 +170,22 @@ class AccessRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.requester} -> {self.company} ({self.status})"
+
+
+class SpentRefreshToken(models.Model):
+    """A refresh token already exchanged for a new one, remembered to detect its reuse (decision 47).
+
+    Reuse of a spent refresh token means two parties hold it, so every token of its family (the
+    tokens descended from one authorization code, tagged in ``Token.data``) is revoked. Only the
+    hash is kept (allauth's, as in ``Token.hash``); the row lives as long as the family can.
+    """
+
+    hash = models.CharField(max_length=255, unique=True)
+    family = models.UUIDField(db_index=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey("allauth_idp_oidc.Client", on_delete=models.CASCADE, related_name="+")
+    spent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"Spent refresh token of family {self.family}"

@@ -16,29 +16,35 @@ Where it is looser than our policy, ``OIDCPolicyMiddleware`` tightens it:
 - authorization-code replay: allauth refuses a reused code but keeps no record of it, so it
   cannot revoke what the first exchange issued (RFC 6749 section 4.1.2 says it SHOULD). We
   remember each redeemed code briefly and, on a replay, revoke the tokens issued from it.
+- refresh-token reuse: allauth rotates refresh tokens and refuses a spent one, but the tokens
+  issued in its place keep working. The tokens from one code and every rotation since are a
+  *family* (``Token.data["partnerdesk_family"]``); each spent refresh token is remembered
+  (``SpentRefreshToken``, hashed) and its reuse revokes the whole family (RFC 9700 4.14.2).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Literal
 
 from allauth.core.internal.httpkit import extract_basic_auth
-from allauth.idp.oidc.adapter import DefaultOIDCAdapter
+from allauth.idp.oidc.adapter import DefaultOIDCAdapter, get_adapter
 from allauth.idp.oidc.forms import RPInitiatedLogoutForm
 from allauth.idp.oidc.models import Client, Token
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerdesk.identity.models import User
+from partnerdesk.identity.models import SpentRefreshToken, User
 from partnerdesk.identity.selectors import companies_claim
 
 CLAIMS_SUPPORTED = ["sub", "iss", "aud", "exp", "iat", "nonce", "email", "email_verified", "name", "companies"]
@@ -117,12 +123,12 @@ class OIDCPolicyMiddleware:
             refusal = self._check_logout_request(request)
             if refusal is not None:
                 return refusal
-        elif (
-            path == token_path
-            and request.method == "POST"
-            and request.POST.get("grant_type") == Client.GrantType.AUTHORIZATION_CODE
-        ):
-            return self._token_with_replay_detection(request)
+        elif path == token_path and request.method == "POST":
+            grant_type = request.POST.get("grant_type")
+            if grant_type == Client.GrantType.AUTHORIZATION_CODE:
+                return self._token_with_replay_detection(request)
+            if grant_type == Client.GrantType.REFRESH_TOKEN:
+                return self._refresh_with_reuse_detection(request)
         return self.get_response(request)
 
     def _check_authorization_request(self, request: HttpRequest) -> HttpResponse | None:
@@ -186,6 +192,42 @@ class OIDCPolicyMiddleware:
             return JsonResponse(
                 {"error": "invalid_grant", "error_description": "Authorization code already used."}, status=400
             )
+        _tag_family(response, family=uuid.uuid4())
+        return response
+
+    def _refresh_with_reuse_detection(self, request: HttpRequest) -> HttpResponse:
+        """Remember each rotated refresh token; on its reuse, revoke its whole family (RFC 9700 4.14.2)."""
+        refresh_token = request.POST.get("refresh_token") or ""
+        if not refresh_token:
+            return self.get_response(request)
+        spent_hash = get_adapter().hash_token(refresh_token)
+        current = Token.objects.filter(type=Token.Type.REFRESH_TOKEN, hash=spent_hash).first()
+        response = self.get_response(request)
+        if response.status_code != 200 or current is None or current.user_id is None or current.client_id is None:
+            spent = SpentRefreshToken.objects.filter(hash=spent_hash).first()
+            if spent is not None and (spent.expires_at is None or spent.expires_at > timezone.now()):
+                _revoke_family(spent)  # allauth has already refused it (rotation deleted it)
+            return response
+        family = _family_of(current) or uuid.uuid4()
+        new_refresh = _tag_family(response, family=family)
+        expires_at = new_refresh.expires_at if new_refresh is not None else current.expires_at
+        spent = SpentRefreshToken(
+            hash=spent_hash, family=family, user_id=current.user_id, client_id=current.client_id, expires_at=expires_at
+        )
+        try:
+            with transaction.atomic():
+                spent.save()
+        except IntegrityError:
+            # Two exchanges of one refresh token raced each other and both got tokens: revoke both.
+            _revoke_family(spent)
+            earlier = SpentRefreshToken.objects.filter(hash=spent_hash).first()
+            if earlier is not None:
+                _revoke_family(earlier)
+            return JsonResponse(
+                {"error": "invalid_grant", "error_description": "Refresh token already used."}, status=400
+            )
+        # The spent tokens are remembered as long as the family can live.
+        SpentRefreshToken.objects.filter(family=family).update(expires_at=expires_at)
         return response
 
 
@@ -216,3 +258,51 @@ def _revoke_issued_from(redeemed: dict[str, Any]) -> None:
         type__in=[Token.Type.ACCESS_TOKEN, Token.Type.REFRESH_TOKEN],
         created_at__gte=since,
     ).delete()
+
+
+# Token.data key naming the family (one authorization code's tokens and every rotation since).
+FAMILY_KEY = "partnerdesk_family"
+
+
+def _family_of(token: Token) -> uuid.UUID | None:
+    value = token.data.get(FAMILY_KEY) if isinstance(token.data, dict) else None
+    try:
+        return uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _tag_family(response: HttpResponse, *, family: uuid.UUID) -> Token | None:
+    """Record the family in the tokens a successful token response issued; returns the refresh token."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    values = [body[name] for name in ("access_token", "refresh_token") if isinstance(body.get(name), str)]
+    hashes = [get_adapter().hash_token(value) for value in values]
+    refresh = None
+    for token in Token.objects.filter(hash__in=hashes, type__in=[Token.Type.ACCESS_TOKEN, Token.Type.REFRESH_TOKEN]):
+        token.data = {**(token.data if isinstance(token.data, dict) else {}), FAMILY_KEY: str(family)}
+        token.save(update_fields=["data"])
+        if token.type == Token.Type.REFRESH_TOKEN:
+            refresh = token
+    return refresh
+
+
+def _revoke_family(spent: SpentRefreshToken) -> None:
+    """Revoke every access and refresh token descended from the same authorization code."""
+    Token.objects.filter(
+        user_id=spent.user_id,
+        client_id=spent.client_id,
+        type__in=[Token.Type.ACCESS_TOKEN, Token.Type.REFRESH_TOKEN],
+        **{f"data__{FAMILY_KEY}": str(spent.family)},
+    ).delete()
+
+
+def clear_expired_tokens() -> int:
+    """Delete expired tokens (as allauth's ``oidc_cleartokens``) and spent refresh tokens whose family has expired."""
+    tokens, _ = Token.objects.expired().delete()
+    spent, _ = SpentRefreshToken.objects.filter(expires_at__lte=timezone.now()).delete()
+    return tokens + spent

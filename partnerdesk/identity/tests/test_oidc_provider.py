@@ -6,17 +6,22 @@ import base64
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import pytest
+from allauth.idp.oidc.adapter import get_adapter as get_oidc_adapter
 from allauth.idp.oidc.models import Token
 from django.test import Client as HttpClient
+from django.utils import timezone
 
-from partnerdesk.identity.models import CompanyMembership
+from partnerdesk.backoffice.periodic import SCHEDULE
+from partnerdesk.identity.models import CompanyMembership, SpentRefreshToken
 from partnerdesk.identity.oidc_clients import ensure_product_clients
 from partnerdesk.identity.services import company_create
+from partnerdesk.identity.tasks import clear_expired_oidc_tokens
 from partnerdesk.identity.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +34,7 @@ SIGNED_OUT_URI = f"{BASE_URL}/products/accounting/signed-out"
 AUTHORIZE_URL = "/identity/o/authorize"
 TOKEN_URL = "/identity/o/api/token"
 LOGOUT_URL = "/identity/o/logout"
+USERINFO_URL = "/identity/o/api/userinfo"
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -416,10 +422,62 @@ def test_refresh_rotates_and_the_old_refresh_token_stops_working(browser, compan
     assert replay.status_code == 400
     assert replay.json()["error"] == "invalid_grant"
 
+    # The replay also revoked what replaced it (test_reuse_of_a_spent_refresh_token_revokes_its_whole_family).
     again = post_token(
         browser, {"grant_type": "refresh_token", "refresh_token": second["refresh_token"], "client_id": CLIENT_ID}
     )
-    assert again.status_code == 200
+    assert again.status_code == 400
+
+
+def refresh(http: HttpClient, refresh_token: str):
+    return post_token(http, {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": CLIENT_ID})
+
+
+def userinfo(http: HttpClient, access_token: str):
+    return http.get(USERINFO_URL, headers={"Authorization": f"Bearer {access_token}"})
+
+
+def test_reuse_of_a_spent_refresh_token_revokes_its_whole_family(browser):
+    t0 = sign_in_to_product(browser)
+    t1 = refresh(browser, t0["refresh_token"]).json()
+    t2 = refresh(browser, t1["refresh_token"]).json()
+    assert userinfo(browser, t2["access_token"]).status_code == 200
+    other_device = sign_in_to_product(browser)  # another sign-in: another family
+
+    replay = refresh(browser, t0["refresh_token"])
+    assert replay.status_code == 400
+    assert replay.json()["error"] == "invalid_grant"
+    # Everything descended from the same code is revoked ...
+    assert userinfo(browser, t2["access_token"]).status_code == 401
+    assert refresh(browser, t2["refresh_token"]).status_code == 400
+    # ... and nothing else.
+    assert userinfo(browser, other_device["access_token"]).status_code == 200
+    assert refresh(browser, other_device["refresh_token"]).status_code == 200
+
+
+def test_spent_refresh_tokens_are_stored_hashed_and_expire_with_the_family(browser):
+    t0 = sign_in_to_product(browser)
+    t1 = refresh(browser, t0["refresh_token"]).json()
+    t2 = refresh(browser, t1["refresh_token"]).json()
+    spent = list(SpentRefreshToken.objects.order_by("spent_at"))
+    assert len(spent) == 2
+    assert {s.hash for s in spent} == {get_oidc_adapter().hash_token(t["refresh_token"]) for t in (t0, t1)}
+    assert len({s.family for s in spent}) == 1
+    current = Token.objects.get(type=Token.Type.REFRESH_TOKEN, hash=get_oidc_adapter().hash_token(t2["refresh_token"]))
+    assert [s.expires_at for s in spent] == [current.expires_at, current.expires_at]
+
+
+def test_expired_tokens_and_spent_refresh_tokens_are_cleared_daily(browser):
+    t0 = sign_in_to_product(browser)
+    t1 = refresh(browser, t0["refresh_token"]).json()
+    assert clear_expired_oidc_tokens.call() == 0
+    Token.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    SpentRefreshToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert clear_expired_oidc_tokens.call() == 4  # t0's and t1's access tokens, t1's refresh token, t0 spent
+    assert not Token.objects.exists()
+    assert not SpentRefreshToken.objects.exists()
+    assert refresh(browser, t1["refresh_token"]).status_code == 400
+    assert "identity.clear_expired_oidc_tokens" in {p.name for p in SCHEDULE}
 
 
 def test_refresh_token_is_bound_to_its_client(browser):
