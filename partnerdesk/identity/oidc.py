@@ -20,25 +20,32 @@ Where it is looser than our policy, ``OIDCPolicyMiddleware`` tightens it:
   issued in its place keep working. The tokens from one code and every rotation since are a
   *family* (``Token.data["partnerdesk_family"]``); each spent refresh token is remembered
   (``SpentRefreshToken``, hashed) and its reuse revokes the whole family (RFC 9700 4.14.2).
+- max_age: allauth ignores it and never sends ``auth_time``. A signed-in person whose last
+  authentication (allauth's session records) is older than max_age is sent to reauthenticate
+  and back; the ID token carries ``auth_time``, kept with the code and then with the family.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
-from allauth.core.internal.httpkit import extract_basic_auth
+from allauth.account.authentication import get_authentication_records
+from allauth.core.internal.httpkit import add_query_params, extract_basic_auth
+from allauth.idp.oidc import app_settings as oidc_settings
 from allauth.idp.oidc.adapter import DefaultOIDCAdapter, get_adapter
 from allauth.idp.oidc.forms import RPInitiatedLogoutForm
 from allauth.idp.oidc.models import Client, Token
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -47,7 +54,19 @@ from django.utils.translation import gettext as _
 from partnerdesk.identity.models import SpentRefreshToken, User
 from partnerdesk.identity.selectors import companies_claim
 
-CLAIMS_SUPPORTED = ["sub", "iss", "aud", "exp", "iat", "nonce", "email", "email_verified", "name", "companies"]
+CLAIMS_SUPPORTED = [
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "email",
+    "email_verified",
+    "name",
+    "companies",
+]
 GRANT_TYPES_SUPPORTED = [Client.GrantType.AUTHORIZATION_CODE.value, Client.GrantType.REFRESH_TOKEN.value]
 RESPONSE_TYPES_SUPPORTED = [Client.ResponseType.CODE.value]
 PKCE_METHOD = "S256"
@@ -77,6 +96,13 @@ class OIDCAdapter(DefaultOIDCAdapter):
             # Read at token time, so a company whose access was removed disappears from the next token.
             claims["companies"] = companies_claim(user=user)
         return claims
+
+    def populate_id_token(self, id_token: dict[str, Any], client: Client, scopes: Iterable[str], **kwargs: Any) -> None:
+        # Always, so a product that asked for max_age can check it (OIDC Core 2); omitted only when
+        # the session kept no record of its authentication (then max_age sends the person to sign in).
+        auth_time = auth_time_for_token_request(self.request)
+        if auth_time is not None:
+            id_token["auth_time"] = int(auth_time)
 
     def populate_server_metadata(self, data: dict[str, str | list[str]]) -> None:
         """Advertise what is actually allowed: code flow with PKCE S256, no device flow."""
@@ -115,11 +141,15 @@ class OIDCPolicyMiddleware:
             self._paths = (reverse("idp:oidc:authorization"), reverse("idp:oidc:token"), reverse("idp:oidc:logout"))
         authorization_path, token_path, logout_path = self._paths
         path = request.path_info
-        if path == authorization_path and request.method != "POST":
-            refusal = self._check_authorization_request(request)
-            if refusal is not None:
-                return refusal
-        elif path == logout_path:
+        if path == authorization_path:
+            if request.method != "POST":
+                refusal = self._check_authorization_request(request)
+                if refusal is not None:
+                    return refusal
+            response = self.get_response(request)
+            _remember_auth_time_of_code(request, response)
+            return response
+        if path == logout_path:
             refusal = self._check_logout_request(request)
             if refusal is not None:
                 return refusal
@@ -148,6 +178,8 @@ class OIDCPolicyMiddleware:
                 return _refuse(request, _("A PKCE code challenge (S256) is required."))
             if params.get("code_challenge_method") != PKCE_METHOD:
                 return _refuse(request, _("The PKCE code challenge method must be S256."))
+        if redirect_uri is not None and params.get("max_age") is not None:
+            return _check_max_age(request, params, redirect_uri)
         return None
 
     def _check_logout_request(self, request: HttpRequest) -> HttpResponse | None:
@@ -192,7 +224,7 @@ class OIDCPolicyMiddleware:
             return JsonResponse(
                 {"error": "invalid_grant", "error_description": "Authorization code already used."}, status=400
             )
-        _tag_family(response, family=uuid.uuid4())
+        _tag_family(response, family=uuid.uuid4(), auth_time=cache.get(_auth_time_key(code)))
         return response
 
     def _refresh_with_reuse_detection(self, request: HttpRequest) -> HttpResponse:
@@ -209,7 +241,7 @@ class OIDCPolicyMiddleware:
                 _revoke_family(spent)  # allauth has already refused it (rotation deleted it)
             return response
         family = _family_of(current) or uuid.uuid4()
-        new_refresh = _tag_family(response, family=family)
+        new_refresh = _tag_family(response, family=family, auth_time=_auth_time_of(current))
         expires_at = new_refresh.expires_at if new_refresh is not None else current.expires_at
         spent = SpentRefreshToken(
             hash=spent_hash, family=family, user_id=current.user_id, client_id=current.client_id, expires_at=expires_at
@@ -260,8 +292,10 @@ def _revoke_issued_from(redeemed: dict[str, Any]) -> None:
     ).delete()
 
 
-# Token.data key naming the family (one authorization code's tokens and every rotation since).
+# Token.data keys: the family (one authorization code's tokens and every rotation since) and when
+# the person last authenticated before that code was issued (the ID token's auth_time).
 FAMILY_KEY = "partnerdesk_family"
+AUTH_TIME_KEY = "partnerdesk_auth_time"
 
 
 def _family_of(token: Token) -> uuid.UUID | None:
@@ -272,8 +306,13 @@ def _family_of(token: Token) -> uuid.UUID | None:
         return None
 
 
-def _tag_family(response: HttpResponse, *, family: uuid.UUID) -> Token | None:
-    """Record the family in the tokens a successful token response issued; returns the refresh token."""
+def _auth_time_of(token: Token) -> float | None:
+    value = token.data.get(AUTH_TIME_KEY) if isinstance(token.data, dict) else None
+    return value if isinstance(value, (int, float)) else None
+
+
+def _tag_family(response: HttpResponse, *, family: uuid.UUID, auth_time: float | None) -> Token | None:
+    """Record the family (and the sign-in time) in the tokens a token response issued; returns the refresh token."""
     try:
         body = json.loads(response.content)
     except ValueError:
@@ -285,6 +324,8 @@ def _tag_family(response: HttpResponse, *, family: uuid.UUID) -> Token | None:
     refresh = None
     for token in Token.objects.filter(hash__in=hashes, type__in=[Token.Type.ACCESS_TOKEN, Token.Type.REFRESH_TOKEN]):
         token.data = {**(token.data if isinstance(token.data, dict) else {}), FAMILY_KEY: str(family)}
+        if auth_time is not None:
+            token.data[AUTH_TIME_KEY] = auth_time
         token.save(update_fields=["data"])
         if token.type == Token.Type.REFRESH_TOKEN:
             refresh = token
@@ -306,3 +347,114 @@ def clear_expired_tokens() -> int:
     tokens, _ = Token.objects.expired().delete()
     spent, _ = SpentRefreshToken.objects.filter(expires_at__lte=timezone.now()).delete()
     return tokens + spent
+
+
+# --- max_age and auth_time (OIDC Core 3.1.2.1, 2) ----------------------------------------
+
+# Session key: {fingerprint of an authorization request: when we sent the person to authenticate for it}.
+MAX_AGE_ASKED_SESSION_KEY = "partnerdesk.oidc.max_age_asked"
+MAX_AGE_ASKED_KEEP = 10
+MAX_AGE_ASKED_SECONDS = 60 * 60
+
+
+def session_auth_time(request: HttpRequest) -> float | None:
+    """When the signed-in person last authenticated in this session (sign-in or reauthentication).
+
+    allauth records every authentication step in the session (``get_authentication_records``);
+    a session without records (signed in some other way) has no known time.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    times = [record.get("at") for record in get_authentication_records(request, user)]
+    known = [at for at in times if isinstance(at, (int, float))]
+    return max(known) if known else None
+
+
+def _auth_time_key(code: str) -> str:
+    return f"partnerdesk.oidc.code-auth-time:{hashlib.sha256(code.encode()).hexdigest()}"
+
+
+def _remember_auth_time_of_code(request: HttpRequest, response: HttpResponse) -> None:
+    """Keep the authentication time with a code just issued, for the ID token it is exchanged for."""
+    if response.status_code != 302:
+        return
+    location = urlsplit(response.get("Location", ""))
+    params = parse_qs(location.query) | parse_qs(location.fragment)
+    if "error" in params or not params.get("code"):
+        return
+    auth_time = session_auth_time(request)
+    if auth_time is not None:
+        timeout = oidc_settings.AUTHORIZATION_CODE_EXPIRES_IN + 60
+        cache.set(_auth_time_key(params["code"][0]), auth_time, timeout=timeout)
+
+
+def auth_time_for_token_request(request: HttpRequest) -> float | None:
+    """The authentication time behind a token request: its code's, or its refresh token's family's."""
+    grant_type = request.POST.get("grant_type")
+    if grant_type == Client.GrantType.AUTHORIZATION_CODE and request.POST.get("code"):
+        value = cache.get(_auth_time_key(request.POST["code"]))
+        return value if isinstance(value, (int, float)) else None
+    if grant_type == Client.GrantType.REFRESH_TOKEN and request.POST.get("refresh_token"):
+        token = Token.objects.by_value(request.POST["refresh_token"]).filter(type=Token.Type.REFRESH_TOKEN).first()
+        return _auth_time_of(token) if token is not None else None
+    return None
+
+
+def _fingerprint(params: QueryDict) -> str:
+    # Without prompt: allauth drops prompt=login from the request it returns to after sign-in.
+    items = sorted((key, value) for key, values in params.lists() if key != "prompt" for value in values)
+    return hashlib.sha256(json.dumps(items).encode()).hexdigest()
+
+
+def _check_max_age(request: HttpRequest, params: QueryDict, redirect_uri: str) -> HttpResponse | None:
+    """Send the person to authenticate again when their last authentication is older than max_age.
+
+    A request we sent to authenticate is satisfied, on its return, by any authentication since
+    (max_age=0 would otherwise ask forever). Unknown authentication times count as too old.
+    """
+    try:
+        max_age = int(params.get("max_age", ""))
+    except ValueError:
+        max_age = -1
+    if max_age < 0:
+        return _refuse(request, _("max_age must be a whole number of seconds."))
+    prompts = set(params.get("prompt", "").split())
+    fingerprint = _fingerprint(params)
+    now = time.time()
+    asked: dict[str, float] = {
+        key: at
+        for key, at in (request.session.get(MAX_AGE_ASKED_SESSION_KEY) or {}).items()
+        if isinstance(at, (int, float)) and at > now - MAX_AGE_ASKED_SECONDS
+    }
+    if not request.user.is_authenticated:
+        if "none" not in prompts:  # allauth sends the person to sign in; prompt=none gets login_required
+            _remember_asked(request, asked, fingerprint, now)
+        return None
+    auth_time = session_auth_time(request)
+    asked_at = asked.get(fingerprint)
+    if auth_time is not None and (now - auth_time <= max_age or (asked_at is not None and auth_time >= asked_at)):
+        if asked_at is not None:
+            del asked[fingerprint]
+            request.session[MAX_AGE_ASKED_SESSION_KEY] = asked
+        return None
+    if "none" in prompts:
+        error = {"error": "login_required"} | ({"state": params["state"]} if params.get("state") else {})
+        return _redirect_to_client(add_query_params(redirect_uri, error))
+    _remember_asked(request, asked, fingerprint, now)
+    if "login" in prompts:
+        return None  # allauth sends the person to authenticate again for prompt=login
+    return HttpResponseRedirect(add_query_params(reverse("account_reauthenticate"), {"next": request.get_full_path()}))
+
+
+def _remember_asked(request: HttpRequest, asked: dict[str, float], fingerprint: str, now: float) -> None:
+    asked[fingerprint] = now
+    newest = sorted(asked.items(), key=lambda item: item[1])[-MAX_AGE_ASKED_KEEP:]
+    request.session[MAX_AGE_ASKED_SESSION_KEY] = dict(newest)
+
+
+def _redirect_to_client(location: str) -> HttpResponse:
+    # Not HttpResponseRedirect: a registered redirect URI may use an app's own scheme.
+    response = HttpResponse(status=302)
+    response["Location"] = location
+    return response

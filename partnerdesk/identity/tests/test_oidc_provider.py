@@ -6,6 +6,7 @@ import base64
 import hashlib
 import re
 import secrets
+import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -487,6 +488,126 @@ def test_refresh_token_is_bound_to_its_client(browser):
         {"grant_type": "refresh_token", "refresh_token": first["refresh_token"], "client_id": "partnerdesk-payroll"},
     )
     assert response.status_code == 400
+
+
+# --- max_age and auth_time ---------------------------------------------------------------
+
+REAUTHENTICATE_URL = "/accounts/reauthenticate/"
+
+
+def sign_in_with_password(http: HttpClient, person) -> None:
+    response = http.post("/accounts/login/", {"login": person.email, "password": PASSWORD})
+    assert response.status_code == 302, response.content
+
+
+def age_authentication(http: HttpClient, seconds: int) -> None:
+    session = http.session
+    records = session["account_authentication_methods"]
+    for record in records:
+        record["at"] -= seconds
+    session["account_authentication_methods"] = records
+    session.save()
+
+
+def last_authentication(http: HttpClient) -> int:
+    return int(max(record["at"] for record in http.session["account_authentication_methods"]))
+
+
+def follow_to_code(http: HttpClient, url: str, verifier: str) -> dict[str, Any]:
+    back = http.get(url)
+    assert back.status_code == 302
+    assert back["Location"].startswith(f"{REDIRECT_URI}?"), back["Location"]
+    response = exchange(http, parse_qs(urlsplit(back["Location"]).query)["code"][0], verifier)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_auth_time_is_in_every_id_token_and_kept_on_refresh(client, person):
+    sign_in_with_password(client, person)
+    signed_in_at = last_authentication(client)
+    first = sign_in_to_product(client)
+    assert verify_id_token(client, first["id_token"])["auth_time"] == signed_in_at
+    refreshed = refresh(client, first["refresh_token"]).json()
+    assert verify_id_token(client, refreshed["id_token"])["auth_time"] == signed_in_at
+    again = refresh(client, refreshed["refresh_token"]).json()
+    assert verify_id_token(client, again["id_token"])["auth_time"] == signed_in_at
+
+
+def test_recent_enough_authentication_satisfies_max_age(client, person):
+    sign_in_with_password(client, person)
+    age_authentication(client, 100)
+    body = sign_in_to_product(client, max_age="300")
+    assert verify_id_token(client, body["id_token"])["auth_time"] == last_authentication(client)
+
+
+@pytest.mark.parametrize(("age", "max_age"), [(0, "0"), (600, "300")])
+def test_older_authentication_than_max_age_asks_for_it_again_and_comes_back(client, person, age, max_age):
+    sign_in_with_password(client, person)
+    age_authentication(client, age + 1)
+    verifier, challenge = pkce_pair()
+    url = f"{AUTHORIZE_URL}?{urlencode(authorize_params(code_challenge=challenge, max_age=max_age))}"
+
+    response = client.get(url)
+    assert response.status_code == 302
+    location = urlsplit(response["Location"])
+    assert location.path == REAUTHENTICATE_URL
+    next_url = parse_qs(location.query)["next"][0]
+    assert next_url == url
+    assert client.get(url)["Location"] == response["Location"]  # no code until the person authenticates
+
+    before = int(time.time())
+    confirmed = client.post(REAUTHENTICATE_URL, {"password": PASSWORD, "next": next_url})
+    assert confirmed.status_code == 302
+    assert confirmed["Location"] == next_url
+    body = follow_to_code(client, next_url, verifier)  # once: max_age=0 does not ask forever
+    assert verify_id_token(client, body["id_token"])["auth_time"] >= before
+
+
+def test_session_without_authentication_records_counts_as_too_old(browser):
+    _, challenge = pkce_pair()
+    response = authorize(browser, code_challenge=challenge, max_age="3600")
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path == REAUTHENTICATE_URL
+
+
+def test_signed_out_person_with_max_age_0_signs_in_once(client, person):
+    verifier, challenge = pkce_pair()
+    url = f"{AUTHORIZE_URL}?{urlencode(authorize_params(code_challenge=challenge, max_age='0'))}"
+    to_login = client.get(url)
+    assert to_login["Location"].startswith("/accounts/login/")
+    next_url = parse_qs(urlsplit(to_login["Location"]).query)["next"][0]
+    signed_in = client.post("/accounts/login/", {"login": person.email, "password": PASSWORD, "next": next_url})
+    assert signed_in["Location"] == next_url
+    follow_to_code(client, next_url, verifier)
+
+
+def test_prompt_login_with_max_age_0_asks_once(client, person):
+    sign_in_with_password(client, person)
+    age_authentication(client, 5)
+    verifier, challenge = pkce_pair()
+    response = authorize(client, code_challenge=challenge, max_age="0", prompt="login")
+    assert urlsplit(response["Location"]).path == REAUTHENTICATE_URL
+    next_url = parse_qs(urlsplit(response["Location"]).query)["next"][0]
+    confirmed = client.post(REAUTHENTICATE_URL, {"password": PASSWORD, "next": next_url})
+    assert confirmed["Location"] == next_url
+    follow_to_code(client, next_url, verifier)
+
+
+def test_prompt_none_with_too_old_authentication_is_login_required(client, person):
+    sign_in_with_password(client, person)
+    age_authentication(client, 600)
+    _, challenge = pkce_pair()
+    response = authorize(client, code_challenge=challenge, max_age="300", prompt="none", state="st")
+    assert response.status_code == 302
+    assert response["Location"] == f"{REDIRECT_URI}?error=login_required&state=st"
+
+
+@pytest.mark.parametrize("max_age", ["-1", "soon", ""])
+def test_malformed_max_age_is_refused(browser, max_age):
+    _, challenge = pkce_pair()
+    response = authorize(browser, code_challenge=challenge, max_age=max_age)
+    assert response.status_code == 400
+    assert "Location" not in response
 
 
 # --- inactive users -----------------------------------------------------------------------
