@@ -23,6 +23,9 @@ Where it is looser than our policy, ``OIDCPolicyMiddleware`` tightens it:
 - max_age: allauth ignores it and never sends ``auth_time``. A signed-in person whose last
   authentication (allauth's session records) is older than max_age is sent to reauthenticate
   and back; the ID token carries ``auth_time``, kept with the code and then with the family.
+- prompt=none: allauth takes consent from tokens the person already holds, so a client that
+  skips consent got ``consent_required`` for a signed-in person's first silent request. For
+  such a client and a signed-in person, the request is passed on without ``prompt=none``.
 """
 
 from __future__ import annotations
@@ -179,7 +182,15 @@ class OIDCPolicyMiddleware:
             if params.get("code_challenge_method") != PKCE_METHOD:
                 return _refuse(request, _("The PKCE code challenge method must be S256."))
         if redirect_uri is not None and params.get("max_age") is not None:
-            return _check_max_age(request, params, redirect_uri)
+            refusal = _check_max_age(request, params, redirect_uri)
+            if refusal is not None:
+                return refusal
+        if params.get("prompt", "").split() == ["none"] and client.skip_consent and request.user.is_authenticated:
+            # allauth counts only tokens already held as consent, so a signed-in person's first silent
+            # request to a client that never asks for consent got consent_required. Without prompt=none
+            # it is answered as it would be silently: a code, or an error to the client (oauthlib still
+            # checks id_token_hint), never a page.
+            _drop_prompt(request)
         return None
 
     def _check_logout_request(self, request: HttpRequest) -> HttpResponse | None:
@@ -451,6 +462,13 @@ def _remember_asked(request: HttpRequest, asked: dict[str, float], fingerprint: 
     asked[fingerprint] = now
     newest = sorted(asked.items(), key=lambda item: item[1])[-MAX_AGE_ASKED_KEEP:]
     request.session[MAX_AGE_ASKED_SESSION_KEY] = dict(newest)
+
+
+def _drop_prompt(request: HttpRequest) -> None:
+    query = request.GET.copy()
+    del query["prompt"]
+    request.META["QUERY_STRING"] = query.urlencode()
+    request.GET = QueryDict(request.META["QUERY_STRING"])
 
 
 def _redirect_to_client(location: str) -> HttpResponse:

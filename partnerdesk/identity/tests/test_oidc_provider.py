@@ -610,6 +610,36 @@ def test_malformed_max_age_is_refused(browser, max_age):
     assert "Location" not in response
 
 
+# --- prompt=none -------------------------------------------------------------------------
+
+
+def test_prompt_none_for_a_signed_in_person_on_a_skip_consent_client_issues_a_code(browser):
+    assert not Token.objects.exists()  # no token of any client yet
+    verifier, challenge = pkce_pair()
+    code = get_code(browser, challenge, prompt="none")
+    response = exchange(browser, code, verifier)
+    assert response.status_code == 200, response.content
+
+
+def test_prompt_none_for_a_signed_out_person_is_login_required(client, person):
+    _, challenge = pkce_pair()
+    response = authorize(client, code_challenge=challenge, prompt="none", state="st")
+    assert response.status_code == 302
+    assert response["Location"] == f"{REDIRECT_URI}?error=login_required&state=st"
+
+
+def test_prompt_none_with_another_persons_id_token_hint_is_login_required(client, person):
+    other = UserFactory.create(email="charles@example.test")
+    client.force_login(other)
+    other_id_token = sign_in_to_product(client)["id_token"]
+    client.force_login(person)
+    _, challenge = pkce_pair()
+    response = authorize(client, code_challenge=challenge, prompt="none", id_token_hint=other_id_token)
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{REDIRECT_URI}?error=login_required")
+    assert "code=" not in response["Location"]
+
+
 # --- inactive users -----------------------------------------------------------------------
 
 
