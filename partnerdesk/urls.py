@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from partnerdesk import views
 from partnerdesk.api.api import api
+from partnerdesk.identity.oidc import device_flow_not_offered
 from partnerdesk.identity.signup import AtomicLoginView, ConfirmEmailCodeView
 
 admin.site.site_header = "Partnerdesk back office"
@@ -15,6 +16,9 @@ urlpatterns = [
     path("accounts/login/", AtomicLoginView.as_view(), name="account_login"),
     path("accounts/confirm-email/", ConfirmEmailCodeView.as_view(), name="account_email_verification_sent"),
     path("accounts/", include("allauth.urls")),
+    # No device flow: allauth would serve these to any client (decision 47); the names stay allauth's.
+    path("identity/o/api/device/code", device_flow_not_offered),
+    path("identity/o/device", device_flow_not_offered),
     path("", include("allauth.idp.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("", include("partnerdesk.identity.urls")),

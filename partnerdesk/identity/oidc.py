@@ -23,6 +23,8 @@ Where it is looser than our policy, ``OIDCPolicyMiddleware`` tightens it:
 - max_age: allauth ignores it and never sends ``auth_time``. A signed-in person whose last
   authentication (allauth's session records) is older than max_age is sent to reauthenticate
   and back; the ID token carries ``auth_time``, kept with the code and then with the family.
+- device flow: allauth serves the device endpoints whatever the clients' grant types, though
+  the token endpoint refuses the grant; ``partnerdesk/urls.py`` routes them to a 404.
 - prompt=none: allauth takes consent from tokens the person already holds, so a client that
   skips consent got ``consent_required`` for a signed-in person's first silent request. For
   such a client and a signed-in person, the request is passed on without ``prompt=none``.
@@ -48,11 +50,12 @@ from allauth.idp.oidc.models import Client, Token
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
 from partnerdesk.identity.models import SpentRefreshToken, User
 from partnerdesk.identity.selectors import companies_claim
@@ -115,6 +118,12 @@ class OIDCAdapter(DefaultOIDCAdapter):
         data["response_modes_supported"] = ["query"]
         data["claims_supported"] = list(CLAIMS_SUPPORTED)
         data.pop("device_authorization_endpoint", None)
+
+
+@csrf_exempt  # a 404 for every method, not CSRF's 403
+def device_flow_not_offered(request: HttpRequest) -> HttpResponse:
+    """Shadows allauth's device-flow endpoints (routed before ``allauth.idp.urls``): no client has the grant."""
+    raise Http404
 
 
 def _refuse(request: HttpRequest, description: str) -> HttpResponse:

@@ -402,6 +402,15 @@ def test_other_grants_are_refused_at_the_token_endpoint(client, person, data):
     assert not Token.objects.exists()
 
 
+def test_device_flow_is_not_offered(browser):
+    response = browser.post("/identity/o/api/device/code", urlencode({"client_id": CLIENT_ID}), content_type=FORM)
+    assert response.status_code == 404
+    assert b"user_code" not in response.content
+    assert browser.get("/identity/o/device").status_code == 404
+    assert browser.get("/identity/o/device?code=ABCD-EFGH").status_code == 404
+    assert browser.post("/identity/o/device?code=ABCD-EFGH", {"action": "confirm"}).status_code == 404
+
+
 # --- refresh tokens -----------------------------------------------------------------------
 
 
