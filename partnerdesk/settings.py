@@ -256,6 +256,8 @@ IDP_OIDC_ROTATE_REFRESH_TOKEN = True
 IDP_OIDC_ACCESS_TOKEN_EXPIRES_IN = 15 * 60
 IDP_OIDC_REFRESH_TOKEN_EXPIRES_IN = 30 * 24 * 3600
 IDP_OIDC_USERINFO_ENDPOINT = None
+# Every product is a public client (PKCE, no secret): discovery advertises "none" only, and secrets are not taken.
+IDP_OIDC_AUTH_METHODS = ["none"]
 
 # Argon2id with OWASP's parameters (t=2, m=19 MiB, p=1): see partnerdesk/identity/hashers.py.
 PASSWORD_HASHERS = [

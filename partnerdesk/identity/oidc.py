@@ -23,6 +23,8 @@ Where it is looser than our policy, ``OIDCPolicyMiddleware`` tightens it:
 - max_age: allauth ignores it and never sends ``auth_time``. A signed-in person whose last
   authentication (allauth's session records) is older than max_age is sent to reauthenticate
   and back; the ID token carries ``auth_time``, kept with the code and then with the family.
+- response_mode: oauthlib honours ``fragment`` and answers any other mode in the query; only
+  ``query`` is advertised, so any other is refused (``invalid_request`` to the client).
 - device flow: allauth serves the device endpoints whatever the clients' grant types, though
   the token endpoint refuses the grant; ``partnerdesk/urls.py`` routes them to a 404.
 - prompt=none: allauth takes consent from tokens the person already holds, so a client that
@@ -75,6 +77,7 @@ CLAIMS_SUPPORTED = [
 ]
 GRANT_TYPES_SUPPORTED = [Client.GrantType.AUTHORIZATION_CODE.value, Client.GrantType.REFRESH_TOKEN.value]
 RESPONSE_TYPES_SUPPORTED = [Client.ResponseType.CODE.value]
+RESPONSE_MODES_SUPPORTED = ["query"]
 PKCE_METHOD = "S256"
 # How long a redeemed authorization code is remembered for replay detection (the code itself
 # lives IDP_OIDC_AUTHORIZATION_CODE_EXPIRES_IN seconds, 60 by default).
@@ -115,7 +118,7 @@ class OIDCAdapter(DefaultOIDCAdapter):
         data["response_types_supported"] = list(RESPONSE_TYPES_SUPPORTED)
         data["grant_types_supported"] = list(GRANT_TYPES_SUPPORTED)
         data["code_challenge_methods_supported"] = [PKCE_METHOD]
-        data["response_modes_supported"] = ["query"]
+        data["response_modes_supported"] = list(RESPONSE_MODES_SUPPORTED)
         data["claims_supported"] = list(CLAIMS_SUPPORTED)
         data.pop("device_authorization_endpoint", None)
 
@@ -185,6 +188,16 @@ class OIDCPolicyMiddleware:
         redirect_uri = params.get("redirect_uri")
         if redirect_uri is not None and redirect_uri not in client.get_redirect_uris():
             return _refuse(request, _("The redirect URI is not registered for this application."))
+        response_mode = params.get("response_mode")
+        if redirect_uri is not None and response_mode is not None and response_mode not in RESPONSE_MODES_SUPPORTED:
+            # oauthlib honours "fragment" and silently answers anything else in the query.
+            error = {
+                "error": "invalid_request",
+                "error_description": f"response_mode {response_mode} is not supported.",
+            }
+            if params.get("state"):
+                error["state"] = params["state"]
+            return _redirect_to_client(add_query_params(redirect_uri, error))
         if "code" in params.get("response_type", "").split():
             if not params.get("code_challenge"):
                 return _refuse(request, _("A PKCE code challenge (S256) is required."))

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt
 import pytest
 from allauth.idp.oidc.adapter import get_adapter as get_oidc_adapter
+from allauth.idp.oidc.models import Client as AllauthClient
 from allauth.idp.oidc.models import Token
 from django.test import Client as HttpClient
 from django.utils import timezone
@@ -784,6 +785,8 @@ def test_discovery_document_advertises_only_code_flow_with_s256(client):
     assert doc["response_types_supported"] == ["code"]
     assert sorted(doc["grant_types_supported"]) == ["authorization_code", "refresh_token"]
     assert doc["code_challenge_methods_supported"] == ["S256"]
+    assert doc["response_modes_supported"] == ["query"]
+    assert doc["token_endpoint_auth_methods_supported"] == ["none"]
     assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
     assert "device_authorization_endpoint" not in doc
     assert {"email", "email_verified", "name", "companies"} <= set(doc["claims_supported"])
@@ -792,6 +795,38 @@ def test_discovery_document_advertises_only_code_flow_with_s256(client):
     assert doc["end_session_endpoint"] == f"http://testserver{LOGOUT_URL}"
     assert doc["revocation_endpoint"] == "http://testserver/identity/o/api/revoke"
     assert doc["jwks_uri"] == "http://testserver/.well-known/jwks.json"
+
+
+@pytest.mark.parametrize("response_mode", ["fragment", "form_post", "query.jwt", ""])
+def test_response_modes_other_than_query_are_refused(browser, response_mode):
+    _, challenge = pkce_pair()
+    response = authorize(browser, code_challenge=challenge, response_mode=response_mode, state="st")
+    assert response.status_code == 302
+    location = urlsplit(response["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT_URI
+    assert location.fragment == ""
+    query = parse_qs(location.query)
+    assert query["error"] == ["invalid_request"]
+    assert query["state"] == ["st"]
+    assert "code" not in query
+
+
+def test_response_mode_query_is_accepted(browser):
+    verifier, challenge = pkce_pair()
+    code = get_code(browser, challenge, response_mode="query")
+    assert exchange(browser, code, verifier).status_code == 200
+
+
+def test_a_client_secret_is_not_a_way_to_authenticate(browser, products):
+    client = products[0]
+    client.type = AllauthClient.Type.CONFIDENTIAL
+    client.set_secret("s3cret")
+    client.save()
+    verifier, challenge = pkce_pair()
+    code = get_code(browser, challenge)
+    response = exchange(browser, code, verifier, client_secret="s3cret")
+    assert response.status_code in (400, 401)
+    assert "access_token" not in response.json()
 
 
 def test_jwks_publishes_the_rs256_public_key_only(client):
