@@ -25,6 +25,8 @@ Where it is looser than our policy, ``OIDCPolicyMiddleware`` tightens it:
   and back; the ID token carries ``auth_time``, kept with the code and then with the family.
 - response_mode: oauthlib honours ``fragment`` and answers any other mode in the query; only
   ``query`` is advertised, so any other is refused (``invalid_request`` to the client).
+- error pages: allauth shows a missing or unknown client, a missing redirect URI and repeated
+  parameters on its error page with HTTP 200; we refuse them first, with 400.
 - device flow: allauth serves the device endpoints whatever the clients' grant types, though
   the token endpoint refuses the grant; ``partnerdesk/urls.py`` routes them to a 404.
 - prompt=none: allauth takes consent from tokens the person already holds, so a client that
@@ -79,6 +81,8 @@ GRANT_TYPES_SUPPORTED = [Client.GrantType.AUTHORIZATION_CODE.value, Client.Grant
 RESPONSE_TYPES_SUPPORTED = [Client.ResponseType.CODE.value]
 RESPONSE_MODES_SUPPORTED = ["query"]
 PKCE_METHOD = "S256"
+# Refused when repeated (as oauthlib does, on a page with HTTP 200).
+SINGLE_VALUED_PARAMETERS = ["client_id", "response_type", "redirect_uri", "scope", "state"]
 # How long a redeemed authorization code is remembered for replay detection (the code itself
 # lives IDP_OIDC_AUTHORIZATION_CODE_EXPIRES_IN seconds, 60 by default).
 REDEEMED_CODE_MEMORY_SECONDS = 60 * 60
@@ -181,15 +185,21 @@ class OIDCPolicyMiddleware:
         # HEAD with the view's get()), so every one is checked. A POST carries a signed copy of an
         # already checked request (the consent form), or is turned into a GET by allauth.
         params = request.GET
+        # allauth shows these errors on its error page too, but with HTTP 200.
+        for name in SINGLE_VALUED_PARAMETERS:
+            if len(params.getlist(name)) > 1:
+                return _refuse(request, _("The request has more than one %(name)s.") % {"name": name})
         client_id = params.get("client_id")
         client = Client.objects.filter(pk=client_id).first() if client_id else None
         if client is None:
-            return None  # allauth refuses unknown clients on its own error page
+            return _refuse(request, _("The application asking you to sign in is not known."))
         redirect_uri = params.get("redirect_uri")
-        if redirect_uri is not None and redirect_uri not in client.get_redirect_uris():
+        if not redirect_uri:
+            return _refuse(request, _("The request has no redirect URI."))
+        if redirect_uri not in client.get_redirect_uris():
             return _refuse(request, _("The redirect URI is not registered for this application."))
         response_mode = params.get("response_mode")
-        if redirect_uri is not None and response_mode is not None and response_mode not in RESPONSE_MODES_SUPPORTED:
+        if response_mode is not None and response_mode not in RESPONSE_MODES_SUPPORTED:
             # oauthlib honours "fragment" and silently answers anything else in the query.
             error = {
                 "error": "invalid_request",
@@ -203,7 +213,7 @@ class OIDCPolicyMiddleware:
                 return _refuse(request, _("A PKCE code challenge (S256) is required."))
             if params.get("code_challenge_method") != PKCE_METHOD:
                 return _refuse(request, _("The PKCE code challenge method must be S256."))
-        if redirect_uri is not None and params.get("max_age") is not None:
+        if params.get("max_age") is not None:
             refusal = _check_max_age(request, params, redirect_uri)
             if refusal is not None:
                 return refusal

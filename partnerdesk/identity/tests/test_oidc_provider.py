@@ -285,10 +285,30 @@ def test_token_exchange_with_another_redirect_uri_is_refused(browser):
     assert "access_token" not in response.json()
 
 
-def test_unknown_client_is_refused_without_redirecting(browser):
+@pytest.mark.parametrize("client_id", ["not-a-client", "", None])
+def test_unknown_client_is_refused_without_redirecting(browser, client_id):
     _, challenge = pkce_pair()
-    response = authorize(browser, client_id="not-a-client", code_challenge=challenge)
-    assert response.status_code != 302
+    response = authorize(browser, client_id=client_id, code_challenge=challenge)
+    assert response.status_code == 400
+    assert "Location" not in response
+    assert "not known" in response.content.decode()
+
+
+@pytest.mark.parametrize("redirect_uri", ["", None])
+def test_missing_redirect_uri_is_a_400(browser, redirect_uri):
+    _, challenge = pkce_pair()
+    response = authorize(browser, code_challenge=challenge, redirect_uri=redirect_uri)
+    assert response.status_code == 400
+    assert "Location" not in response
+
+
+@pytest.mark.parametrize("name", ["client_id", "redirect_uri", "response_type", "scope", "state"])
+def test_repeated_parameter_is_a_400(browser, name):
+    _, challenge = pkce_pair()
+    params = authorize_params(code_challenge=challenge)
+    query = f"{urlencode(params)}&{urlencode({name: params[name]})}"
+    response = browser.get(f"{AUTHORIZE_URL}?{query}")
+    assert response.status_code == 400
     assert "Location" not in response
 
 
