@@ -640,6 +640,29 @@ def test_malformed_max_age_is_refused(browser, max_age):
     assert "Location" not in response
 
 
+def test_prompt_login_asks_to_sign_in_again_to_the_product(browser):
+    _, challenge = pkce_pair()
+    response = authorize(browser, code_challenge=challenge, prompt="login")
+    assert urlsplit(response["Location"]).path == REAUTHENTICATE_URL
+    page = browser.get(response["Location"])
+    html = page.content.decode()
+    assert "Sign in again to continue to Business Cloud Accounting" in html
+    assert "before changing security settings" not in html
+
+    next_url = parse_qs(urlsplit(response["Location"]).query)["next"][0]
+    wrong = browser.post(REAUTHENTICATE_URL, {"password": "not the password", "next": next_url})
+    assert wrong.status_code == 200
+    assert "Sign in again to continue to Business Cloud Accounting" in wrong.content.decode()
+
+
+@pytest.mark.parametrize("next_url", ["", "/account/security/", "https://evil.test/identity/o/authorize?client_id=x"])
+def test_confirm_its_you_keeps_its_words_elsewhere(browser, next_url):
+    page = browser.get(f"{REAUTHENTICATE_URL}?{urlencode({'next': next_url})}")
+    html = page.content.decode()
+    assert "before changing security settings" in html
+    assert "Sign in again" not in html
+
+
 # --- prompt=none -------------------------------------------------------------------------
 
 
