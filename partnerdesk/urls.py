@@ -16,7 +16,7 @@ urlpatterns = [
     path("accounts/login/", AtomicLoginView.as_view(), name="account_login"),
     path("accounts/confirm-email/", ConfirmEmailCodeView.as_view(), name="account_email_verification_sent"),
     path("accounts/", include("allauth.urls")),
-    # No device flow: allauth would serve these to any client (decision 47); the names stay allauth's.
+    # No device flow: allauth would serve these to any client (decision 60); the names stay allauth's.
     path("identity/o/api/device/code", device_flow_not_offered),
     path("identity/o/device", device_flow_not_offered),
     path("", include("allauth.idp.urls")),

@@ -173,7 +173,7 @@ class AccessRequest(models.Model):
 
 
 class SpentRefreshToken(models.Model):
-    """A refresh token already exchanged for a new one, remembered to detect its reuse (decision 47).
+    """A refresh token already exchanged for a new one, remembered to detect its reuse (decision 60).
 
     Reuse of a spent refresh token means two parties hold it, so every token of its family (the
     tokens descended from one authorization code, tagged in ``Token.data``) is revoked. Only the
