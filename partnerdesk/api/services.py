@@ -59,8 +59,8 @@ def token_create(
                 "full_name": user.full_name,
                 "token_name": token.name,
                 "token_hint": token.hint,
-                "created_at": f"{timezone.localtime(token.created_at):%d %B %Y at %H:%M}",
-                "expires_at": f"{timezone.localtime(token.expires_at):%d %B %Y}",
+                "created_at": f"{timezone.localtime(token.created_at):%-d %B %Y at %H:%M}",
+                "expires_at": f"{timezone.localtime(token.expires_at):%-d %B %Y}",
             },
         )
     return token, plaintext

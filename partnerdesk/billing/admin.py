@@ -28,7 +28,7 @@ class ServicePriceFormSet(BaseInlineFormSet):
             if effective_from is not None and effective_from < first_open_day:
                 form.add_error(
                     "effective_from",
-                    f"A price can start on {first_open_day:%d %B %Y} at the earliest: earlier months are invoiced.",
+                    f"A price can start on {first_open_day:%-d %B %Y} at the earliest: earlier months are invoiced.",
                 )
 
 

@@ -127,6 +127,7 @@ def _tell_owner(company: Company, *, template: str, grace_ends_on: dt.date) -> N
         else "Your free access after the transfer has ended. Your data is kept: enter your Direct Debit details "
         "to use your services again.",
         link=context["payment_path"],
+        owner_only=template == "company-grace-reminder",  # a suspension concerns everyone who uses the company
     )
 
 

@@ -183,7 +183,7 @@ def service_price_set(
         locked = Service.objects.select_for_update().get(pk=service.pk)
         if ServicePrice.objects.filter(service=locked, effective_from=effective_from).exists():
             raise Conflict(
-                f"{locked.name} already has a price from {effective_from:%d %B %Y}.", code="price_date_taken"
+                f"{locked.name} already has a price from {effective_from:%-d %B %Y}.", code="price_date_taken"
             )
         price = ServicePrice.objects.create(service=locked, monthly_rrp=rrp, effective_from=effective_from)
         record_event(
@@ -220,7 +220,7 @@ def practice_discount_set(
         locked = Practice.objects.select_for_update().get(pk=practice.pk)
         if PracticeDiscount.objects.filter(practice=locked, effective_from=starts).exists():
             raise Conflict(
-                f"{locked.name} already has a discount rate from {starts:%d %B %Y}.", code="discount_date_taken"
+                f"{locked.name} already has a discount rate from {starts:%-d %B %Y}.", code="discount_date_taken"
             )
         old_rate = discount_rate_in_force(practice=locked, on=starts)
         if old_rate == new_rate:
@@ -329,7 +329,7 @@ def subscription_add(
                 current.save(update_fields=["ends_on", "ended_by"])
             item = current
         elif current is not None:
-            raise AlreadySubscribed(f"{service.name} is already due to start on {current.starts_on:%d %B %Y}.")
+            raise AlreadySubscribed(f"{service.name} is already due to start on {current.starts_on:%-d %B %Y}.")
         else:
             with overlap_refused():
                 item = SubscriptionItem.objects.create(
@@ -353,7 +353,7 @@ def subscription_add(
         message_post(
             company=locked,
             subject=f"{service.name} added",
-            body=f"{service.name} was added to {locked.business_name} from {start:%d %B %Y}{instead}.",
+            body=f"{service.name} was added to {locked.business_name} from {start:%-d %B %Y}{instead}.",
         )
     return item
 
@@ -414,7 +414,7 @@ def subscriptions_remove(
         message_post(
             company=locked,
             subject="Services removed",
-            body=f"{names} will no longer be part of {locked.business_name} from {day:%d %B %Y}.",
+            body=f"{names} will no longer be part of {locked.business_name} from {day:%-d %B %Y}.",
         )
     return summary
 
@@ -592,7 +592,7 @@ def _items_in_force_from(
         if len(items) > 1 or latest.starts_on > start:
             raise AlreadySubscribed(
                 f"{names[latest.company_id]} already has {latest.service.name} due to start on "
-                f"{latest.starts_on:%d %B %Y}: change it from that client's Manage Subscriptions."
+                f"{latest.starts_on:%-d %B %Y}: change it from that client's Manage Subscriptions."
             )
         latest.ends_on = None
         latest.ended_by = None

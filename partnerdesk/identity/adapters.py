@@ -52,7 +52,7 @@ def outbox_context(context: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, AbstractBaseUser):
             safe[key] = {"email": getattr(value, "email", ""), "full_name": getattr(value, "full_name", "")}
         elif isinstance(value, datetime.datetime):
-            safe[key] = f"{timezone.localtime(value):%d %B %Y at %H:%M %Z}"
+            safe[key] = f"{timezone.localtime(value):%-d %B %Y at %H:%M %Z}"
         elif value is None or isinstance(value, str | int | float | bool):
             safe[key] = value
         else:

@@ -151,6 +151,14 @@ def managing_practice(*, company: Company) -> Practice | None:
     return client.practice if client else None
 
 
+def company_notices(*, membership: CompanyMembership, limit: int = 5) -> QuerySet[Any]:
+    """The company's latest in-app messages this member may see (the owner's own are the owner's)."""
+    notices = membership.company.messages.order_by("-created_at")
+    if membership.role != CompanyMembership.Role.OWNER:
+        notices = notices.filter(owner_only=False)
+    return notices[:limit]
+
+
 def pending_accountant_invitation(*, company: Company) -> AccountantInvitation | None:
     """The owner's Invite your accountant while it waits, to the address they typed (whether or not it is a
     practice's: the portal never says). A practice's own request to manage the company is not one

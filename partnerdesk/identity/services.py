@@ -210,7 +210,7 @@ def _company_link_matched(*, user: User, company: Company, email: str, request: 
                 "requester_email": user.email,
                 "business_name": company.business_name,
                 "request_path": f"/account/requests/{access_request.public_id}/",
-                "expires_on": f"{timezone.localtime(access_request.expires_at):%d %B %Y}",
+                "expires_on": f"{timezone.localtime(access_request.expires_at):%-d %B %Y}",
             },
         )
     return LinkResult(

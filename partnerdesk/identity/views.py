@@ -268,7 +268,7 @@ def company(request: HttpRequest, customer_number: str) -> HttpResponse:
             "services": list(active_services(company=m.company)),
             "client_pays": payer_for(company=m.company).payer == "client",
             "payment_prompt": payment_prompt(company=m.company),
-            "notices": list(m.company.messages.order_by("-created_at")[:5]),
+            "notices": list(selectors.company_notices(membership=m)),
         },
     )
 

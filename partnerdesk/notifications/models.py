@@ -57,6 +57,9 @@ class Message(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField()
     link = models.CharField(max_length=500, blank=True)
+    owner_only = models.BooleanField(
+        default=False, help_text="For the Subscription Owner only (payment, services, who manages the company)."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 

@@ -40,8 +40,12 @@ def message_post(
     company: Company | None = None,
     practice: Practice | None = None,
     link: str = "",
+    owner_only: bool = False,
 ) -> Message:
-    """Post an in-app message to a company's service or to a practice."""
+    """Post an in-app message to a company's service or to a practice. ``owner_only``: what only the Subscription
+    Owner acts on (payment, services, who manages the company); the company's other users don't see it."""
     if (company is None) == (practice is None):
         raise ValueError("a message goes to exactly one of company or practice")
-    return Message.objects.create(company=company, practice=practice, subject=subject, body=body, link=link)
+    return Message.objects.create(
+        company=company, practice=practice, subject=subject, body=body, link=link, owner_only=owner_only
+    )

@@ -174,7 +174,7 @@ def connect_request_create(
             data={"request": label, "expires_at": expires_at.isoformat()},
         )
         request_path = f"/companies/{company.customer_number}/accountant/requests/{client.pk}/"
-        expires_on = f"{timezone.localtime(expires_at):%d %B %Y}"
+        expires_on = f"{timezone.localtime(expires_at):%-d %B %Y}"
         practice_name = member.practice.name
         message_post(
             company=company,
@@ -182,6 +182,7 @@ def connect_request_create(
             body=f"{practice_name} asked to manage {company.business_name} in Partner Edition. "
             f"Accept or decline by {expires_on}.",
             link=request_path,
+            owner_only=True,  # the owner decides
         )
         send_email(
             template="practice-connect-request",
@@ -369,6 +370,7 @@ def connect_request_withdrawn(*, client: Client) -> None:
         subject=_subject(f"{client.practice.name} withdrew its request"),
         body=f"{client.practice.name} no longer asks to manage {client.company.business_name}. "
         "You do not need to do anything.",
+        owner_only=True,
     )
 
 

@@ -23,7 +23,7 @@ from partnerdesk.audit.models import Action
 from partnerdesk.audit.services import record_event
 from partnerdesk.billing.grace import last_free_day
 from partnerdesk.billing.licences import licence_close, licence_move_to_client
-from partnerdesk.billing.models import SubscriptionItem
+from partnerdesk.billing.models import DirectDebitMandate, SubscriptionItem
 from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.identity.services import product_tokens_revoke
 from partnerdesk.lib.errors import DomainError, InvalidTransition, NotFound
@@ -631,6 +631,7 @@ def _stop_transfer(
         body=f"You have free access up to and including {last_free_day(grace_ends_on):%-d %B %Y}. Enter your Direct "
         "Debit details by then to keep using it.",
         link=f"/companies/{client.company.customer_number}/payment/",
+        owner_only=True,
     )
     _send_activation(client=client, email=client.email, token=token, purpose="transfer", grace_ends_on=grace_ends_on)
     return StopResult(client=client, mode=StopMode.TRANSFER, grace_ends_on=grace_ends_on, token=token)
@@ -728,10 +729,14 @@ def accountant_remove(*, actor: User, company: Company, request: HttpRequest | N
                 context={"business_name": locked.business_name, "practice_name": client.practice.name},
             )
         if was_accountant:
+            has_mandate = DirectDebitMandate.objects.filter(company=locked, cancelled_at__isnull=True).exists()
             message_post(
                 company=locked,
                 subject="You now pay for your subscription",
-                body="Enter your Direct Debit details to keep using your services; you will receive your own invoices.",
-                link=f"/companies/{locked.customer_number}/payment/",
+                body="You will receive your own invoices, collected by your Direct Debit."
+                if has_mandate
+                else "Enter your Direct Debit details to keep using your services; you will receive your own invoices.",
+                link=f"/companies/{locked.customer_number}/{'invoices' if has_mandate else 'payment'}/",
+                owner_only=True,
             )
     return client

@@ -122,7 +122,7 @@ def _send_invitation(invitation: PracticeInvitation, token: str, *, actor: User)
             "inviter_name": actor.full_name or actor.email,
             "role": invitation.get_role_display().lower(),
             "invitation_path": invitation_path(token),
-            "expires_on": f"{timezone.localtime(invitation.expires_at):%d %B %Y}",
+            "expires_on": f"{timezone.localtime(invitation.expires_at):%-d %B %Y}",
         },
     )
 

@@ -234,7 +234,7 @@ def test_imported_client_with_a_service_due_later_is_refused_with_a_409_not_an_o
     SubscriptionItem.objects.create(
         company=client.company, service=payroll, starts_on=D(2026, 5, 1), ends_on=D(2026, 6, 1)
     )
-    with pytest.raises(services.AlreadySubscribed, match="due to start on 01 May 2026") as caught:
+    with pytest.raises(services.AlreadySubscribed, match="due to start on 1 May 2026") as caught:
         services.clients_add_subscriptions(
             member=setup.member, client_ids=[client.pk], services=[payroll], payer="accountant"
         )

@@ -423,6 +423,42 @@ def test_owner_removes_the_accountant(practice_admin):
         lifecycle.accountant_remove(actor=owner, company=client.company)
 
 
+def test_after_removing_the_accountant_only_the_owner_is_asked_for_payment_details_and_only_without_them(
+    practice_admin, client
+):
+    from partnerdesk.billing.models import DirectDebitMandate
+
+    practice, _ = practice_admin
+    owned, owner = participating_client(practice)
+    user = UserFactory.create(email="user@owned.test")
+    CompanyMembership.objects.create(user=user, company=owned.company, role="user")
+    lifecycle.accountant_remove(actor=owner, company=owned.company)
+    notice = Message.objects.get(company=owned.company, subject="You now pay for your subscription")
+    assert (notice.owner_only, notice.link) == (True, f"/companies/{owned.company.customer_number}/payment/")
+    page = f"/companies/{owned.company.customer_number}/"
+    client.force_login(owner)
+    assert "You now pay for your subscription" in client.get(page).content.decode()
+    client.force_login(user)
+    assert "You now pay for your subscription" not in client.get(page).content.decode()
+
+    # With a Direct Debit already in place, nothing is asked for.
+    other, other_owner = participating_client(practice, "Paid Ltd", owner_email="owner@paid.test")
+    DirectDebitMandate.objects.create(
+        company=other.company,
+        reference="PDTEST0002",
+        account_holder="Paid Owner",
+        sort_code_encrypted="x",
+        account_number_encrypted="y",
+        sort_code_masked="**-**-56",
+        account_number_masked="******78",
+        declaration_accepted_at=timezone.now(),
+    )
+    lifecycle.accountant_remove(actor=other_owner, company=other.company)
+    paid = Message.objects.get(company=other.company, subject="You now pay for your subscription")
+    assert "Enter your Direct Debit" not in paid.body
+    assert paid.link.endswith("/invoices/")
+
+
 def test_only_the_owner_can_remove_the_accountant(practice_admin):
     practice, _ = practice_admin
     client, _ = participating_client(practice)
