@@ -74,6 +74,23 @@ class DuplicateClient(Conflict):
     title = "You already have a client with this business name or email"
 
 
+def _refuse_duplicate(*, member: PracticeMember, name: str, email: str) -> None:
+    """Compared in Python as the import compares (Unicode case folding, spaces collapsed): SQLite's LIKE folds
+    ASCII letters only, so "RIVERSIDE CAFÉ" would not match "Riverside Café" in SQL."""
+    from partnerdesk.practice.imports import normalise_email, normalise_name
+
+    wanted_name, wanted_email = normalise_name(name), normalise_email(email)
+    rows = visible_clients(member=member).order_by("pk").values_list("pk", "business_name", "email")
+    for pk, business_name, client_email in rows.iterator(chunk_size=2000):
+        same_name = normalise_name(business_name) == wanted_name
+        if same_name or (wanted_email and normalise_email(client_email) == wanted_email):
+            raise DuplicateClient(
+                f"You already have a client with this {'business name' if same_name else 'email'}: {business_name}. "
+                "If this is a different business, choose Add anyway.",
+                existing_client_id=pk,
+            )
+
+
 def client_create(
     *,
     member: PracticeMember,
@@ -86,18 +103,7 @@ def client_create(
     businesses may share a name; a double submission or a forgotten client is the likelier story)."""
     with transaction.atomic():
         if not allow_duplicate:
-            name, email = details["business_name"], details.get("email", "")
-            same = visible_clients(member=member).filter(
-                Q(business_name__iexact=name) | (Q(email__iexact=email) if email else Q(pk__in=[]))
-            )
-            existing = same.order_by("pk").first()
-            if existing is not None:
-                what = "business name" if existing.business_name.casefold() == name.casefold() else "email"
-                raise DuplicateClient(
-                    f"You already have a client with this {what}: {existing.business_name}. If this is a different "
-                    "business, choose Add anyway.",
-                    existing_client_id=existing.pk,
-                )
+            _refuse_duplicate(member=member, name=details["business_name"], email=details.get("email", ""))
         company = company_create(business_name=details["business_name"], owner_email=details.get("email", ""))
         client = Client.objects.create(
             practice=member.practice,

@@ -305,6 +305,11 @@ def test_add_client_validates_and_creates_an_active_non_participating_client(min
 def test_add_client_with_an_existing_name_or_email_asks_first(mine):
     practice, _, http = mine
     existing = _client(practice, "Acme Ltd", email="pat@acme.test")
+    _client(practice, "Riverside Café")
+    accented = http.post(
+        "/api/v1/practice/clients", {"business_name": "RIVERSIDE CAFÉ"}, content_type="application/json"
+    )
+    assert accented.status_code == 409  # Unicode case folding on every database
     page = http.post("/partner/clients/add/", {"business_name": "ACME  Ltd"})
     assert page.status_code == 200
     body = page.content.decode()
@@ -312,7 +317,7 @@ def test_add_client_with_an_existing_name_or_email_asks_first(mine):
     assert 'name="allow_duplicate"' in body
     by_email = http.post("/partner/clients/add/", {"business_name": "Other Ltd", "email": "PAT@acme.test"})
     assert "with this email: Acme Ltd" in by_email.content.decode()
-    assert Client.objects.count() == 1
+    assert Client.objects.count() == 2
     added = http.post("/partner/clients/add/", {"business_name": "Acme Ltd", "allow_duplicate": "1"})
     assert added.status_code == 302
     assert Client.objects.filter(business_name="Acme Ltd").count() == 2
