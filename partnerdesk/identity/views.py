@@ -320,11 +320,11 @@ def company_accountant(request: HttpRequest, customer_number: str) -> HttpRespon
             )
         except NotFound:
             raise Http404("No such company") from None
-        except DomainError as exc:
-            form.add_error(None, exc.message)
+        except DomainError as exc:  # an invitation waits, or an accountant: the page says which, without the form
+            messages.error(request, exc.message)
         else:
             messages.success(request, practice_services.INVITE_ACCOUNTANT_SENT)
-            return redirect("identity:company_accountant", customer_number)
+        return redirect("identity:company_accountant", customer_number)
     return _company_page(
         request,
         customer_number,

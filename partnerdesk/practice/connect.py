@@ -295,6 +295,9 @@ def connect_request_accept(
         )
         if licence_current(company=locked) is None:
             licence_open(company=locked, payer=Licence.Payer.CLIENT, starts_on=timezone.localdate())
+        from partnerdesk.practice.services import accountant_invitation_close  # services imports this module
+
+        accountant_invitation_close(company=locked)
         record_event(
             action=Action.CLIENT_CONNECT_ACCEPT,
             actor=actor,

@@ -371,6 +371,19 @@ def accountant_invite(
     return invitation
 
 
+def accountant_invitation_close(*, company: Company) -> None:
+    """The company now has an accountant another way (it accepted a practice's request): the owner's waiting
+    invitation is over, and a matched practice's New Client Invitation leaves its Pending tab. Runs inside the
+    caller's transaction, which holds the company's row."""
+    invitation = accountant_invitation_pending(company=company)
+    if invitation is None:
+        return
+    invitation.status = AccountantInvitation.Status.CLOSED
+    invitation.save(update_fields=["status"])
+    if invitation.client is not None:
+        Client.objects.filter(pk=invitation.client.pk, tab=Client.Tab.PENDING).delete()
+
+
 def accountant_invitation_withdraw(*, actor: User, company: Company, request: HttpRequest | None = None) -> None:
     """My accountant -> Withdraw invitation (the owner): the practice's New Client Invitation, if the address was a
     practice's, leaves its Pending tab; the owner may then invite someone else."""

@@ -338,6 +338,25 @@ def test_only_practice_requests_are_decided_by_the_owner(member, owned):
     assert waiting.client == invitation
 
 
+def test_accepting_a_practices_request_ends_the_owners_waiting_invitation(member, owned, client):
+    company, owner = owned
+    services.accountant_invite(actor=owner, company=company, practice_email="someone@unknownfirm.test")
+    asked = _ask(member, company)
+    assert asked is not None
+    client.force_login(owner)
+    page = client.get(f"/companies/{company.customer_number}/accountant/").content.decode()
+    assert "You invited <strong>someone@unknownfirm.test</strong>" in page
+    assert "Review request" in page  # the practice's request is not hidden behind the invitation
+    connect.connect_request_accept(actor=owner, company=company, client_id=asked.pk)
+    assert pending_accountant_invitation(company=company) is None
+    from partnerdesk.practice import lifecycle
+
+    lifecycle.accountant_remove(actor=owner, company=company)
+    after = client.get(f"/companies/{company.customer_number}/accountant/").content.decode()
+    assert "someone@unknownfirm.test" not in after
+    assert "Invite your accountant" in after
+
+
 def test_the_practice_cannot_accept_or_amend_its_own_request(member, owned):
     company, owner = owned
     client = _ask(member, company)

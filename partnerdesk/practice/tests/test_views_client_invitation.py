@@ -111,6 +111,14 @@ def test_a_practices_address_and_an_unknown_one_look_the_same_to_the_owner(owner
     assert known[1:3] == ("accountant_invitation_pending", 409)
 
 
+def test_a_second_invitation_from_a_stale_page_says_why_it_was_refused(owner_and_practice):
+    company, _, owner_http, _ = owner_and_practice
+    url = f"/companies/{company.customer_number}/accountant/"
+    owner_http.post(url, {"email": "nobody@nowhere.test"})
+    again = owner_http.post(url, {"email": "other@nowhere.test"}, follow=True).content.decode()
+    assert "You have already invited nobody@nowhere.test" in again
+
+
 def test_the_owner_withdraws_an_invitation_and_the_practice_row_goes(owner_and_practice):
     company, practice, owner_http, admin_http = owner_and_practice
     url = f"/companies/{company.customer_number}/accountant/"
