@@ -95,7 +95,7 @@ def test_remove_a_service_then_the_next_invoice_is_prorated(
     expect(main).to_contain_text("Services that remain: Accounting Standard.")
     expect(main).to_contain_text(
         "The invoice for March 2026 (issued on 1 April 2026) to your practice will be £4.13 less before VAT "
-        "(£4.96 including VAT at 20%), at your discounted price (20% off RRP)."
+        "(£4.96 including VAT at 20%), at your discounted price (20% off RRP today)."
     )
     expect(page.get_by_label(re.compile("will have no services left"))).to_have_count(0)  # not the last service
     screenshot("billing-remove-summary")

@@ -57,7 +57,9 @@ class StopIn(Schema):
 class StopOut(Schema):
     client: LifecycleClientOut
     mode: str
-    grace_ends_on: date | None = None
+    grace_ends_on: date | None = Field(
+        None, description="Transfers: the first day without free access (the last free day is the day before)"
+    )
     ledger_entries_deleted: int = 0
 
 

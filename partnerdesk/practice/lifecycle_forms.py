@@ -63,7 +63,11 @@ class ActivateAccountForm(forms.Form):
 
     full_name = forms.CharField(label="Full name", max_length=150, validators=[refuse_hidden_characters])
     password1 = forms.CharField(
-        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 12 characters. A few unrelated words make a strong password. Not a common password, "
+        "not like your name or email address, and not only numbers.",
     )
     password2 = forms.CharField(
         label="Password (again)", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})

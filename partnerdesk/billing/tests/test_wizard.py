@@ -153,7 +153,7 @@ def test_owner_wizard_for_a_client_paying_company(client, catalogue):
     assert "Manage Subscriptions" in client.get(f"/companies/{company.customer_number}/").content.decode()
     picked = client.get(base, {"service": accounts.pk, "step": "remove"}).content.decode()
     body = client.get(_continue_url(picked)).content.decode()
-    assert "at full RRP" in body
+    assert "at the full price" in body
     assert client.post(f"{base}summary/", {"service": [accounts.pk]}).status_code == 302
     assert [i.service.code for i in selectors.active_services(company=company)] == ["t-payroll"]
 
