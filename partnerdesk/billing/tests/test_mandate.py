@@ -129,7 +129,7 @@ def test_owner_payment_page_shows_masked_details_only(client):
     company, owner = make_owner_company()
     client.force_login(owner)
     url = f"/companies/{company.customer_number}/payment/"
-    assert "No Direct Debit is set up" in client.get(url).content.decode()
+    assert "You pay for this subscription: set up a Direct Debit" in client.get(url).content.decode()
     bad = client.post(url, {**GOOD, "sort_code": "12-34", "account_number": "123"})
     assert bad.status_code == 400
     body = bad.content.decode()
@@ -142,6 +142,7 @@ def test_owner_payment_page_shows_masked_details_only(client):
     shown = client.get(url)
     assert "no-store" in shown["Cache-Control"]  # bank details, even masked, stay out of caches
     page = shown.content.decode()
+    assert "your monthly invoices are collected by this Direct Debit" in page
     assert "**-**-56" in page
     assert "******78" in page
     assert "12345678" not in page
