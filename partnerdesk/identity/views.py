@@ -291,7 +291,16 @@ def company_users(request: HttpRequest, customer_number: str) -> HttpResponse:
 @login_required
 @require_POST
 def company_user_remove(request: HttpRequest, customer_number: str, user_id: int) -> HttpResponse:
+    """Users -> Remove -> Yes, remove (the owner)."""
     user = _user(request)
+    if request.POST.get("confirm") != "yes":
+        return _company_page(
+            request,
+            customer_number,
+            "identity/company_user_remove.html",
+            owner_only=True,
+            extra=lambda m: {"member": _member_to_remove(m, user_id)},
+        )
     try:
         membership = selectors.membership_for_company(user=user, customer_number=customer_number)
         services.company_member_remove(actor=user, company=membership.company, user_id=user_id, request=request)
@@ -302,6 +311,13 @@ def company_user_remove(request: HttpRequest, customer_number: str, user_id: int
     else:
         messages.success(request, "User removed. They can no longer use this company.")
     return redirect("identity:company_users", customer_number)
+
+
+def _member_to_remove(membership: CompanyMembership, user_id: int) -> CompanyMembership:
+    member = selectors.company_members(company=membership.company).filter(user_id=user_id).first()
+    if member is None or member.role == CompanyMembership.Role.OWNER:
+        raise Http404("No such user")
+    return member
 
 
 @login_required

@@ -175,9 +175,17 @@ def test_owner_removes_a_user_from_the_users_page(owner_setup):
     _owner, company, client = owner_setup
     user = UserFactory.create(email="gone@example.test")
     CompanyMembership.objects.create(user=user, company=company, role="user")
-    response = client.post(f"/companies/{company.customer_number}/users/{user.pk}/remove/", follow=True)
+    url = f"/companies/{company.customer_number}/users/{user.pk}/remove/"
+    asked = client.post(url)  # Remove asks first: the person loses the company and its products at once
+    assert asked.status_code == 200
+    assert f"({user.email}) from <strong>Acme Ltd</strong>?" in asked.content.decode()
+    assert 'name="confirm" value="yes"' in asked.content.decode()
+    assert CompanyMembership.objects.filter(user=user).exists()
+    response = client.post(url, {"confirm": "yes"}, follow=True)
     assert "User removed" in response.content.decode()
     assert not CompanyMembership.objects.filter(user=user).exists()
+    # The owner is not offered to themselves; another company's user is not found.
+    assert client.post(f"/companies/{company.customer_number}/users/{_owner.pk}/remove/").status_code == 404
 
 
 def test_person_without_company_sees_how_to_link_one(client):
