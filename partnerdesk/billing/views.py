@@ -387,6 +387,19 @@ def _mandate_page(
     status = 200
     if request.method == "POST":
         if request.POST.get("action") == "cancel":
+            if request.POST.get("confirm") != "yes":  # Cancel Direct Debit -> Yes, cancel
+                payer = selectors.payer_for(company=company)
+                return render(
+                    request,
+                    "billing/mandate_cancel.html",
+                    {
+                        **context,
+                        "company": company,
+                        "action_url": action_url,
+                        "mandate": selectors.mandate_active(company=company),
+                        "pays": payer.payer == Licence.Payer.CLIENT or hasattr(company, "practice"),
+                    },
+                )
             try:
                 services.mandate_cancel(actor=user, company=company, request=request)
             except NotFound as exc:

@@ -147,7 +147,11 @@ def test_owner_payment_page_shows_masked_details_only(client):
     assert "******78" in page
     assert "12345678" not in page
     assert "123456" not in page.replace("12345678", "")
-    assert client.post(url, {"action": "cancel"}).status_code == 302
+    asked = client.post(url, {"action": "cancel"})  # Cancel Direct Debit asks first
+    assert asked.status_code == 200
+    assert "can then no longer be collected" in asked.content.decode()
+    assert DirectDebitMandate.objects.filter(status="active").exists()
+    assert client.post(url, {"action": "cancel", "confirm": "yes"}).status_code == 302
     assert not DirectDebitMandate.objects.filter(status="active").exists()
 
 
