@@ -14,7 +14,7 @@ from partnerdesk.api.auth import api_user
 from partnerdesk.api.pagination import page_field, pages_field, paginate
 from partnerdesk.api.schemas import DbId, PathId, StrictDbId, problems
 from partnerdesk.lib.errors import DomainError
-from partnerdesk.practice import services
+from partnerdesk.practice import selectors, services
 from partnerdesk.practice.export import clients_csv
 from partnerdesk.practice.forms import ClientDetailsForm
 from partnerdesk.practice.models import Client, PracticeMember
@@ -151,6 +151,34 @@ def client_list(request: HttpRequest, filters: Query[ListFilters]) -> Any:
     page = paginate(
         client_search(member=_member(request), query=_query(filters)), page=filters.page, per_page=PAGE_SIZE
     )
+    return {"count": page.count, "page": page.page, "pages": page.pages, "results": page.items}
+
+
+class PracticeMessageOut(Schema):
+    subject: str
+    body: str
+    link: str = Field(description="Where it leads in the app ('' when nowhere)")
+    created_at: datetime
+
+
+class PracticeMessagePage(Schema):
+    count: int
+    page: int = page_field()
+    pages: int = pages_field()
+    results: list[PracticeMessageOut]
+
+
+class MessagePageQuery(Schema):
+    page: int = Field(1, ge=1, le=10**6)
+
+
+@router.get(
+    "/practice/messages",
+    response={200: PracticeMessagePage, **ERRORS},
+    summary="The practice's in-app messages, newest first (none for staff restricted to assigned clients)",
+)
+def practice_messages(request: HttpRequest, query: Query[MessagePageQuery]) -> Any:
+    page = paginate(selectors.practice_messages(member=_member(request)), page=query.page, per_page=PAGE_SIZE)
     return {"count": page.count, "page": page.page, "pages": page.pages, "results": page.items}
 
 

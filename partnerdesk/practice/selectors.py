@@ -8,6 +8,7 @@ from partnerdesk.audit.models import Action, Event
 from partnerdesk.identity.models import Company, User
 from partnerdesk.lib.errors import NotFound
 from partnerdesk.lib.tokens import hash_token
+from partnerdesk.notifications.models import Message
 from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeInvitation, PracticeMember
 
 
@@ -224,3 +225,11 @@ def assigned_client_ids(*, member: PracticeMember) -> set[int]:
 def assignable_clients(*, practice: Practice) -> QuerySet[Client]:
     """Every client of the practice on any tab, for the assignments page."""
     return Client.objects.filter(practice=practice).order_by("business_name", "id")
+
+
+def practice_messages(*, member: PracticeMember) -> QuerySet[Message]:
+    """The practice's in-app messages (New Client Invitations, answers to its requests, withdrawals), newest first.
+    They name clients, so a staff member restricted to assigned clients gets none (as with imports)."""
+    if not sees_every_client(member):
+        return Message.objects.none()
+    return Message.objects.filter(practice_id=member.practice_id).order_by("-created_at", "-id")

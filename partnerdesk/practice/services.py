@@ -416,6 +416,17 @@ def accountant_invitation_withdraw(*, actor: User, company: Company, request: Ht
                 f"{locked.business_name}.",
                 link="/partner/clients/?tab=pending",
             )
+            recipients = [address for address in _admin_emails(client.practice) if address]
+            if recipients:  # the practice was emailed the invitation; its link now leads nowhere
+                send_email(
+                    template="practice-client-invitation-withdrawn",
+                    to=recipients,
+                    context={
+                        "business_name": locked.business_name,
+                        "owner_name": actor.get_full_name(),
+                        "owner_email": actor.email,
+                    },
+                )
             Client.objects.filter(pk=client.pk, tab=Client.Tab.PENDING).delete()
 
 

@@ -53,5 +53,6 @@ urlpatterns += [
     path("partner/clients/<int:client_id>/enable/", lifecycle_views.access_enable, name="access_enable"),
     path("partner/clients/<int:client_id>/stop/", lifecycle_views.stop_managing, name="stop_managing"),
     path("partner/former-clients/", lifecycle_views.former, name="former_clients"),
+    path("partner/messages/", views.messages_list, name="messages"),
     path("activate/<str:token>/", lifecycle_views.activate, name="activate"),
 ]

@@ -29,6 +29,7 @@ from partnerdesk.practice.selectors import (
     client_history,
     client_search,
     membership_for_user,
+    practice_messages,
     staff_list,
     tab_counts,
 )
@@ -354,3 +355,12 @@ def client_invitation(request: HttpRequest, client_id: int) -> HttpResponse:
         return redirect("practice:client", client.pk)
     messages.success(request, f"Invitation from {client.business_name} declined.")
     return redirect(f"{reverse('practice:clients')}?tab=pending")
+
+
+@login_required
+def messages_list(request: HttpRequest) -> HttpResponse:
+    """Messages: what clients told the practice in the app (New Client Invitations, answers to its requests,
+    withdrawals); each also came by email."""
+    member = _member(request)
+    page = Paginator(practice_messages(member=member), 50).get_page(request.GET.get("page"))
+    return render(request, "practice/messages.html", {"member": member, "page": page})

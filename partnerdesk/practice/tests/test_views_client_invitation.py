@@ -129,6 +129,15 @@ def test_the_owner_withdraws_an_invitation_and_the_practice_row_goes(owner_and_p
     assert "Invite your accountant" in withdrawn
     assert not Client.objects.filter(pk=client.pk).exists()
     assert Message.objects.filter(practice=practice, subject="Invitation withdrawn: Acme Ltd").exists()
+    assert OutboundEmail.objects.get(template="practice-client-invitation-withdrawn").to == ["admin@ledger.test"]
+    messages_page = admin_http.get("/partner/messages/").content.decode()
+    assert "Invitation withdrawn: Acme Ltd" in messages_page
+    assert "New Client Invitation: Acme Ltd" in messages_page
+    listed = admin_http.get("/api/v1/practice/messages").json()
+    assert [m["subject"] for m in listed["results"]][:2] == [
+        "Invitation withdrawn: Acme Ltd",
+        "New Client Invitation: Acme Ltd",
+    ]
     assert Event.objects.filter(action="practice.client.invite_practice_withdraw", company=company).exists()
     # The practice's Accept now finds nothing; the owner may invite another address (by the API this time).
     assert admin_http.post(f"/partner/clients/{client.pk}/invitation/", {"decision": "accept"}).status_code == 404
@@ -189,3 +198,19 @@ def test_invitation_through_the_api(owner_and_practice):
         f"/api/v1/practice/clients/{client.pk}/invitation", {"decision": "accept"}, content_type="application/json"
     )
     assert (accepted.status_code, accepted.json()["tab"], accepted.json()["payer"]) == (200, "active", "client")
+
+
+def test_messages_are_the_practices_own_and_not_for_restricted_staff(owner_and_practice):
+    company, practice, owner_http, admin_http = owner_and_practice
+    owner_http.post(f"/companies/{company.customer_number}/accountant/", {"email": "hello@ledger.test"})
+    assert "New Client Invitation: Acme Ltd" in admin_http.get("/partner/messages/").content.decode()
+    restricted = UserFactory.create(email="rita@ledger.test")
+    PracticeMember.objects.create(practice=practice, user=restricted, role="staff", sees_all_clients=False)
+    other = Practice.objects.create(company=company_create(business_name="Other LLP"), name="Other LLP")
+    outsider = UserFactory.create(email="admin@other.test")
+    PracticeMember.objects.create(practice=other, user=outsider, role="admin")
+    for person in (restricted, outsider):
+        http = HttpClient()
+        http.force_login(person)
+        assert "No messages yet." in http.get("/partner/messages/").content.decode()
+        assert http.get("/api/v1/practice/messages").json()["count"] == 0
