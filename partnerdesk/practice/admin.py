@@ -35,6 +35,27 @@ class PracticeAdminForm(forms.ModelForm[Practice]):
         model = Practice
         fields = ["company", "name", "contact_email", "created_at"]
 
+    def clean(self) -> dict[str, Any]:
+        """The service's date rules, checked here too so that a refused rate is a form error on its field (the
+        practice is not saved, and no "changed successfully" beside it)."""
+        from partnerdesk.billing.models import PracticeDiscount
+        from partnerdesk.billing.selectors import today
+
+        cleaned: dict[str, Any] = super().clean() or {}
+        rate, starts = cleaned.get("new_discount_rate"), cleaned.get("new_discount_from")
+        if rate is None:
+            if starts is not None:
+                self.add_error("new_discount_rate", "Enter the new rate, or leave the date empty.")
+            return cleaned
+        starts = starts or today()
+        if starts < today().replace(day=1):
+            self.add_error("new_discount_from", "The current month at the earliest: earlier months are invoiced.")
+        elif (
+            self.instance.pk and PracticeDiscount.objects.filter(practice=self.instance, effective_from=starts).exists()
+        ):
+            self.add_error("new_discount_from", f"There is already a rate from {starts:%-d %B %Y}.")
+        return cleaned
+
 
 @admin.register(Practice)
 class PracticeAdmin(admin.ModelAdmin[Practice]):

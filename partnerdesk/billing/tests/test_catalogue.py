@@ -175,6 +175,18 @@ def test_back_office_discount_change_goes_through_the_audited_service(client):
         (Decimal("10.00"), LONG_AGO),  # the earlier rate is kept for the months before
     ]
     assert Event.objects.filter(action=Action.PRACTICE_DISCOUNT_CHANGE, practice=practice).count() == 1
+    # A second rate on the same day, or one dated in an invoiced month, is a form error: nothing saved.
+    client.get(response.url)  # shows (and uses up) the first change's "changed successfully"
+    form = response.wsgi_request.POST.copy()
+    for when in ("", (selectors.today().replace(day=1) - dt.timedelta(days=1)).isoformat()):
+        form["new_discount_rate"], form["new_discount_from"], form["name"] = "25.00", when, "Renamed LLP"
+        refused = client.post(f"/admin/practice/practice/{practice.pk}/change/", form)
+        assert refused.status_code == 200
+        assert "errorlist" in refused.content.decode()
+        assert "changed successfully" not in refused.content.decode()
+    practice.refresh_from_db()
+    assert practice.name == "Discount LLP"
+    assert practice.discounts.count() == 2
 
 
 def test_service_is_not_deletable_in_the_back_office(client):
