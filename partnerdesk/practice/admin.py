@@ -75,6 +75,13 @@ class PracticeAdmin(admin.ModelAdmin[Practice]):
     ]
     inlines = [MemberInline]
 
+    def get_fields(self, request: HttpRequest, obj: Practice | None = None) -> Any:
+        """Someone who may only view a practice sees its discount history, not two empty "new rate" fields."""
+        fields = list(super().get_fields(request, obj))
+        if not self.has_change_permission(request, obj):
+            fields = [name for name in fields if not (isinstance(name, str) and name.startswith("new_discount_"))]
+        return fields
+
     @admin.display(description="Discount rate today")
     def discount_today(self, obj: Practice) -> str:
         from partnerdesk.billing.selectors import discount_rate_in_force, today

@@ -54,6 +54,11 @@ def test_customer_services_can_look_up_but_not_delete_or_edit_logins(staff_clien
     assert http.get("/admin/identity/user/add/").status_code == 403
     assert http.get("/admin/billing/service/add/").status_code == 403
     assert http.get("/admin/auth/group/").status_code == 403
+    # A practice: its discount history shown, not "new rate" fields it may not use.
+    practice = Practice.objects.create(company=company_create(business_name="Seen LLP"), name="Seen LLP")
+    practice_page = http.get(f"/admin/practice/practice/{practice.pk}/change/").content.decode()
+    assert "Discount rates" in practice_page
+    assert "New discount rate" not in practice_page
 
 
 @pytest.fixture
