@@ -171,6 +171,23 @@ def test_disabled_access_shows_a_clear_message_instead_of_the_company(owner_setu
         assert '<a href="mailto:hello@ledger.test">hello@ledger.test</a>' in body, page
 
 
+def test_decline_on_the_users_page_asks_first_and_comes_back(owner_setup):
+    _owner, company, client = owner_setup
+    requester = UserFactory.create(email="asker@example.test")
+    ar = requested(company_link(user=requester, number=company.customer_number, email="owner@acme.test"))
+    users = f"/companies/{company.customer_number}/users/"
+    page = client.get(users).content.decode()
+    confirm_url = f"/account/requests/{ar.public_id}/?decision=decline&amp;next={users}"
+    assert f'href="{confirm_url}"' in page  # a link to the confirmation, not a one-click form
+    asked = client.get(confirm_url.replace("&amp;", "&")).content.decode()
+    assert "Decline this request?" in asked
+    assert f'name="next" value="{users}"' in asked
+    done = client.post(f"/account/requests/{ar.public_id}/decline/", {"next": users})
+    assert done["Location"] == users
+    ar.refresh_from_db()
+    assert ar.status == "declined"
+
+
 def test_owner_removes_a_user_from_the_users_page(owner_setup):
     _owner, company, client = owner_setup
     user = UserFactory.create(email="gone@example.test")
