@@ -62,7 +62,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from partnerdesk.identity.models import SpentRefreshToken, User
-from partnerdesk.identity.selectors import companies_claim
+from partnerdesk.identity.selectors import companies_claim, practice_claim
 
 CLAIMS_SUPPORTED = [
     "sub",
@@ -76,6 +76,7 @@ CLAIMS_SUPPORTED = [
     "email_verified",
     "name",
     "companies",
+    "practice",
 ]
 GRANT_TYPES_SUPPORTED = [Client.GrantType.AUTHORIZATION_CODE.value, Client.GrantType.REFRESH_TOKEN.value]
 RESPONSE_TYPES_SUPPORTED = [Client.ResponseType.CODE.value]
@@ -108,6 +109,7 @@ class OIDCAdapter(DefaultOIDCAdapter):
         if isinstance(user, User):
             # Read at token time, so a company whose access was removed disappears from the next token.
             claims["companies"] = companies_claim(user=user)
+            claims["practice"] = practice_claim(user=user)
         return claims
 
     def populate_id_token(self, id_token: dict[str, Any], client: Client, scopes: Iterable[str], **kwargs: Any) -> None:

@@ -105,6 +105,23 @@ def companies_claim(*, user: User) -> list[dict[str, Any]]:
     ]
 
 
+def practice_claim(*, user: User) -> dict[str, Any] | None:
+    """The practice a person works for, for the products (Partner Edition): its name and customer number, their
+    role, and whether they see every client or only those assigned to them (the API lists which). None for
+    anyone outside a practice; removing a member ends their product tokens, so the next token says so."""
+    from partnerdesk.practice.selectors import membership_for_user, sees_every_client
+
+    member = membership_for_user(user=user)
+    if member is None:
+        return None
+    return {
+        "name": member.practice.name,
+        "customer_number": member.practice.company.customer_number,
+        "role": member.role,
+        "sees_all_clients": sees_every_client(member),
+    }
+
+
 def access_requests_by(*, user: User) -> QuerySet[AccessRequest]:
     return AccessRequest.objects.filter(requester=user).select_related("company")
 

@@ -14,7 +14,7 @@ from partnerdesk.practice.models import Client, ClientAssignment, Practice, Prac
 
 def membership_for_user(*, user: User) -> PracticeMember | None:
     """The person's practice membership (a person works for at most one practice in this edition)."""
-    return PracticeMember.objects.select_related("practice").filter(user=user).order_by("created_at").first()
+    return PracticeMember.objects.select_related("practice__company").filter(user=user).order_by("created_at").first()
 
 
 def member_for_user(*, user: User) -> PracticeMember:

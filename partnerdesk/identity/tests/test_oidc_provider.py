@@ -203,6 +203,21 @@ def test_id_token_carries_email_name_and_companies(browser, company):
     ]
 
 
+def test_a_practice_member_is_told_to_the_product_by_the_practice_claim(browser, person):
+    from partnerdesk.practice.models import Practice, PracticeMember
+
+    assert verify_id_token(browser, sign_in_to_product(browser)["id_token"])["practice"] is None
+    practice = Practice.objects.create(company=company_create(business_name="Ledger LLP"), name="Ledger LLP")
+    PracticeMember.objects.create(practice=practice, user=person, role="staff", sees_all_clients=False)
+    claims = verify_id_token(browser, sign_in_to_product(browser)["id_token"])
+    assert claims["practice"] == {
+        "name": "Ledger LLP",
+        "customer_number": practice.company.customer_number,
+        "role": "staff",
+        "sees_all_clients": False,
+    }
+
+
 def test_companies_claim_is_read_when_the_token_is_issued(browser, person):
     CompanyMembership.objects.filter(user=person).delete()
     body = sign_in_to_product(browser)
@@ -832,7 +847,7 @@ def test_discovery_document_advertises_only_code_flow_with_s256(client):
     assert doc["token_endpoint_auth_methods_supported"] == ["none"]
     assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
     assert "device_authorization_endpoint" not in doc
-    assert {"email", "email_verified", "name", "companies"} <= set(doc["claims_supported"])
+    assert {"email", "email_verified", "name", "companies", "practice"} <= set(doc["claims_supported"])
     assert doc["authorization_endpoint"] == f"http://testserver{AUTHORIZE_URL}"
     assert doc["token_endpoint"] == f"http://testserver{TOKEN_URL}"
     assert doc["end_session_endpoint"] == f"http://testserver{LOGOUT_URL}"
