@@ -56,14 +56,6 @@ def usable_membership_for_company(*, user: User, customer_number: str) -> Compan
     return membership
 
 
-def company_access_disabled(*, company: Company) -> bool:
-    """The company's own users may not reach it (its accountant disabled access, or it is suspended)."""
-    return (
-        company.suspended_at is not None
-        or Client.objects.filter(company=company, access=Client.Access.DISABLED).exists()
-    )
-
-
 def home_summary(*, user: User | AnonymousUser) -> dict[str, Any]:
     """What the signed-in home page lists: the person's companies, practices and requests."""
     if not isinstance(user, User):

@@ -25,7 +25,6 @@ from partnerdesk.identity.models import (
     _new_customer_number,
     _new_registration_id,
 )
-from partnerdesk.identity.selectors import company_access_disabled
 from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.ratelimit import LINK_LOOKUP_PER_IP, LINK_LOOKUP_PER_USER
 from partnerdesk.lib.request import client_ip
@@ -221,11 +220,12 @@ def _company_link_matched(*, user: User, company: Company, email: str, request: 
 def may_decide(*, user: User, access_request: AccessRequest) -> bool:
     """The subscription owner decides; for an ownerless company, its managing practice's admins or the
     person who holds the recorded owner email."""
+    from partnerdesk.practice.access import client_side_blocked
     from partnerdesk.practice.models import PracticeMember
 
     company = access_request.company
     if company.owner_id is not None:  # an owner whose access is disabled can't reach the company at all
-        return company.owner_id == user.pk and not company_access_disabled(company=company)
+        return company.owner_id == user.pk and not client_side_blocked(company=company)
     practice_id = _managing_practice_id(company)
     if practice_id is not None:
         return PracticeMember.objects.filter(
