@@ -7,7 +7,16 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from partnerdesk.billing.models import Licence, PracticeDiscount, Service, ServicePrice, SubscriptionItem
+from django.utils import timezone
+
+from partnerdesk.billing.models import (
+    DirectDebitMandate,
+    Licence,
+    PracticeDiscount,
+    Service,
+    ServicePrice,
+    SubscriptionItem,
+)
 from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.identity.services import company_create
 from partnerdesk.identity.tests.factories import UserFactory
@@ -86,4 +95,18 @@ def client_paying_company(
 def imported_client(setup: PracticeSetup, name: str) -> Client:
     return Client.objects.create(
         practice=setup.practice, company=company_create(business_name=name), business_name=name, tab="imported"
+    )
+
+
+def make_mandate(company: Company, reference: str = "PDTEST0001") -> DirectDebitMandate:
+    """An active Direct Debit for the account (masked details only; nothing real to decrypt)."""
+    return DirectDebitMandate.objects.create(
+        company=company,
+        reference=reference,
+        account_holder="Account Holder",
+        sort_code_encrypted="x",
+        account_number_encrypted="y",
+        sort_code_masked="**-**-56",
+        account_number_masked="******78",
+        declaration_accepted_at=timezone.now(),
     )

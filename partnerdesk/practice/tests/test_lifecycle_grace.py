@@ -12,8 +12,9 @@ from django.utils import timezone
 from partnerdesk.audit.models import Action, Event
 from partnerdesk.billing.grace import company_unsuspend, grace_run
 from partnerdesk.billing.invoicing import invoice_run
-from partnerdesk.billing.models import DirectDebitMandate, InvoiceLine, Licence, SubscriptionItem
+from partnerdesk.billing.models import InvoiceLine, Licence, SubscriptionItem
 from partnerdesk.billing.tests.invoice_factories import make_service
+from partnerdesk.billing.tests.subscription_factories import make_mandate
 from partnerdesk.identity.selectors import companies_claim, memberships_with_access
 from partnerdesk.notifications.models import Message, OutboundEmail
 from partnerdesk.notifications.tasks import render_email
@@ -77,16 +78,7 @@ def test_reminders_on_day_23_and_29_then_suspension_on_day_30(transferred):
 
 def test_a_mandate_before_day_30_prevents_suspension(transferred):
     client, _owner, grace_end = transferred
-    DirectDebitMandate.objects.create(
-        company=client.company,
-        reference="PDTEST0001",
-        account_holder="New Owner",
-        sort_code_encrypted="x",
-        account_number_encrypted="y",
-        sort_code_masked="**-**-56",
-        account_number_masked="******78",
-        declaration_accepted_at=timezone.now(),
-    )
+    make_mandate(client.company)
     assert grace_run(today=grace_end) == {"reminders": 0, "suspended": 0}
     client.company.refresh_from_db()
     assert client.company.suspended_at is None

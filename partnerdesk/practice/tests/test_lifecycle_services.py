@@ -426,7 +426,7 @@ def test_owner_removes_the_accountant(practice_admin):
 def test_after_removing_the_accountant_only_the_owner_is_asked_for_payment_details_and_only_without_them(
     practice_admin, client
 ):
-    from partnerdesk.billing.models import DirectDebitMandate
+    from partnerdesk.billing.tests.subscription_factories import make_mandate
 
     practice, _ = practice_admin
     owned, owner = participating_client(practice)
@@ -443,16 +443,7 @@ def test_after_removing_the_accountant_only_the_owner_is_asked_for_payment_detai
 
     # With a Direct Debit already in place, nothing is asked for.
     other, other_owner = participating_client(practice, "Paid Ltd", owner_email="owner@paid.test")
-    DirectDebitMandate.objects.create(
-        company=other.company,
-        reference="PDTEST0002",
-        account_holder="Paid Owner",
-        sort_code_encrypted="x",
-        account_number_encrypted="y",
-        sort_code_masked="**-**-56",
-        account_number_masked="******78",
-        declaration_accepted_at=timezone.now(),
-    )
+    make_mandate(other.company)
     lifecycle.accountant_remove(actor=other_owner, company=other.company)
     paid = Message.objects.get(company=other.company, subject="You now pay for your subscription")
     assert "Enter your Direct Debit" not in paid.body
