@@ -2,7 +2,7 @@
 
 Run from the repository root (``make bench`` does this for every bench/bench_*.py):
 
-    .venv/bin/python bench/bench_client_list.py             # every size (BENCH_SECONDS per measurement, default 5)
+    .venv/bin/python bench/bench_client_list.py             # every size (BENCH_SECONDS per measurement, default 10)
     BENCH_MAX_SIZE=100000 .venv/bin/python bench/bench_client_list.py    # leave out the 1,000,000 size
     .venv/bin/python bench/bench_client_list.py --explain   # also EXPLAIN (ANALYZE, BUFFERS) the list's queries
 
@@ -29,7 +29,7 @@ What it does, all on loopback and for a bounded time:
 Figures are printed, never asserted. The exit status is non-zero only for a broken run: no database, the
 server not starting, a scenario answering something other than 200, or more than 1% failed requests.
 
-Environment: BENCH_DATABASE_URL, BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (1), BENCH_WORKERS
+Environment: BENCH_DATABASE_URL, BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (1), BENCH_WORKERS
 (os.cpu_count()), BENCH_CLIENTS (2 x workers), BENCH_MAX_SIZE (no limit), BENCH_SIZES (1000,100000,1000000).
 """
 
@@ -770,7 +770,7 @@ def main() -> int:
 
 def run(tmp: str) -> int:
     explain = "--explain" in sys.argv[1:]
-    seconds = env_int("BENCH_SECONDS", 5)
+    seconds = env_int("BENCH_SECONDS", 10)
     warmup = env_int("BENCH_WARMUP_SECONDS", 1)
     workers = env_int("BENCH_WORKERS", os.cpu_count() or 1)
     clients = env_int("BENCH_CLIENTS", 2 * workers)
