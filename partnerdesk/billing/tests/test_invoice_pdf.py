@@ -14,8 +14,9 @@ from partnerdesk.billing import invoice_views
 from partnerdesk.billing.invoice_pdf import _fetcher, invoice_document
 from partnerdesk.billing.invoicing import invoice_run
 from partnerdesk.billing.models import Invoice, Service
+from partnerdesk.billing.tests.conftest import NOV
 from partnerdesk.billing.tests.invoice_factories import accountant_pays, make_company, subscribe
-from partnerdesk.billing.tests.test_invoice_views import NOV, _as, billed  # noqa: F401 (the fixture)
+from partnerdesk.billing.tests.test_invoice_views import _as
 from partnerdesk.identity.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,7 @@ def _pdf_text(data: bytes) -> bytes:
     return data + b"".join(inflated)
 
 
-def test_practice_admin_downloads_the_invoice_as_a_pdf(billed):  # noqa: F811
+def test_practice_admin_downloads_the_invoice_as_a_pdf(billed):
     invoice = billed["practice_invoice"]
     admin = _as(billed["admin"])
     page = admin.get(f"/partner/invoices/{invoice.number}/").content.decode()
@@ -51,7 +52,7 @@ def test_practice_admin_downloads_the_invoice_as_a_pdf(billed):  # noqa: F811
     assert b"/BaseFont" in text  # text was laid out with a font
 
 
-def test_owner_downloads_the_company_invoice_and_others_get_404(billed):  # noqa: F811
+def test_owner_downloads_the_company_invoice_and_others_get_404(billed):
     own, invoice = billed["own"], billed["own_invoice"]
     path = f"/companies/{own.customer_number}/invoices/{invoice.number}/invoice.pdf"
     response = _as(billed["owner"]).get(path)
@@ -65,7 +66,7 @@ def test_owner_downloads_the_company_invoice_and_others_get_404(billed):  # noqa
     assert _as(billed["admin"]).get("/partner/invoices/INV-000000-00000000/invoice.pdf").status_code == 404
 
 
-def test_a_very_large_invoice_is_not_rendered_as_a_pdf(billed, monkeypatch):  # noqa: F811
+def test_a_very_large_invoice_is_not_rendered_as_a_pdf(billed, monkeypatch):
     monkeypatch.setattr(invoice_views, "PDF_MAX_LINES", 1)
     invoice = billed["practice_invoice"]
     admin = _as(billed["admin"])
@@ -93,7 +94,7 @@ def test_weasyprint_fetches_only_our_stylesheets():
             fetcher.fetch(url)
 
 
-def test_without_weasyprint_the_pdf_link_explains_instead_of_failing(billed, monkeypatch):  # noqa: F811
+def test_without_weasyprint_the_pdf_link_explains_instead_of_failing(billed, monkeypatch):
     import builtins
 
     real_import = builtins.__import__
@@ -124,7 +125,7 @@ def _pages_text(invoice, **scope) -> list[str]:
     return [" ".join(" ".join(texts(page._page_box)).split()) for page in document.pages]
 
 
-def test_a_long_invoice_gives_its_totals_once_after_the_last_line(billed):  # noqa: F811
+def test_a_long_invoice_gives_its_totals_once_after_the_last_line(billed):
     """The totals are the invoice's, not a page's: once, after the last line (a page may repeat the column
     headers); no stray caption."""
     accounting = Service.objects.get(code="inv-accounting")
