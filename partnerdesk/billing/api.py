@@ -18,7 +18,7 @@ from partnerdesk.billing import selectors, services
 from partnerdesk.billing.models import DirectDebitMandate, Service, SubscriptionItem
 from partnerdesk.billing.selectors import RemovalSummary
 from partnerdesk.identity.models import Company, CompanyMembership, User
-from partnerdesk.identity.selectors import membership_for_company
+from partnerdesk.identity.selectors import CompanyAccessDisabled, membership_for_company
 from partnerdesk.lib.errors import DomainError, NotFound
 from partnerdesk.practice.access import company_for_user
 from partnerdesk.practice.models import Client
@@ -373,8 +373,10 @@ def _owned_company(request: HttpRequest, customer_number: str) -> tuple[User, Co
     """The Subscription Owner's company (a suspended one too: entering details restores it). 404 otherwise."""
     user = api_user(request)
     membership = membership_for_company(user=user, customer_number=customer_number)
-    if membership.role != CompanyMembership.Role.OWNER or getattr(membership, "access_disabled", False):
+    if membership.role != CompanyMembership.Role.OWNER:
         raise NotFound("No such company")
+    if getattr(membership, "access_disabled", False):
+        raise CompanyAccessDisabled(CompanyAccessDisabled.default_message)
     return user, membership.company
 
 

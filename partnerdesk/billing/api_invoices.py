@@ -81,7 +81,7 @@ def _practice_account(request: HttpRequest) -> Company:
 def _company_account(request: HttpRequest, customer_number: str) -> Company:
     membership = identity_selectors.membership_for_company(user=api_user(request), customer_number=customer_number)
     if identity_selectors.is_access_disabled(membership):
-        raise NotFound("No such company")
+        raise identity_selectors.CompanyAccessDisabled(identity_selectors.CompanyAccessDisabled.default_message)
     if membership.role != CompanyMembership.Role.OWNER:
         raise PermissionDenied("Only the Subscription Owner can see the company's invoices.")
     return membership.company

@@ -27,6 +27,7 @@ from partnerdesk.billing.invoicing import (
 )
 from partnerdesk.billing.models import DirectDebitMandate, Invoice
 from partnerdesk.identity import selectors as identity_selectors
+from partnerdesk.identity.disabled import company_disabled_page
 from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.lib.errors import NotFound
 from partnerdesk.practice.models import PracticeMember
@@ -55,12 +56,7 @@ def _owner(request: HttpRequest, customer_number: str) -> CompanyMembership | Ht
     except NotFound:
         raise Http404("No such company") from None
     if identity_selectors.is_access_disabled(membership):
-        return render(
-            request,
-            "identity/company_disabled.html",
-            identity_selectors.disabled_page_context(membership=membership),
-            status=403,
-        )
+        return company_disabled_page(request, membership)
     if membership.role != CompanyMembership.Role.OWNER:
         raise Http404("No such page")
     return membership

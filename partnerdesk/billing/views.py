@@ -23,6 +23,7 @@ from partnerdesk.billing import selectors, services
 from partnerdesk.billing.forms import AddServiceForm, ImportedSubscriptionsForm, MandateForm
 from partnerdesk.billing.models import Licence, Service
 from partnerdesk.identity import selectors as identity_selectors
+from partnerdesk.identity.disabled import company_disabled_page
 from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.lib.errors import DomainError, NotFound
 from partnerdesk.practice.models import Client, PracticeMember
@@ -99,13 +100,16 @@ def _practice_wizard(request: HttpRequest, client_id: int) -> Wizard:
     )
 
 
-def _owner_wizard(request: HttpRequest, customer_number: str) -> Wizard:
+def _owner_wizard(request: HttpRequest, customer_number: str) -> Wizard | HttpResponse:
+    """The owner's Manage Subscriptions; the "access disabled" page while the company is disabled or suspended."""
     try:
         membership = identity_selectors.membership_for_company(user=_user(request), customer_number=customer_number)
     except NotFound:
         raise Http404("No such company") from None
-    if membership.role != CompanyMembership.Role.OWNER or identity_selectors.is_access_disabled(membership):
+    if membership.role != CompanyMembership.Role.OWNER:
         raise Http404("No such page")
+    if identity_selectors.is_access_disabled(membership):
+        return company_disabled_page(request, membership)
     company = membership.company
     return Wizard(
         company=company,
@@ -291,18 +295,21 @@ def client_subscriptions_add(request: HttpRequest, client_id: int) -> HttpRespon
 @login_required
 def company_subscriptions(request: HttpRequest, customer_number: str) -> HttpResponse:
     """Manage Subscriptions for the Subscription Owner of a client-paying company."""
-    return _render_list(request, _owner_wizard(request, customer_number))
+    wizard = _owner_wizard(request, customer_number)
+    return wizard if isinstance(wizard, HttpResponse) else _render_list(request, wizard)
 
 
 @login_required
 def company_subscriptions_summary(request: HttpRequest, customer_number: str) -> HttpResponse:
-    return _summary(request, _owner_wizard(request, customer_number))
+    wizard = _owner_wizard(request, customer_number)
+    return wizard if isinstance(wizard, HttpResponse) else _summary(request, wizard)
 
 
 @login_required
 @require_POST
 def company_subscriptions_add(request: HttpRequest, customer_number: str) -> HttpResponse:
-    return _add(request, _owner_wizard(request, customer_number))
+    wizard = _owner_wizard(request, customer_number)
+    return wizard if isinstance(wizard, HttpResponse) else _add(request, wizard)
 
 
 # --- Imported tab -> Add subscriptions ------------------------------------------------------------------
@@ -445,12 +452,7 @@ def company_payment(request: HttpRequest, customer_number: str) -> HttpResponse:
     # Disabled by the accountant: nothing to pay here. Suspended for want of payment details: this page is
     # exactly where access is restored, so it stays open to the owner.
     if getattr(membership, "access_disabled", False):
-        return render(
-            request,
-            "identity/company_disabled.html",
-            identity_selectors.disabled_page_context(membership=membership),
-            status=403,
-        )
+        return company_disabled_page(request, membership)
     if membership.role != CompanyMembership.Role.OWNER:
         raise Http404("No such page")
     company = membership.company

@@ -43,6 +43,9 @@ def membership_for_company(*, user: User, customer_number: str) -> CompanyMember
 
 class CompanyAccessDisabled(PermissionDenied):
     code = "company_access_disabled"
+    default_message = (
+        "Access to this company is disabled. Contact your accountant, or add payment details if it is suspended."
+    )
 
 
 def usable_membership_for_company(*, user: User, customer_number: str) -> CompanyMembership:
@@ -50,9 +53,7 @@ def usable_membership_for_company(*, user: User, customer_number: str) -> Compan
     ``company_access_disabled`` while its accountant has disabled access or it is suspended."""
     membership = membership_for_company(user=user, customer_number=customer_number)
     if is_access_disabled(membership):
-        raise CompanyAccessDisabled(
-            "Access to this company is disabled. Contact your accountant, or add payment details if it is suspended."
-        )
+        raise CompanyAccessDisabled(CompanyAccessDisabled.default_message)
     return membership
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from partnerdesk.api import services as api_services
 from partnerdesk.api.models import PersonalAccessToken
 from partnerdesk.identity import selectors, services
+from partnerdesk.identity.disabled import company_disabled_page
 from partnerdesk.identity.forms import ApiTokenForm, InviteAccountantForm, LinkSubscriptionForm, PortalChoiceForm
 from partnerdesk.identity.models import AccessRequest, Company, CompanyMembership, User
 from partnerdesk.identity.products import PRODUCTS_BY_SLUG
@@ -240,12 +241,7 @@ def _company_page(
     except NotFound:
         raise Http404("No such company") from None
     if selectors.is_access_disabled(membership):
-        return render(
-            request,
-            "identity/company_disabled.html",
-            selectors.disabled_page_context(membership=membership),
-            status=403,
-        )
+        return company_disabled_page(request, membership)
     is_owner = membership.role == CompanyMembership.Role.OWNER
     if owner_only and not is_owner:
         raise Http404("No such page")

@@ -19,7 +19,7 @@ from partnerdesk.ledger.selectors import entries_for_company
 from partnerdesk.practice.access import company_for_user
 
 router = Router(tags=["ledger"])
-ERRORS = problems(400, 401, 404, 409, 422)
+ERRORS = problems(400, 401, 403, 404, 409, 422)
 PAGE_SIZE = 50
 CustomerNumber = Annotated[str, Path(pattern=r"^[0-9]{8}$", description="The company's 8-digit customer number")]
 

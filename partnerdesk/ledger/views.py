@@ -12,7 +12,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from partnerdesk.identity.disabled import company_disabled_page
 from partnerdesk.identity.models import Company, User
+from partnerdesk.identity.selectors import CompanyAccessDisabled, membership_for_company
 from partnerdesk.ledger import services
 from partnerdesk.ledger.forms import EntryForm, ImportForm
 from partnerdesk.ledger.selectors import entries_for_company, ledger_totals
@@ -34,8 +36,9 @@ class Reach:
         return {"company": self.company, "side": self.side, "client": client, **extra}
 
 
-def _reach(request: HttpRequest, customer_number: str) -> Reach:
-    """The company for someone allowed to reach it; a 404 for anyone else (and for malformed numbers)."""
+def _reach(request: HttpRequest, customer_number: str) -> Reach | HttpResponse:
+    """The company for someone allowed to reach it; a 404 for anyone else (and for malformed numbers), and the
+    "access disabled" page for its own people while their accountant has disabled access or it is suspended."""
     user = request.user
     if not isinstance(user, User) or not (len(customer_number) == 8 and customer_number.isdigit()):
         raise Http404("No such company")
@@ -43,12 +46,16 @@ def _reach(request: HttpRequest, customer_number: str) -> Reach:
         company, side = company_for_user(user=user, customer_number=customer_number)
     except NotFound:
         raise Http404("No such company") from None
+    except CompanyAccessDisabled:
+        return company_disabled_page(request, membership_for_company(user=user, customer_number=customer_number))
     return Reach(user=user, company=company, side=side)
 
 
 @login_required
 def entry_list(request: HttpRequest, customer_number: str) -> HttpResponse:
     reach = _reach(request, customer_number)
+    if isinstance(reach, HttpResponse):
+        return reach
     page = Paginator(entries_for_company(company=reach.company), ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "ledger/entries.html", reach.context(page=page, totals=ledger_totals(company=reach.company)))
 
@@ -56,6 +63,8 @@ def entry_list(request: HttpRequest, customer_number: str) -> HttpResponse:
 @login_required
 def entry_add(request: HttpRequest, customer_number: str) -> HttpResponse:
     reach = _reach(request, customer_number)
+    if isinstance(reach, HttpResponse):
+        return reach
     form = EntryForm(request.POST or None)
     if request.method != "POST":
         return render(request, "ledger/entry_add.html", reach.context(form=form))
@@ -73,6 +82,8 @@ def entry_add(request: HttpRequest, customer_number: str) -> HttpResponse:
 @login_required
 def entries_import(request: HttpRequest, customer_number: str) -> HttpResponse:
     reach = _reach(request, customer_number)
+    if isinstance(reach, HttpResponse):
+        return reach
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method != "POST":
         return render(request, "ledger/import.html", reach.context(form=form))

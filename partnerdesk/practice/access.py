@@ -7,7 +7,9 @@ One place for the rule, used by the ledger, billing and compliance apps, their v
 - a member of the practice that currently manages it (Active tab, relationship not ended), when the
   member may see that client (restricted staff see only their assigned clients).
 
-Anyone else gets ``NotFound`` (a 404: another tenant's object is never confirmed to exist).
+Anyone else gets ``NotFound`` (a 404: another tenant's object is never confirmed to exist), except the
+company's own people while it is disabled or suspended: they know it exists, and are told why they can't reach it
+(``CompanyAccessDisabled``, 403 ``company_access_disabled``, as the company's users and approvals endpoints).
 """
 
 from __future__ import annotations
@@ -42,12 +44,15 @@ def company_access(*, user: User, company: Company) -> Side:
     """Which side this person reaches the company's data from, or NotFound."""
     if not user.is_authenticated:
         raise NotFound("No such company")
-    if CompanyMembership.objects.filter(user=user, company=company).exists() and not client_side_blocked(
-        company=company
-    ):
+    member = CompanyMembership.objects.filter(user=user, company=company).exists()
+    if member and not client_side_blocked(company=company):
         return "client"
     if practice_client_for(user=user, company=company) is not None:
         return "practice"
+    if member:
+        from partnerdesk.identity.selectors import CompanyAccessDisabled
+
+        raise CompanyAccessDisabled(CompanyAccessDisabled.default_message)
     raise NotFound("No such company")
 
 

@@ -28,7 +28,7 @@ from partnerdesk.audit.services import record_event
 from partnerdesk.billing.licences import licence_current, licence_open
 from partnerdesk.billing.models import Licence
 from partnerdesk.identity.models import Company, CompanyMembership, User
-from partnerdesk.identity.selectors import is_access_disabled, membership_for_company
+from partnerdesk.identity.selectors import CompanyAccessDisabled, is_access_disabled, membership_for_company
 from partnerdesk.identity.services import SubscriptionNumber, parse_subscription_number
 from partnerdesk.lib.errors import DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.ratelimit import RateLimiter
@@ -232,10 +232,12 @@ def connect_requests_for_owner(*, memberships: list[CompanyMembership]) -> Query
 
 def company_for_owner(*, user: User, customer_number: str) -> Company:
     """The company whose Subscription Owner this person is, and whose users may reach it; NotFound otherwise
-    (another person's company, a user who is not the owner, a company suspended for want of payment)."""
+    (another person's company, a user who is not the owner); ``CompanyAccessDisabled`` while disabled or suspended."""
     membership = membership_for_company(user=user, customer_number=customer_number)
-    if membership.role != CompanyMembership.Role.OWNER or is_access_disabled(membership):
+    if membership.role != CompanyMembership.Role.OWNER:
         raise NotFound("No such company")
+    if is_access_disabled(membership):
+        raise CompanyAccessDisabled(CompanyAccessDisabled.default_message)
     return membership.company
 
 

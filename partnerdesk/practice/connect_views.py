@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from partnerdesk.identity import selectors as identity_selectors
+from partnerdesk.identity.disabled import company_disabled_page
 from partnerdesk.identity.models import CompanyMembership, User
 from partnerdesk.identity.selectors import is_access_disabled, membership_for_company
 from partnerdesk.identity.services import InvalidSubscriptionNumber, parse_subscription_number
@@ -89,12 +89,7 @@ def company_connect_request(request: HttpRequest, customer_number: str, client_i
     anyone else, or another company's request, is a 404)."""
     membership = _owner_membership(request, customer_number)
     if is_access_disabled(membership):
-        return render(
-            request,
-            "identity/company_disabled.html",
-            identity_selectors.disabled_page_context(membership=membership),
-            status=403,
-        )
+        return company_disabled_page(request, membership)
     if membership.role != CompanyMembership.Role.OWNER:
         raise Http404("No such request")
     company = membership.company

@@ -216,3 +216,21 @@ def test_wizard_pages_are_404_across_practices_and_companies(client, catalogue):
     assert client.get(f"/companies/{company.customer_number}/subscriptions/").status_code == 404
     assert client.get(f"/companies/{acme.company.customer_number}/subscriptions/").status_code == 404
     assert SubscriptionItem.objects.filter(company=acme.company, ends_on__isnull=True).count() == 2
+
+
+def test_owner_wizard_of_a_suspended_company_says_why_instead_of_no_such_company(client, catalogue):
+    from django.utils import timezone
+
+    accounts, payroll = catalogue
+    company, owner = client_paying_company("Self Pay Ltd", accounts, payroll)
+    company.suspended_at = timezone.now()
+    company.save(update_fields=["suspended_at"])
+    client.force_login(owner)
+    base = f"/companies/{company.customer_number}/subscriptions/"
+    page = client.get(base)
+    assert page.status_code == 403
+    assert "Access to this company is suspended" in page.content.decode()
+    assert "Enter your Direct Debit details" in page.content.decode()
+    assert client.post(f"{base}summary/", {"service": [accounts.pk]}).status_code == 403
+    assert client.post(f"{base}add/", {"service": payroll.pk}).status_code == 403
+    assert [i.service.code for i in selectors.active_services(company=company)] == ["t-accounts", "t-payroll"]

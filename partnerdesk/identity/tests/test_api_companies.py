@@ -178,3 +178,40 @@ def test_company_list_shows_no_services_for_a_disabled_company(setup):
     Client.objects.create(practice=practice, company=company, business_name="Acme Ltd", access="disabled")
     [listed] = _api(owner).get("/api/v1/companies").json()
     assert (listed["access_disabled"], listed["services"]) == (True, [])
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "ledger", None),
+        ("post", "ledger", {"date": "2026-01-02", "description": "Sale", "amount": "10.00"}),
+        ("get", "subscriptions", None),
+        ("post", "subscriptions/removal-summary", {"services": ["accounting-start"]}),
+        ("get", "invoices", None),
+        ("get", "mandate", None),
+        ("post", "accountant/remove", None),
+        ("get", "practice-requests", None),
+    ],
+)
+def test_every_company_endpoint_tells_a_disabled_companys_owner_why(setup, method, path, body):
+    """The company's own owner knows it exists: 403 ``company_access_disabled``, never a 404 "No such company"
+    (which would say the company is gone) and never its data; a stranger still gets a 404."""
+    from partnerdesk.ledger.models import Entry
+
+    owner, company = setup
+    practice = Practice.objects.create(company=company_create(business_name="Ledger LLP"), name="Ledger LLP")
+    Client.objects.create(practice=practice, company=company, business_name="Acme Ltd", access="disabled")
+    url = f"/api/v1/companies/{company.customer_number}/{path}"
+
+    def send(user) -> Any:
+        http = _api(user)
+        return getattr(http, method)(url, body, content_type="application/json") if body else getattr(http, method)(url)
+
+    response = send(owner)
+    assert response.status_code == 403, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "company_access_disabled"
+    assert not Entry.objects.exists()
+    assert Client.objects.get(company=company).ended_at is None  # the accountant was not removed
+    stranger = UserFactory.create(email="stranger@example.test")
+    assert send(stranger).status_code == 404

@@ -54,10 +54,14 @@ def test_others_get_a_problem_404(who):
     assert not Entry.objects.exists()
 
 
-def test_disabled_client_is_404_for_its_users_but_not_for_the_practice():
+def test_disabled_client_is_403_for_its_users_but_not_for_the_practice():
     w = world(access=Client.Access.DISABLED)
-    assert signed_in(w.company_user).get(_api(w.number)).status_code == 404
-    assert _post(signed_in(w.company_user), w.number).status_code == 404
+    for response in (signed_in(w.company_user).get(_api(w.number)), _post(signed_in(w.company_user), w.number)):
+        assert response.status_code == 403
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["code"] == "company_access_disabled"
+        assert "results" not in response.json()
+    assert not Entry.objects.exists()
     assert signed_in(w.practice_admin).get(_api(w.number)).status_code == 200
     assert _post(signed_in(w.practice_admin), w.number).status_code == 201
 

@@ -102,11 +102,15 @@ def test_signed_out_visitors_are_sent_to_sign_in():
 
 def test_disabled_client_blocks_the_companys_users_but_not_the_practice():
     w = world(access=Client.Access.DISABLED)
-    assert signed_in(w.company_user).get(_url(w.number)).status_code == 404
+    page = signed_in(w.company_user).get(_url(w.number))
+    assert page.status_code == 403  # the "access disabled" page, naming the practice, instead of "No such company"
+    assert "has disabled your access to this company" in page.content.decode()
+    assert "Hartley" in page.content.decode()
     response = signed_in(w.company_user).post(
         _url(w.number, "add/"), {"date": "2025-04-02", "description": "X", "amount": "1"}
     )
-    assert response.status_code == 404
+    assert response.status_code == 403
+    assert not Entry.objects.exists()
     practice = signed_in(w.practice_admin)
     assert practice.get(_url(w.number)).status_code == 200
     assert (

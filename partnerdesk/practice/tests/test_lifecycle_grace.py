@@ -15,7 +15,7 @@ from partnerdesk.billing.invoicing import invoice_run
 from partnerdesk.billing.models import InvoiceLine, Licence, SubscriptionItem
 from partnerdesk.billing.tests.invoice_factories import make_service
 from partnerdesk.billing.tests.subscription_factories import make_mandate
-from partnerdesk.identity.selectors import companies_claim, memberships_with_access
+from partnerdesk.identity.selectors import CompanyAccessDisabled, companies_claim, memberships_with_access
 from partnerdesk.notifications.models import Message, OutboundEmail
 from partnerdesk.notifications.tasks import render_email
 from partnerdesk.practice import lifecycle
@@ -69,7 +69,7 @@ def test_reminders_on_day_23_and_29_then_suspension_on_day_30(transferred):
     assert companies_claim(user=owner) == []
     membership = memberships_with_access(user=owner).get()
     assert membership.company.suspended_at is not None
-    with pytest.raises(lifecycle.NotFound):
+    with pytest.raises(CompanyAccessDisabled):  # a 403 that says why, not a 404: the owner knows the company
         company_access(user=owner, company=client.company)
     assert grace_run(today=day(day0, 31)) == {"reminders": 0, "suspended": 0}
     assert Event.objects.filter(action=Action.COMPANY_GRACE_REMINDER, company=client.company).count() == 2
