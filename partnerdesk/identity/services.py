@@ -42,6 +42,7 @@ NO_MATCH_MESSAGE = (
 
 class InvalidSubscriptionNumber(DomainError):
     code = "subscription_number_format"
+    status = 422
     title = NUMBER_FORMAT_MESSAGE
 
 

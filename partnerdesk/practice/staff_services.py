@@ -30,7 +30,7 @@ MAX_BULK_ASSIGN = 1000
 
 class InvalidInput(DomainError):
     code = "invalid_input"
-    status = 400
+    status = 422  # as every other service's bad input
     title = "Check the details you entered"
 
 
@@ -73,7 +73,7 @@ def _clean_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise InvalidInput("Enter a valid email address.", code="invalid_email") from None
+        raise InvalidInput("Enter a valid email address.", code="email_invalid") from None
     return email
 
 

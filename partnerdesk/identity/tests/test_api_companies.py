@@ -67,7 +67,7 @@ def test_api_errors_have_stable_codes(setup):
     _owner, company = setup
     client = _api(UserFactory.create())
     bad = client.post("/api/v1/links", {"number": "12345", "email": "x@example.test"}, content_type="application/json")
-    assert (bad.status_code, bad.json()["code"]) == (400, "subscription_number_format")
+    assert (bad.status_code, bad.json()["code"]) == (422, "subscription_number_format")
     none = client.post(
         "/api/v1/links", {"number": "12345678", "email": "x@example.test"}, content_type="application/json"
     )

@@ -93,7 +93,7 @@ def test_match_and_no_match_give_the_same_202(setup):
 
 def test_bad_input_is_a_problem_with_a_stable_code(setup):
     _, company, _, admin_http, _ = setup
-    _problem(_ask(admin_http, "12ab", "olive@acme.test"), 400, "subscription_number_format")
+    _problem(_ask(admin_http, "12ab", "olive@acme.test"), 422, "subscription_number_format")
     _problem(_ask(admin_http, company.customer_number, "olive-at-acme"), 422, "email_invalid")
     _problem(admin_http.post(ASK, {"number": "12345678"}, content_type="application/json"), 422, "validation_error")
     _problem(_ask(admin_http, "1" * 21, "olive@acme.test"), 422, "validation_error")

@@ -126,7 +126,7 @@ def test_bad_input_is_a_problem_not_a_crash(setup):
     bad_role = api.put(f"/api/v1/practice/members/{staff.pk}/role", {"role": "owner"}, content_type="application/json")
     assert bad_role.status_code == 422
     bad_email = api.post("/api/v1/practice/invitations", {"email": "nope"}, content_type="application/json")
-    assert (bad_email.status_code, bad_email.json()["code"]) == (400, "invalid_email")
+    assert (bad_email.status_code, bad_email.json()["code"]) == (422, "email_invalid")
     huge = api.delete(f"/api/v1/practice/members/{2**70}")
     assert huge.status_code == 422
     empty = api.post(
@@ -150,7 +150,7 @@ def test_settings_read_and_update(setup):
     ).json()
     assert updated == {"name": "Hartley & Moss", "contact_email": "office@hartley.test", "discount_rate": "0.00"}
     spoofed = api.patch("/api/v1/practice/settings", {"name": "Hartley\u202e & Moss"}, content_type="application/json")
-    assert (spoofed.status_code, spoofed.json()["code"]) == (400, "invalid_name")
+    assert (spoofed.status_code, spoofed.json()["code"]) == (422, "invalid_name")
     assert api.get("/api/v1/practice/settings").json()["name"] == "Hartley & Moss"
 
 
