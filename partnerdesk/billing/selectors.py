@@ -160,6 +160,16 @@ def has_service_q(*, code: str, on: dt.date | None = None, company_field: str = 
     return Q(Exists(items))
 
 
+def has_product_q(*, product: str, on: dt.date | None = None, company_field: str = "company_id") -> Q:
+    """A filter for rows whose company has a service of ``product`` in force (any plan of it): an EXISTS."""
+    from django.db.models import Exists
+
+    items = SubscriptionItem.objects.filter(
+        in_force_q(on or today()), company_id=OuterRef(company_field), service__product=product
+    )
+    return Q(Exists(items))
+
+
 # --- who pays -----------------------------------------------------------------------------------------
 
 

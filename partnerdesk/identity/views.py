@@ -24,7 +24,7 @@ from partnerdesk.identity.products import PRODUCTS_BY_SLUG
 from partnerdesk.lib.errors import DomainError, NotFound
 from partnerdesk.practice import services as practice_services
 from partnerdesk.practice.models import Client
-from partnerdesk.practice.selectors import membership_for_user
+from partnerdesk.practice.selectors import clients_with_product, membership_for_user
 
 
 def _user(request: HttpRequest) -> User:
@@ -94,8 +94,9 @@ def product_home(request: HttpRequest, product: str) -> HttpResponse:
         raise Http404("No such product.")
     user = _user(request)
     request.session["product"] = chosen.slug
-    is_member = membership_for_user(user=user) is not None
-    if chosen.slug == "partner" and is_member:
+    member = membership_for_user(user=user)
+    is_member = member is not None
+    if chosen.slug == "partner" and member is not None:
         return redirect("practice:clients")
     summary = selectors.home_summary(user=user)
     # The companies that have this product (a service of it in force); the others are named apart.
@@ -103,7 +104,14 @@ def product_home(request: HttpRequest, product: str) -> HttpResponse:
     without: list[CompanyMembership] = []
     for membership in summary.get("memberships", []):
         items = getattr(membership.company, "services_in_force", [])
-        (with_product if any(item.service.product == chosen.slug for item in items) else without).append(membership)
+        if any(item.service.product == chosen.slug for item in items):
+            with_product.append(membership)
+        elif member is None or membership.company_id != member.practice.company_id:
+            without.append(membership)  # (the practice's own company is not a client's business: not named)
+    # A practice member works in the product on the clients' books: the ones they may open, with the product.
+    practice_clients, practice_clients_total = (
+        clients_with_product(member=member, product=chosen.slug) if member is not None else ([], 0)
+    )
     return render(
         request,
         "identity/product_home.html",
@@ -114,6 +122,9 @@ def product_home(request: HttpRequest, product: str) -> HttpResponse:
             "bookkeeping": chosen.slug == "accounting",  # the accounting product opens a company's books
             "memberships": with_product,
             "without_product": without,
+            "member": member,
+            "practice_clients": practice_clients,
+            "practice_clients_total": practice_clients_total,
         },
     )
 

@@ -159,6 +159,24 @@ def visible_clients(*, member: PracticeMember, include_ended: bool = False) -> Q
     return clients
 
 
+PRODUCT_HOME_CLIENTS = 25
+
+
+def clients_with_product(*, member: PracticeMember, product: str) -> tuple[list[Client], int]:
+    """The Active clients this member may open that have ``product`` in force (a product's home page for a
+    practice member), first ``PRODUCT_HOME_CLIENTS`` by name, and how many there are in all."""
+    from partnerdesk.billing.selectors import has_product_q, services_prefetch
+
+    clients = visible_clients(member=member).filter(has_product_q(product=product), tab=Client.Tab.ACTIVE)
+    first = list(
+        clients.select_related("company")
+        .prefetch_related(services_prefetch())
+        .order_by("business_name", "pk")[:PRODUCT_HOME_CLIENTS]
+    )
+    total = len(first) if len(first) < PRODUCT_HOME_CLIENTS else clients.count()
+    return first, total
+
+
 def former_clients(*, member: PracticeMember) -> QuerySet[Client]:
     """Ended clients the practice still holds Final Accounts data for (compliance data only)."""
     from partnerdesk.compliance.models import AccountsPeriod

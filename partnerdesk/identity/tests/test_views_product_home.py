@@ -74,3 +74,51 @@ def test_no_company_yet_offers_to_link_one():
     page = _signed_in(UserFactory.create()).get("/products/accounting/").content.decode()
     assert "not linked to a subscription yet" in page
     assert 'href="/account/link/"' in page
+
+
+def test_a_practice_member_sees_the_clients_they_may_open_with_that_product():
+    """An accountant choosing Business Cloud Accounting works on the clients' books, not on their own firm's."""
+    from partnerdesk.billing.tests.subscription_factories import accountant_client, make_practice
+    from partnerdesk.practice.models import ClientAssignment, PracticeMember
+
+    books = make_service("t-books", name="Test Books", product="accounting")
+    pay = make_service("t-pay", name="Test Pay", product="payroll")
+    setup = make_practice("Hartley LLP")
+    bakery = accountant_client(setup, "Bakery Ltd", books)
+    accountant_client(setup, "Payroll Only Ltd", pay)
+    accountant_client(setup, "Waiting Ltd", books, tab="pending")
+    accountant_client(make_practice("Rival LLP"), "Rival Client Ltd", books)
+
+    page = _signed_in(setup.admin).get("/products/accounting/").content.decode()
+    assert "Your clients with Business Cloud Accounting" in page
+    assert _rows(page) == [f"Bakery Ltd {bakery.company.customer_number} Test Books Bookkeeping"]
+    assert f'href="/companies/{bakery.company.customer_number}/ledger/"' in page
+    assert "Hartley LLP does not have" not in page  # the firm's own company is not offered as a business
+    assert _signed_in(setup.admin).get(f"/companies/{bakery.company.customer_number}/ledger/").status_code == 200
+
+    staff = UserFactory.create(email="raj@hartley.test")
+    member = PracticeMember.objects.create(practice=setup.practice, user=staff, role="staff", sees_all_clients=False)
+    empty = _signed_in(staff).get("/products/accounting/").content.decode()
+    assert "None of the clients you can see in Partner Edition has Business Cloud Accounting" in empty
+    ClientAssignment.objects.create(client=bakery, member=member)
+    assert "Bakery Ltd" in _signed_in(staff).get("/products/accounting/").content.decode()
+    payroll = _signed_in(setup.admin).get("/products/payroll/").content.decode()
+    assert "Payroll Only Ltd" in payroll
+    assert "Bakery Ltd" not in payroll
+
+
+def test_a_practice_member_with_many_clients_sees_the_first_page_and_the_count(django_assert_max_num_queries):
+    from partnerdesk.billing.tests.subscription_factories import accountant_client, make_practice
+    from partnerdesk.practice.selectors import PRODUCT_HOME_CLIENTS
+
+    books = make_service("t-books", name="Test Books", product="accounting")
+    setup = make_practice("Hartley LLP")
+    for n in range(PRODUCT_HOME_CLIENTS + 3):
+        accountant_client(setup, f"Client {n:03d} Ltd", books)
+    http = _signed_in(setup.admin)
+    http.get("/products/accounting/")
+    with django_assert_max_num_queries(14):
+        page = http.get("/products/accounting/").content.decode()
+    assert f"Showing {PRODUCT_HOME_CLIENTS} of {PRODUCT_HOME_CLIENTS + 3}." in page
+    assert "Client 000 Ltd" in page
+    assert f"Client {PRODUCT_HOME_CLIENTS + 2:03d} Ltd" not in page
