@@ -54,10 +54,10 @@ def _client_or_404(member: PracticeMember, client_id: int) -> Client:
         raise Http404("No such client") from None
 
 
-def _list_query(request: HttpRequest) -> ClientListQuery:
+def _list_query(request: HttpRequest, *, default_tab: str = Client.Tab.ACTIVE) -> ClientListQuery:
     """Read the list's state from the URL, ignoring values that are not allowed."""
     get = request.GET
-    tab = get.get("tab", "")
+    tab = get.get("tab", default_tab)
     sort = get.get("sort", "name")
     return ClientListQuery(
         tab=tab if tab in Client.Tab.values else Client.Tab.ACTIVE,
@@ -131,8 +131,10 @@ def client_rows(clients: Iterable[Client]) -> list[ClientRow]:
     return rows
 
 
-def _list_context(request: HttpRequest, member: PracticeMember) -> dict[str, Any]:
-    query = _list_query(request)
+def _list_context(
+    request: HttpRequest, member: PracticeMember, *, default_tab: str = Client.Tab.ACTIVE
+) -> dict[str, Any]:
+    query = _list_query(request, default_tab=default_tab)
     counts = tab_counts(member=member, show_hidden=query.show_hidden)
     paginator = Paginator(client_search(member=member, query=query), CLIENTS_PER_PAGE)
     if not query.narrowed:  # the tab's count is the list's: no second COUNT over the practice's clients
@@ -207,7 +209,8 @@ def _render_panel(
     }
     if is_htmx(request):
         return render(request, "practice/_client_panel.html", context, status=status)
-    full = {**_list_context(request, member), **context, "panel_client": client}
+    # A panel opened from a link (an email, a message) shows over its own tab: a pending client over Pending.
+    full = {**_list_context(request, member, default_tab=client.tab), **context, "panel_client": client}
     return render(request, "practice/clients.html", full, status=status)
 
 

@@ -248,6 +248,18 @@ def test_side_panel_has_a_real_url_and_an_htmx_partial(mine):
     assert ">Save</button>" in manage
 
 
+def test_a_panel_opened_from_a_link_shows_over_its_own_tab(mine):
+    """ "Accept or decline on your Pending tab" (an email's link to the panel) opens over Pending, not Active."""
+    practice, _, http = mine
+    waiting = _client(practice, "Waiting Ltd", tab="pending")
+    _client(practice, "Active Ltd")
+    page = http.get(f"/partner/clients/{waiting.pk}/").content.decode()
+    assert re.search(r'href="\?tab=pending"[^>]*aria-current="page"', page)
+    assert "Active Ltd" not in page  # the list beside it is the Pending tab's
+    chosen = http.get(f"/partner/clients/{waiting.pk}/?tab=active").content.decode()
+    assert re.search(r'href="\?tab=active"[^>]*aria-current="page"', chosen)  # a tab in the URL still wins
+
+
 def test_the_summary_shows_the_clients_business_details_and_services(mine):
     from partnerdesk.billing.tests.subscription_factories import make_service, subscribe
 
