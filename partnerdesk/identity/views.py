@@ -244,16 +244,20 @@ def _company_page(
     *,
     owner_only: bool = False,
     extra: Callable[[CompanyMembership], dict[str, Any]] | None = None,
+    open_to_owner_while_disabled: bool = False,
 ) -> HttpResponse:
-    """Render one of a company's portal pages for a member (404 for others; a clear page if access is disabled)."""
+    """Render one of a company's portal pages for a member (404 for others; a clear page if access is disabled).
+    ``open_to_owner_while_disabled``: a page the owner keeps while the accountant has disabled access (Remove my
+    accountant: the business is theirs to take elsewhere)."""
     user = _user(request)
     try:
         membership = selectors.membership_for_company(user=user, customer_number=customer_number)
     except NotFound:
         raise Http404("No such company") from None
-    if selectors.is_access_disabled(membership):
-        return company_disabled_page(request, membership)
     is_owner = membership.role == CompanyMembership.Role.OWNER
+    kept_open = open_to_owner_while_disabled and is_owner and membership.company.suspended_at is None
+    if selectors.is_access_disabled(membership) and not kept_open:
+        return company_disabled_page(request, membership)
     if owner_only and not is_owner:
         raise Http404("No such page")
     context = {"membership": membership, "company": membership.company, "is_owner": is_owner}
@@ -412,6 +416,7 @@ def company_accountant_remove(request: HttpRequest, customer_number: str) -> Htt
             "already_pays": Client.objects.filter(company=m.company, payer=Client.Payer.CLIENT).exists(),
             "has_direct_debit": _has_direct_debit(m.company),
         },
+        open_to_owner_while_disabled=True,
     )
 
 

@@ -15,7 +15,7 @@ from ninja import Field, Path, Router, Schema, Status
 from partnerdesk.api.auth import api_user
 from partnerdesk.api.schemas import PathId, Problem, problems
 from partnerdesk.identity.models import CompanyMembership
-from partnerdesk.identity.selectors import CompanyAccessDisabled, membership_for_company
+from partnerdesk.identity.selectors import membership_for_company
 from partnerdesk.lib.errors import NotFound
 from partnerdesk.lib.ratelimit import INVITATION_LINK_PER_IP
 from partnerdesk.lib.request import client_ip
@@ -212,11 +212,9 @@ def activation_accept(request: HttpRequest, token: str = Token) -> Any:
 def accountant_remove(request: HttpRequest, customer_number: str) -> Any:
     user = api_user(request)
     membership = membership_for_company(user=user, customer_number=customer_number)
+    # Open to the owner while the accountant has disabled access: the business is theirs to take elsewhere.
     if membership.role != CompanyMembership.Role.OWNER:
         raise NotFound("No such company")
-    # As the billing endpoints: a company whose access the accountant disabled is out of the owner's reach.
-    if getattr(membership, "access_disabled", False):
-        raise CompanyAccessDisabled(CompanyAccessDisabled.default_message)
     client = lifecycle.accountant_remove(actor=user, company=membership.company, request=request)
     return {
         "customer_number": membership.company.customer_number,

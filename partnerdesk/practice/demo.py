@@ -107,8 +107,10 @@ def generated_clients(count: int = 52) -> list[tuple[str, str, str, str, str, bo
         # A Pending row is a client's invitation (New Client Invitation): its owner signs in, as the real flow
         # records it (access for both once accepted).
         access = _ACTIVE_ACCESS[i % len(_ACTIVE_ACCESS)] if tab == "active" else "both" if tab == "pending" else "none"
-        # A Pending row is a client's invitation: the client pays for itself, as the real flow records it.
-        payer = "client" if tab == "pending" or (tab == "active" and i % 6 == 5) else "accountant"
+        # A Pending row is a client's invitation: the client pays for itself, as the real flow records it. Only a
+        # client the practice pays for can be disabled.
+        client_pays = tab == "pending" or (tab == "active" and i % 6 == 5 and access != "disabled")
+        payer = "client" if client_pays else "accountant"
         hidden = tab == "active" and i % 11 == 3
         contact = f"Contact {i + 1:02d}"
         # As the real flows leave them: an invited client has the address the link went to; a client with

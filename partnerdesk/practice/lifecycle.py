@@ -456,6 +456,12 @@ def client_access_disable(*, member: PracticeMember, client_id: int, request: Ht
         client = _lock_client(member=member, client_id=client_id)
         if client.tab != Client.Tab.ACTIVE or client.access != Client.Access.BOTH:
             raise InvalidTransition("Only a client with access can be disabled.", code="client_not_enabled")
+        if client.payer != Client.Payer.ACCOUNTANT:
+            # The spec's Disable is for clients "you are paying" for: one who pays keeps what they pay for.
+            raise InvalidTransition(
+                "Your client pays for this subscription themselves, so you can't remove their access.",
+                code="client_pays",
+            )
         client.access = Client.Access.DISABLED
         _touch(client, "access")
         _revoke_product_tokens(client.company)

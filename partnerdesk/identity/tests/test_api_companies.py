@@ -189,7 +189,6 @@ def test_company_list_shows_no_services_for_a_disabled_company(setup):
         ("post", "subscriptions/removal-summary", {"services": ["accounting-start"]}),
         ("get", "invoices", None),
         ("get", "mandate", None),
-        ("post", "accountant/remove", None),
         ("get", "practice-requests", None),
     ],
 )
@@ -212,6 +211,24 @@ def test_every_company_endpoint_tells_a_disabled_companys_owner_why(setup, metho
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["code"] == "company_access_disabled"
     assert not Entry.objects.exists()
-    assert Client.objects.get(company=company).ended_at is None  # the accountant was not removed
     stranger = UserFactory.create(email="stranger@example.test")
     assert send(stranger).status_code == 404
+
+
+def test_a_disabled_companys_owner_can_still_remove_their_accountant(setup):
+    """Changing accountant is the owner's right even while the accountant has disabled their access: the
+    relationship ends, the owner pays from tomorrow and reaches the company again."""
+    owner, company = setup
+    practice = Practice.objects.create(company=company_create(business_name="Ledger LLP"), name="Ledger LLP")
+    Client.objects.create(practice=practice, company=company, business_name="Acme Ltd", access="disabled")
+    api = _api(owner)
+    page = api.get(f"/companies/{company.customer_number}/")
+    assert page.status_code == 403
+    assert f'href="/companies/{company.customer_number}/accountant/remove/"' in page.content.decode()
+    assert api.get(f"/companies/{company.customer_number}/accountant/remove/").status_code == 200
+    removed = api.post(f"/api/v1/companies/{company.customer_number}/accountant/remove")
+    assert removed.status_code == 200, removed.content
+    assert removed.json()["practice_name"] == "Ledger LLP"
+    assert Client.all_objects.get(company=company).ended_at is not None
+    assert api.get("/api/v1/companies").json()[0]["access_disabled"] is False
+    assert api.get(f"/api/v1/companies/{company.customer_number}/ledger").status_code == 200

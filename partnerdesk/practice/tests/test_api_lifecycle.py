@@ -346,6 +346,22 @@ def test_disable_then_enable_a_participating_client():
     _problem(_post(http, f"/practice/clients/{client.pk}/enable"), 409, "client_not_disabled")
 
 
+def test_disable_refuses_a_client_who_pays_for_their_own_subscription():
+    """Disable is for clients the practice pays for; a client-paying one keeps what they pay for (UI and API)."""
+    practice, _, http = _practice()
+    client, owner = _participating(practice)
+    Client.objects.filter(pk=client.pk).update(payer=Client.Payer.CLIENT)
+    _problem(_post(http, f"/practice/clients/{client.pk}/disable"), 409, "client_pays")
+    assert Client.objects.get(pk=client.pk).access == "both"
+    assert not _emails("client-access-disabled")
+    assert not _events(Action.CLIENT_DISABLE, client)
+    assert _http(owner).get(f"{API}/companies").json()[0]["access_disabled"] is False
+    panel = http.get(f"/partner/clients/{client.pk}/").content.decode()
+    assert f'href="/partner/clients/{client.pk}/disable/"' not in panel
+    page = http.post(f"/partner/clients/{client.pk}/disable/", follow=True).content.decode()
+    assert "Your client pays for this subscription themselves, so you can&#x27;t remove their access." in page
+
+
 def test_disable_refuses_a_client_without_access():
     practice, _, http = _practice()
     client = _managed(practice)

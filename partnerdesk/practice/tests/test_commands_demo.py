@@ -33,6 +33,8 @@ def test_demo_loads_once_and_prints_logins(settings, capsys):
     # Its own subscription, as a company that pays for itself (the seeded catalogue is there in this test).
     assert asked.company.subscription_items.count() == 1
     assert set(Client.objects.values_list("access", flat=True)) == {"none", "invited", "both", "disabled"}
+    # Disable is only for clients the practice pays for (a client who pays keeps what they pay for).
+    assert not Client.objects.filter(access="disabled", payer="client").exists()
     assert set(Client.objects.values_list("payer", flat=True)) == {"accountant", "client"}
     # Each access state as the real flows leave it: an invited client has the address its link went to;
     # a client with access, or whose access is disabled, is participating (its owner signs in with that address).
