@@ -151,3 +151,33 @@ def test_two_tabs_amending_the_same_client(browser, page, live_server, practice_
     alpha.refresh_from_db()
     assert (alpha.phone, alpha.postcode, alpha.version) == ("01234 333333", "AB1 2CD", 3)
     assert csp_violations(console_messages) == []
+
+
+def test_the_spec_steps_select_a_row_hover_over_manage_select_details(
+    page, live_server, practice_admin, console_messages
+):
+    """ "Select the client you'd like to amend from the list (this will open the side panel). Hover over Manage.
+    Select the Details tab. Enter details as required. Select Save." (the seed's steps, literally)."""
+    sign_in(page, practice_admin.email, PASSWORD)
+    page.goto("/partner/clients/")
+    table = page.get_by_role("table")
+    table.get_by_role("row", name=re.compile("Gamma Garage")).get_by_role("cell", name="Gus").click()  # not the link
+    panel = page.locator("#side-panel")
+    expect(panel.get_by_role("heading", name="Gamma Garage")).to_be_visible()
+    expect(page.get_by_label("Select Gamma Garage")).not_to_be_checked()  # the row opened, it wasn't ticked
+
+    panel.get_by_role("link", name="Manage").hover()
+    expect(panel.get_by_role("list", name="Manage Gamma Garage")).to_be_visible()  # hovering is enough
+    panel.get_by_role("link", name="Details", exact=True).click()
+    expect(panel.get_by_label("Business name")).to_be_focused()
+    panel.get_by_label("Contact name").fill("Gus Grant")
+    page.wait_for_timeout(800)  # a hover still pending must not reload the panel over what was typed
+    expect(panel.get_by_label("Contact name")).to_have_value("Gus Grant")
+    panel.get_by_role("button", name="Save").click()
+    expect(panel.get_by_role("status")).to_contain_text("Details saved.")
+    assert Client.objects.get(business_name="Gamma Garage").contact_name == "Gus Grant"
+
+    # Clicking a row's checkbox ticks it and opens nothing.
+    page.get_by_label("Select Delta Deli").check()
+    expect(panel.get_by_role("heading", name="Delta Deli")).to_have_count(0)
+    assert console_errors(console_messages) == []

@@ -47,6 +47,31 @@
     if (link && closePanel(link)) event.preventDefault();
   });
 
+  // "Choose the client by selecting its row": a click anywhere on a row (not on its checkbox or a link) opens
+  // its side panel, as its name link does. Selecting text to copy it does not.
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || event.defaultPrevented) return;
+    var row = event.target.closest("tr[data-row-link]");
+    if (!row || event.target.closest("a, button, input, label, select, textarea")) return;
+    if (window.getSelection && String(window.getSelection()) !== "") return;
+    var link = row.querySelector("a[hx-get]");
+    if (link) link.click();
+  });
+
+  // Manage -> Details (or Edit Client Details): move to the form and put the cursor in its first field.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-focus-first-field]");
+    if (!link) return;
+    var heading = document.querySelector(link.getAttribute("href"));
+    if (!heading) return;
+    event.preventDefault();
+    heading.scrollIntoView({ block: "start" });
+    var form = heading.nextElementSibling;
+    while (form && form.tagName !== "FORM") form = form.nextElementSibling;
+    var field = form && form.querySelector("input:not([type=hidden]), textarea, select");
+    (field || heading).focus();
+  });
+
   // "Select all" checkboxes tick or clear every row checkbox with the name they name.
   document.addEventListener("change", function (event) {
     var all = event.target;

@@ -613,3 +613,21 @@ def test_each_row_links_its_side_panel_and_shows_its_state(mine):
         r"Imported Ltd</a></th>\s*<td></td>\s*<td class=\"long-text\"></td>\s*<td>—</td>\s*<td>No client access</td>\s*<td>—</td>",
         imported,
     )
+
+
+def test_the_panel_uses_the_seeds_words_for_details_and_enable(mine):
+    """ "Manage, then Edit Client Details" (participating), "Select the Details tab" (non-participating), and
+    "Select Enable then Yes" straight from the selected client."""
+    practice, _, http = mine
+    plain = _client(practice, "Plain Ltd")
+    page = http.get(f"/partner/clients/{plain.pk}/?panel=details").content.decode()
+    assert '<a href="#client-details" data-focus-first-field>Details</a>' in page
+    owner = UserFactory.create(email="owner@owned.test")
+    owned = _client(practice, "Owned Ltd", access="disabled", email=owner.email)
+    owned.company.owner = owner
+    owned.company.save(update_fields=["owner"])
+    details = http.get(f"/partner/clients/{owned.pk}/?panel=details").content.decode()
+    assert '<a href="#client-details" data-focus-first-field>Edit Client Details</a>' in details
+    summary = http.get(f"/partner/clients/{owned.pk}/").content.decode()
+    assert f'<a href="/partner/clients/{owned.pk}/enable/">Enable</a>' in summary
+    assert f"/partner/clients/{plain.pk}/enable/" not in http.get(f"/partner/clients/{plain.pk}/").content.decode()
