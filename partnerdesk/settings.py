@@ -75,6 +75,9 @@ if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off")
 CSRF_TRUSTED_ORIGINS = [BASE_URL]
 ADMIN_TEAM_EMAIL = env_email("ADMIN_TEAM_EMAIL", "admin-team@partnerdesk.invalid")
+# Customer Services (business-name changes, invoices, anything a customer asks): not the administration team, which
+# handles practices' changes to their clients.
+CUSTOMER_SERVICES_EMAIL = env_email("CUSTOMER_SERVICES_EMAIL", "customer-services@partnerdesk.invalid")
 DEFAULT_FROM_EMAIL = env_email("DEFAULT_FROM_EMAIL", "no-reply@partnerdesk.invalid")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -77,7 +77,23 @@ def home_summary(*, user: User | AnonymousUser) -> dict[str, Any]:
         ),
         "my_requests": list(access_requests_by(user=user).filter(status=AccessRequest.Status.PENDING)),
         "requests_to_decide": list(access_requests_to_decide(user=user)),
+        "payment_prompts": payment_prompts(memberships=memberships),
     }
+
+
+def payment_prompts(*, memberships: list[CompanyMembership]) -> list[dict[str, Any]]:
+    """ "Your client can still log in but is prompted to enter their Direct Debit details": each company the person
+    owns that pays for itself without a Direct Debit, for the banner where they land after signing in."""
+    from partnerdesk.billing.grace import payment_prompt
+
+    prompts = []
+    for membership in memberships:
+        if membership.role != CompanyMembership.Role.OWNER or getattr(membership, "access_disabled", False):
+            continue
+        prompt = payment_prompt(company=membership.company)
+        if prompt is not None:
+            prompts.append({**prompt, "company": membership.company})
+    return prompts
 
 
 def companies_claim(*, user: User) -> list[dict[str, Any]]:

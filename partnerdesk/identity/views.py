@@ -434,7 +434,7 @@ def company_details(request: HttpRequest, customer_number: str) -> HttpResponse:
         customer_number,
         "identity/company_details.html",
         owner_only=True,
-        extra=lambda membership: {"customer_services_email": settings.ADMIN_TEAM_EMAIL},
+        extra=lambda membership: {"customer_services_email": settings.CUSTOMER_SERVICES_EMAIL},
     )
 
 

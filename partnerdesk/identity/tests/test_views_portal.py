@@ -146,7 +146,14 @@ def test_my_details_shows_the_full_registration_id_to_the_owner(owner_setup):
     assert "Administration &gt; My Profile &gt; My Details" in body
     assert f'<p class="big">{company.registration_id}</p>' in body
     # The business name is changed by customer services, and the page says how to reach them.
-    assert f'contact Customer Services at <a href="mailto:{settings.ADMIN_TEAM_EMAIL}">' in body
+    assert f'contact Customer Services at <a href="mailto:{settings.CUSTOMER_SERVICES_EMAIL}">' in body
+    assert settings.ADMIN_TEAM_EMAIL not in body  # the administration team handles practices' changes, not this
+    # "Your Registration ID can be found within Sage Accounting under Administration > My Profile > My Details"
+    books = client.get(f"/companies/{company.customer_number}/ledger/").content.decode()
+    assert (
+        f'<a href="/companies/{company.customer_number}/details/">Administration &gt; My Profile &gt; My Details</a>'
+        in books
+    )
 
 
 def test_my_accountant_names_the_managing_practice(owner_setup):

@@ -66,7 +66,7 @@ def test_no_company_with_the_product_says_so():
     owner = UserFactory.create()
     acme, _ = make_owner_company("Acme Ltd", owner=owner)
     page = _signed_in(owner).get("/products/payroll/").content.decode()
-    assert f'<a href="/companies/{acme.customer_number}/">Acme Ltd</a> does not have Payroll yet.' in page
+    assert f'<a href="/companies/{acme.customer_number}/">Acme Ltd</a> does not have Payroll.' in page
     assert "<tbody>" not in page
 
 

@@ -130,3 +130,19 @@ def test_transfer_wording_suspension_and_invoices_agree_on_the_last_free_day(mon
         ("practice", day0, 1),  # day 0: the practice pays for the day it stopped
         ("company", dt.date(2026, 12, 31), 1),  # day 30: the first day the client pays for, and no free day billed
     ]
+
+
+def test_the_new_owner_is_prompted_for_direct_debit_where_they_land_after_signing_in(transferred, client):
+    """ "Your client can still log in but is prompted to enter their Direct Debit details": on Home and on the
+    product's home, not only on the company's own page; gone once a mandate exists."""
+    transferred_client, owner, _grace_end = transferred
+    company = transferred_client.company
+    client.force_login(owner)
+    expected = f"{company.business_name}: enter your Direct Debit details."
+    for url in ("/", "/products/accounting/", "/products/payroll/"):
+        page = client.get(url).content.decode()
+        assert expected in page, url
+        assert f'href="/companies/{company.customer_number}/payment/"' in page
+    assert "Your free access ends after" in client.get("/").content.decode()
+    make_mandate(company)
+    assert expected not in client.get("/").content.decode()
