@@ -590,7 +590,7 @@ def test_each_row_links_its_side_panel_and_shows_its_state(mine):
     _client(practice, "Hidden Ltd", hidden=True, payer="client")
     _client(practice, "Imported Ltd", tab="imported")
     body = http.get("/partner/clients/?hidden=1&sort=name").content.decode()
-    found = re.search(rf'<tr>\s*<td><input[^>]*value="{alpha.pk}".*?</tr>', body, re.S)
+    found = re.search(rf'<tr data-row-link>\s*<td><input[^>]*value="{alpha.pk}".*?</tr>', body, re.S)
     assert found is not None
     row = found.group(0)
     url = f"/partner/clients/{alpha.pk}/"
@@ -603,7 +603,7 @@ def test_each_row_links_its_side_panel_and_shows_its_state(mine):
     assert "<td>Accountant paying</td>" in row
     # Shown in the practice's time zone (London: still 5 March at 23:30 UTC in winter).
     assert '<time datetime="2026-03-05T23:30:00+00:00">5 Mar 2026</time>' in row
-    found = re.search(r'<tr class="is-hidden">.*?</tr>', body, re.S)
+    found = re.search(r'<tr data-row-link class="is-hidden">.*?</tr>', body, re.S)
     assert found is not None
     hidden = found.group(0)
     assert 'Hidden Ltd</a> <span class="badge">Hidden</span>' in hidden
