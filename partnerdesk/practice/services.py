@@ -480,4 +480,7 @@ class AccountantInvitationPending(DomainError):
 class AccountantAlreadyConnected(DomainError):
     code = "accountant_already_connected"
     status = 409
-    title = "An accountant already manages this subscription, or a practice's request to is waiting for you."
+    title = (
+        "An accountant already manages this subscription, or a practice's request to manage it is waiting for you "
+        "on your My accountant page."
+    )

@@ -372,8 +372,12 @@ def test_the_practice_cannot_accept_or_amend_its_own_request(member, owned):
     assert client.business_name.startswith("Customer Number")
     # Nor does the owner's portal treat it as the owner's own invitation.
     assert pending_accountant_invitation(company=company) is None
-    with pytest.raises(services.AccountantAlreadyConnected):
+    with pytest.raises(services.AccountantAlreadyConnected) as refused:
         services.accountant_invite(actor=owner, company=company, practice_email="admin@hartley.test")
+    assert refused.value.title == (
+        "An accountant already manages this subscription, or a practice's request to manage it is waiting for you "
+        "on your My accountant page."
+    )
 
 
 # --- Withdrawal and expiry ----------------------------------------------------------------------------
