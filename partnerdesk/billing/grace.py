@@ -101,31 +101,54 @@ def grace_run(*, today: dt.date | None = None) -> dict[str, int]:
                     client=client,
                     data={"days_left": days_left, "reminder": wanted},
                 )
-                _tell_owner(company, template="company-grace-reminder", grace_ends_on=client.grace_ends_on)
+                _tell_owner(company, template="company-grace-reminder", grace_ends_on=client.grace_ends_on, today=today)
                 counts["reminders"] += 1
     return counts
 
 
-def _tell_owner(company: Company, *, template: str, grace_ends_on: dt.date) -> None:
+def _tell_owner(company: Company, *, template: str, grace_ends_on: dt.date, today: dt.date | None = None) -> None:
+    """A reminder says how many free days are left (day 23: 7, counting today) or, on the last free day (day 29),
+    that access ends tomorrow: two reminders must not read the same."""
     from partnerdesk.notifications.services import send_email
 
-    address = company.owner.email if company.owner_id and company.owner else company.owner_email
+    owner = company.owner if company.owner_id else None
+    address = owner.email if owner else company.owner_email
+    last_day = last_free_day(grace_ends_on)
+    # Free days left, today included: 7 on day 23, 1 on day 29 (the last free day).
+    days_left = max((last_day - today).days + 1, 1) if today else 0
     context = {
         "business_name": company.business_name,
         "customer_number": company.customer_number,
         "grace_ends_on": grace_ends_on.isoformat(),
+        "days_left": days_left,
+        "last_day": days_left == 1,
         "payment_path": f"/companies/{company.customer_number}/payment/",
+        "recipient_name": owner.full_name if owner else "",
     }
     if address:
         send_email(template=template, to=address, context=context)
+    if template != "company-grace-reminder":
+        subject = "Access suspended"
+        body = (
+            "Your free access after the transfer has ended. Your data is kept: enter your Direct Debit details "
+            "to use your services again."
+        )
+    elif days_left == 1:
+        subject = "Last free day: enter your payment details"
+        body = (
+            f"Today is the last day of your free access after the transfer. Tomorrow, {grace_ends_on:%-d %B %Y}, "
+            "your access ends unless you enter your Direct Debit details today."
+        )
+    else:
+        subject = "Enter your payment details"
+        body = (
+            f"You have {days_left} days of free access left after the transfer, up to and including "
+            f"{last_day:%-d %B %Y}. Enter your Direct Debit details by then to keep using your services."
+        )
     message_post(
         company=company,
-        subject="Enter your payment details" if template == "company-grace-reminder" else "Access suspended",
-        body=f"Your free access after the transfer ends after {last_free_day(grace_ends_on):%-d %B %Y}. Enter your "
-        "Direct Debit details by then to keep using your services."
-        if template == "company-grace-reminder"
-        else "Your free access after the transfer has ended. Your data is kept: enter your Direct Debit details "
-        "to use your services again.",
+        subject=subject,
+        body=body,
         link=context["payment_path"],
         owner_only=template == "company-grace-reminder",  # a suspension concerns everyone who uses the company
     )

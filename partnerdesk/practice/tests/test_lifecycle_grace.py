@@ -146,3 +146,28 @@ def test_the_new_owner_is_prompted_for_direct_debit_where_they_land_after_signin
     assert "Your free access ends after" in client.get("/").content.decode()
     make_mandate(company)
     assert expected not in client.get("/").content.decode()
+
+
+def test_day_23_reminder_counts_the_days_left_and_day_29_says_access_ends_tomorrow(transferred):
+    """QA: the two reminders were identical. Day 23 says how many free days are left; day 29 that it is the last."""
+    _client, _owner, grace_end = transferred
+    day0 = grace_end - dt.timedelta(days=30)
+    grace_run(today=day(day0, 23))
+    grace_run(today=day(day0, 29))
+    first, last = (
+        render_email(email)
+        for email in OutboundEmail.objects.filter(template="company-grace-reminder").order_by("created_at")
+    )
+    last_free = f"{day(day0, 29).day} {day(day0, 29):%B %Y}"
+    ends = f"{grace_end.day} {grace_end:%B %Y}"
+    assert first.body.startswith("Hello New Owner,")
+    assert "You have 7 days of free access to" in first.body
+    assert f"left, up to and including {last_free}" in first.body
+    assert first.subject.startswith("7 days left")
+    assert "Today is the last day of your free access" in last.body
+    assert f"Tomorrow, {ends}, your access ends" in last.body
+    assert last.subject.startswith("Last free day")
+    assert first.body != last.body
+    in_app = list(Message.objects.filter(subject__contains="payment details").order_by("created_at"))
+    assert "7 days of free access left" in in_app[0].body
+    assert f"Tomorrow, {ends}, your access ends" in in_app[1].body
