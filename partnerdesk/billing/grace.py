@@ -116,13 +116,14 @@ def _tell_owner(company: Company, *, template: str, grace_ends_on: dt.date, toda
     last_day = last_free_day(grace_ends_on)
     # Free days left, today included: 7 on day 23, 1 on day 29 (the last free day).
     days_left = max((last_day - today).days + 1, 1) if today else 0
+    payment_path = f"/companies/{company.customer_number}/payment/"
     context = {
         "business_name": company.business_name,
         "customer_number": company.customer_number,
         "grace_ends_on": grace_ends_on.isoformat(),
         "days_left": days_left,
         "last_day": days_left == 1,
-        "payment_path": f"/companies/{company.customer_number}/payment/",
+        "payment_path": payment_path,
         "recipient_name": owner.full_name if owner else "",
     }
     if address:
@@ -149,7 +150,7 @@ def _tell_owner(company: Company, *, template: str, grace_ends_on: dt.date, toda
         company=company,
         subject=subject,
         body=body,
-        link=context["payment_path"],
+        link=payment_path,
         owner_only=template == "company-grace-reminder",  # a suspension concerns everyone who uses the company
     )
 
