@@ -182,7 +182,12 @@ def _issue_invitation(
     return token
 
 
-def _send_activation(*, client: Client, email: str, token: str, purpose: str, grace_ends_on: dt.date | None) -> None:
+def _send_activation(
+    *, client: Client, email: str, token: str, purpose: str, grace_ends_on: dt.date | None, resent: bool = False
+) -> None:
+    """The activation (or transfer) email: the link's expiry as a date, and on a resend that the earlier link no
+    longer works (``_issue_invitation`` superseded it)."""
+    invitation = ClientAccessInvitation.objects.get(token_hash=hash_token(token))
     send_email(
         template="client-activation" if purpose == ClientAccessInvitation.Purpose.ACCESS else "client-transfer",
         to=email,
@@ -192,6 +197,8 @@ def _send_activation(*, client: Client, email: str, token: str, purpose: str, gr
             "customer_number": client.company.customer_number,
             "activation_path": f"/activate/{token}/",
             "days": ACTIVATION_DAYS,
+            "expires_on": f"{timezone.localtime(invitation.expires_at):%-d %B %Y}",
+            "resent": resent,
             "grace_ends_on": grace_ends_on.isoformat() if grace_ends_on else "",
         },
     )
@@ -276,7 +283,9 @@ def client_access_resend(*, member: PracticeMember, client_id: int, request: Htt
             client=client, email=client.email, purpose=ClientAccessInvitation.Purpose.ACCESS, actor=member.user
         )
         _event(Action.CLIENT_ACCESS_RESEND, member=member, client=client, request=request, email=client.email)
-        _send_activation(client=client, email=client.email, token=token, purpose="access", grace_ends_on=None)
+        _send_activation(
+            client=client, email=client.email, token=token, purpose="access", grace_ends_on=None, resent=True
+        )
     return token
 
 
