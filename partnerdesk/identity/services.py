@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
@@ -28,7 +29,7 @@ from partnerdesk.identity.models import (
 from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.ratelimit import LINK_LOOKUP_PER_IP, LINK_LOOKUP_PER_USER
 from partnerdesk.lib.request import client_ip
-from partnerdesk.notifications.services import send_email
+from partnerdesk.notifications.services import message_post, send_email
 
 ACCESS_REQUEST_DAYS = 14
 NUMBER_FORMAT_MESSAGE = (
@@ -431,8 +432,9 @@ def user_session_end(*, user: User, session_id: int, request: HttpRequest | None
 
 def company_rename(*, actor: User, company_id: int, business_name: str, request: HttpRequest | None = None) -> Company:
     """Customer services renames a business (participating clients cannot rename themselves): recorded and
-    the owner is told. The practices' client records follow the new name."""
-    from partnerdesk.practice.models import Client
+    the owner is told (email and a message on the company's page). The practices' client records follow the new
+    name, and so does the practice whose own company this is (Partner Edition and its emails use its name)."""
+    from partnerdesk.practice.models import Client, Practice
 
     business_name = " ".join(business_name.split())
     if not business_name:
@@ -455,11 +457,37 @@ def company_rename(*, actor: User, company_id: int, business_name: str, request:
             company=company,
             data={"from": old, "to": business_name},
         )
+        practice = Practice.objects.select_for_update().filter(company=company).first()
+        if practice is not None and practice.name != business_name:
+            # As the practice's Settings would record it (practice.settings.update), by customer services.
+            record_event(
+                action=Action.PRACTICE_SETTINGS_UPDATE,
+                actor=actor,
+                request=request,
+                practice=practice,
+                company=company,
+                data={"name": {"from": practice.name, "to": business_name}},
+            )
+            practice.name = business_name
+            practice.save(update_fields=["name"])
         recipient = company.owner.email if company.owner else company.owner_email
         if recipient:
             send_email(
                 template="company-renamed",
                 to=recipient,
-                context={"old_name": old, "business_name": business_name, "customer_number": company.customer_number},
+                context={
+                    "old_name": old,
+                    "business_name": business_name,
+                    "customer_number": company.customer_number,
+                    "recipient_name": company.owner.full_name if company.owner else "",
+                },
             )
+        message_post(
+            company=company,
+            subject=f"Your business name is now {business_name}",
+            body=f'Customer Services changed the business name on your subscription from "{old}" to '
+            f'"{business_name}". If you did not ask for this, contact Customer Services at '
+            f"{settings.ADMIN_TEAM_EMAIL}.",
+            owner_only=True,
+        )
     return company
