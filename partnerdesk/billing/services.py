@@ -45,7 +45,7 @@ from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.lib import crypto
 from partnerdesk.lib.errors import Conflict, DomainError, NotFound, PermissionDenied
 from partnerdesk.lib.request import client_ip
-from partnerdesk.notifications.services import message_post
+from partnerdesk.notifications.services import message_post, send_email
 from partnerdesk.practice.access import practice_client_for
 from partnerdesk.practice.models import Client, Practice, PracticeMember
 from partnerdesk.practice.selectors import visible_clients
@@ -659,6 +659,48 @@ def may_manage_mandate(*, actor: User, company: Company) -> bool:
     ).exists()
 
 
+def _mandate_recipients(company: Company, practice: Practice | None) -> list[tuple[str, str]]:
+    """Who is told about a company's mandate, as (address, name): a practice's admins for the practice's own
+    company, otherwise the Subscription Owner (or the owner's address on record, nameless, before one is linked)."""
+    if practice is not None:
+        return list(
+            PracticeMember.objects.filter(practice=practice, role=PracticeMember.Role.ADMIN)
+            .order_by("user__email")
+            .values_list("user__email", "user__full_name")
+        )
+    if company.owner_id is not None:
+        owner = User.objects.get(pk=company.owner_id)
+        return [(owner.email, owner.full_name)]
+    return [(company.owner_email, "")] if company.owner_email else []
+
+
+def next_invoice_date(today: dt.date) -> dt.date:
+    """Invoices are issued in arrears on the 1st of each month (Europe/London): the next one after today."""
+    return (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def _email_mandate(
+    *, template: str, company: Company, practice: Practice | None, mandate: DirectDebitMandate, **extra: object
+) -> None:
+    """The confirmation of a mandate set up or cancelled, in the mandate's transaction (masked details only)."""
+    for address, name in _mandate_recipients(company, practice):
+        send_email(
+            template=template,
+            to=address,
+            context={
+                "recipient_name": name,
+                "business_name": practice.name if practice else company.business_name,
+                "customer_number": company.customer_number,
+                "reference": mandate.reference,
+                "account_holder": mandate.account_holder,
+                "sort_code": mandate.sort_code_masked,
+                "account_number": mandate.account_number_masked,
+                "payment_path": "/partner/payment/" if practice else f"/companies/{company.customer_number}/payment/",
+                **extra,
+            },
+        )
+
+
 def mandate_create(
     *,
     actor: User,
@@ -715,6 +757,14 @@ def mandate_create(
                 "replaced": replaced,
             },
         )
+        _email_mandate(
+            template="mandate-created",
+            company=locked,
+            practice=practice,
+            mandate=mandate,
+            first_collection_on=next_invoice_date(today()).isoformat(),
+            replaced=bool(replaced),
+        )
         company_unsuspend(company=locked, actor=actor, request=request)
     company.suspended_at = locked.suspended_at
     return mandate
@@ -735,14 +785,16 @@ def mandate_cancel(*, actor: User, company: Company, request: HttpRequest | None
         mandate.status = DirectDebitMandate.Status.CANCELLED
         mandate.cancelled_at = timezone.now()
         mandate.save(update_fields=["status", "cancelled_at"])
+        practice = Practice.objects.filter(company=locked).first()
         record_event(
             action=Action.MANDATE_CANCEL,
             actor=actor,
             request=request,
             company=locked,
-            practice=Practice.objects.filter(company=locked).first(),
+            practice=practice,
             data={"reference": mandate.reference},
         )
+        _email_mandate(template="mandate-cancelled", company=locked, practice=practice, mandate=mandate)
     return mandate
 
 

@@ -222,3 +222,109 @@ def test_the_declaration_checkbox_sits_before_its_label():
     )
     assert '<label for="id_declaration">I am the account holder' in html
     assert html.count("<label") == len(MandateForm().visible_fields())
+
+
+# --- Confirmation emails ---------------------------------------------------------------------------------
+
+
+def _mandate_emails(template: str):
+    from partnerdesk.notifications.models import OutboundEmail
+    from partnerdesk.notifications.tasks import render_email
+
+    rows = list(OutboundEmail.objects.filter(template=template).order_by("created_at"))
+    return [(row.to, render_email(row)) for row in rows]
+
+
+def test_setting_up_a_mandate_on_the_payment_page_emails_the_owner_a_confirmation_with_the_guarantee(client):
+    import datetime as dt
+
+    owner = UserFactory.create(email="ana@own.test", full_name="Ana Lopes")
+    company, _ = make_owner_company(owner=owner)
+    client.force_login(owner)
+    url = f"/companies/{company.customer_number}/payment/"
+    assert client.post(url, {**GOOD, "declaration": "on"}).status_code == 302
+    mandate = DirectDebitMandate.objects.get(status="active")
+    [(to, message)] = _mandate_emails("mandate-created")
+    assert to == ["ana@own.test"]
+    today = timezone.localdate()
+    first = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    [(html, _)] = message.alternatives
+    for text in (
+        "Hello Ana Lopes,",
+        f"Direct Debit reference: {mandate.reference}",
+        "Account holder: Ada Lovelace",
+        "Sort code: **-**-56",
+        "Account number: ******78",
+        f"First collection: on or after {first.day} {first:%B %Y}, your next invoice date",
+        "The Direct Debit Guarantee",
+        "full and immediate refund",
+        "cancel a Direct Debit at any time by simply contacting your bank or building society",
+    ):
+        assert text in message.body, text
+    assert mandate.reference in str(html)
+    assert "12345678" not in message.body + str(html)  # masked only
+    assert "123456" not in message.body + str(html)
+    assert message.subject == "Your Direct Debit for Own Ltd is set up"
+
+
+def test_next_invoice_date_is_the_first_of_the_next_month():
+    import datetime as dt
+
+    assert services.next_invoice_date(dt.date(2026, 12, 1)) == dt.date(2027, 1, 1)
+    assert services.next_invoice_date(dt.date(2026, 1, 31)) == dt.date(2026, 2, 1)
+
+
+def test_mandate_emails_roll_back_with_the_mandate():
+    from django.db import transaction
+
+    from partnerdesk.notifications.models import OutboundEmail
+
+    company, owner = make_owner_company()
+
+    def fails_after_the_mandate():
+        with transaction.atomic():
+            _create(owner, company)
+            assert OutboundEmail.objects.filter(template="mandate-created").count() == 1
+            raise RuntimeError("the transaction fails after the mandate")
+
+    with pytest.raises(RuntimeError):
+        fails_after_the_mandate()
+    assert not OutboundEmail.objects.exists()
+
+
+def test_cancelling_a_mandate_emails_a_confirmation(client):
+    company, owner = make_owner_company()
+    mandate = _create(owner, company)
+    client.force_login(owner)
+    response = client.delete(f"/api/v1/companies/{company.customer_number}/mandate")
+    assert response.status_code == 204
+    [(to, message)] = _mandate_emails("mandate-cancelled")
+    assert to == [owner.email]
+    assert f"Direct Debit reference: {mandate.reference}" in message.body
+    assert "is cancelled" in message.body
+    assert f"Hello {owner.full_name}," in message.body
+
+
+def test_the_api_mandate_endpoint_emails_the_confirmation_too(client):
+    company, owner = make_owner_company()
+    client.force_login(owner)
+    url = f"/api/v1/companies/{company.customer_number}/mandate"
+    assert client.put(url, {**GOOD, "sort_code": "12 34 56"}, content_type="application/json").status_code == 200
+    [(to, message)] = _mandate_emails("mandate-created")
+    assert to == [owner.email]
+    assert "Sort code: **-**-56" in message.body
+
+
+def test_the_practices_own_mandate_emails_each_admin_by_name(client):
+    setup = make_practice()
+    other = UserFactory.create(email="zed@hartley.test", full_name="Zed Admin")
+    PracticeMember.objects.create(practice=setup.practice, user=other, role="admin")
+    PracticeMember.objects.create(practice=setup.practice, user=UserFactory.create(), role="staff")
+    client.force_login(setup.admin)
+    assert client.post("/partner/payment/", {**GOOD, "declaration": "on"}).status_code == 302
+    sent = _mandate_emails("mandate-created")
+    assert sorted(to[0] for to, _ in sent) == sorted([setup.admin.email, "zed@hartley.test"])
+    by_address = {to[0]: message for to, message in sent}
+    assert by_address["zed@hartley.test"].body.startswith("Hello Zed Admin,")
+    assert "for Hartley LLP" in by_address["zed@hartley.test"].body
+    assert "/partner/payment/" in by_address["zed@hartley.test"].body
