@@ -8,9 +8,18 @@ from partnerdesk.notifications.models import DevMail, Message, OutboundEmail
 
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(admin.ModelAdmin[OutboundEmail]):
-    list_display = ["created_at", "template", "recipients", "status", "attempts", "sent_at", "next_attempt_at"]
+    list_display = [
+        "created_at",
+        "template",
+        "recipients",
+        "status",
+        "last_error",
+        "attempts",
+        "sent_at",
+        "next_attempt_at",
+    ]
     list_filter = ["status", "template"]
-    search_fields = ["id", "template", "subject"]
+    search_fields = ["id", "template", "subject", "about"]
     readonly_fields = [f.name for f in OutboundEmail._meta.fields]
 
     @admin.display(description="To")

@@ -13,6 +13,8 @@ class OutboundEmail(models.Model):
         QUEUED = "queued", "Queued"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        # Not sent: the link it carries no longer works (its invitation was replaced, cancelled or used).
+        SKIPPED = "skipped", "Skipped"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     template = models.CharField(max_length=100)
@@ -22,6 +24,13 @@ class OutboundEmail(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     subject = models.CharField(max_length=255, blank=True, help_text="As rendered when sent.")
+    about = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text='What the email\'s link is for, as "app_label.Model:pk" (an invitation): checked before each '
+        "attempt, and the email is skipped once that link no longer works.",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -30,7 +39,8 @@ class OutboundEmail(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=["queued", "sent", "failed"]), name="outbound_status_valid"
+                condition=models.Q(status__in=["queued", "sent", "failed", "skipped"]),
+                name="outbound_status_valid",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False), name="outbound_sent_has_sent_at"

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Model
 
 from partnerdesk.notifications.models import Message, OutboundEmail
 
@@ -13,13 +14,17 @@ if TYPE_CHECKING:
     from partnerdesk.practice.models import Practice
 
 
-def send_email(*, template: str, to: str | Sequence[str], context: dict[str, Any] | None = None) -> OutboundEmail:
+def send_email(
+    *, template: str, to: str | Sequence[str], context: dict[str, Any] | None = None, about: Model | None = None
+) -> OutboundEmail:
     """Queue an email in the outbox, inside the caller's transaction.
 
     Nothing is sent here: the worker renders ``templates/emails/<template>-subject.txt``,
     ``-body.txt`` and ``-body.html`` and sends after the transaction commits. A rolled-back
     transaction therefore sends nothing. ``context`` must be JSON-serialisable (pass ids and
-    strings, not model instances).
+    strings, not model instances). ``about``: the invitation whose link the email carries (a model with
+    ``status``, ``expires_at`` and ``token_hash``): the worker skips the email once that link no longer works
+    (not pending, expired, or its token replaced by a resend; a prefix of the token's hash tells which link).
     """
     from partnerdesk.notifications.tasks import deliver_email
 
@@ -28,7 +33,8 @@ def send_email(*, template: str, to: str | Sequence[str], context: dict[str, Any
         raise ValueError("send_email needs at least one non-empty recipient")
     # Round-trip through JSON now so a bad context fails in the caller, not in the worker.
     safe_context = json.loads(json.dumps(context or {}, cls=DjangoJSONEncoder))
-    email = OutboundEmail.objects.create(template=template, to=recipients, context=safe_context)
+    reference = f"{about._meta.label}:{about.pk}:{getattr(about, 'token_hash', '')[:16]}" if about is not None else ""
+    email = OutboundEmail.objects.create(template=template, to=recipients, context=safe_context, about=reference)
     deliver_email.enqueue(str(email.id))
     return email
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -46,6 +47,46 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=base * random.uniform(0.8, 1.2))  # noqa: S311 - jitter, not security
 
 
+def link_unusable(email: OutboundEmail) -> str:
+    """Why the link this email carries no longer works ("superseded", "cancelled", "accepted", "expired",
+    "deleted"), or "" when it still works or the email carries none."""
+    if not email.about:
+        return ""
+    label, pk, token_hash_prefix = ([*email.about.split(":"), "", ""])[:3]
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        return ""
+    invitation = model._default_manager.filter(pk=pk).values("status", "expires_at", "token_hash").first()
+    if invitation is None:
+        return "deleted"
+    if invitation["status"] != "pending":
+        return str(invitation["status"])
+    if token_hash_prefix and not invitation["token_hash"].startswith(token_hash_prefix):
+        return "superseded"  # resent with a new link (a staff invitation keeps its row and changes its token)
+    if invitation["expires_at"] <= timezone.now():
+        return "expired"
+    return ""
+
+
+def _older_waiting(email: OutboundEmail, now: datetime) -> OutboundEmail | None:
+    """An older message to the same recipients that is waiting for a retry (its retry window still open): this one
+    waits behind it, so after an outage a person gets their emails in the order they were written."""
+    window_start = now - timedelta(seconds=settings.EMAIL_RETRY_WINDOW_SECONDS)
+    return (
+        OutboundEmail.objects.filter(
+            to=email.to,
+            status=OutboundEmail.Status.QUEUED,
+            next_attempt_at__isnull=False,
+            created_at__lt=email.created_at,
+            created_at__gt=window_start,
+        )
+        .exclude(pk=email.pk)
+        .order_by("-next_attempt_at")
+        .first()
+    )
+
+
 @task()
 def deliver_email(email_id: str) -> str:
     """Send one outbox message at most once; on failure schedule a retry until the window closes."""
@@ -58,6 +99,23 @@ def deliver_email(email_id: str) -> str:
             # Already delivered (or given up on): a duplicate task must not send again.
             return str(email.status)
         now = timezone.now()
+        dead_link = link_unusable(email)
+        if dead_link:
+            # Late (a retry after an outage) and its link no longer works: a newer email has it, or none should.
+            email.status = OutboundEmail.Status.SKIPPED
+            email.last_error = f"skipped: {dead_link}"
+            email.next_attempt_at = None
+            email.context = {}
+            email.save(update_fields=["status", "last_error", "next_attempt_at", "context"])
+            logger.info("outbox message %s skipped: its link is %s", email.id, dead_link)
+            return str(email.status)
+        older = _older_waiting(email, now)
+        if older is not None and older.next_attempt_at is not None:
+            email.next_attempt_at = max(older.next_attempt_at, now) + timedelta(seconds=1)
+            email.save(update_fields=["next_attempt_at"])
+            deliver_email.using(run_after=email.next_attempt_at).enqueue(str(email.id))
+            logger.info("outbox message %s waits behind the older message %s", email.id, older.id)
+            return str(email.status)
         email.attempts += 1
         try:
             message = render_email(email)

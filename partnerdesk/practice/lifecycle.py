@@ -201,6 +201,7 @@ def _send_activation(
             "resent": resent,
             "grace_ends_on": grace_ends_on.isoformat() if grace_ends_on else "",
         },
+        about=invitation,
     )
 
 

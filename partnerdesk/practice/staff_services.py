@@ -124,6 +124,7 @@ def _send_invitation(invitation: PracticeInvitation, token: str, *, actor: User)
             "invitation_path": invitation_path(token),
             "expires_on": f"{timezone.localtime(invitation.expires_at):%-d %B %Y}",
         },
+        about=invitation,
     )
 
 
