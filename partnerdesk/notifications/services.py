@@ -14,6 +14,18 @@ if TYPE_CHECKING:
     from partnerdesk.practice.models import Practice
 
 
+def known_name(address: str) -> str:
+    """The full name of the person whose verified address this is, or "" (no account, not verified, no name)."""
+    from allauth.account.models import EmailAddress
+
+    name = (
+        EmailAddress.objects.filter(email__iexact=address, verified=True)
+        .values_list("user__full_name", flat=True)
+        .first()
+    )
+    return str(name or "")
+
+
 def send_email(
     *, template: str, to: str | Sequence[str], context: dict[str, Any] | None = None, about: Model | None = None
 ) -> OutboundEmail:
@@ -21,7 +33,8 @@ def send_email(
 
     Nothing is sent here: the worker renders ``templates/emails/<template>-subject.txt``,
     ``-body.txt`` and ``-body.html`` and sends after the transaction commits. A rolled-back
-    transaction therefore sends nothing. ``context`` must be JSON-serialisable (pass ids and
+    transaction therefore sends nothing. Sent to one address, the context gets ``recipient_name`` (unless the caller
+    gave one): the templates greet a known person by name. ``context`` must be JSON-serialisable (pass ids and
     strings, not model instances). ``about``: the invitation whose link the email carries (a model with
     ``status``, ``expires_at`` and ``token_hash``): the worker skips the email once that link no longer works
     (not pending, expired, or its token replaced by a resend; a prefix of the token's hash tells which link).
@@ -33,6 +46,9 @@ def send_email(
         raise ValueError("send_email needs at least one non-empty recipient")
     # Round-trip through JSON now so a bad context fails in the caller, not in the worker.
     safe_context = json.loads(json.dumps(context or {}, cls=DjangoJSONEncoder))
+    if len(recipients) == 1 and not safe_context.get("recipient_name"):
+        # "Hello <name>," whenever the one recipient is a person we know; "Hello," otherwise.
+        safe_context["recipient_name"] = known_name(recipients[0])
     reference = f"{about._meta.label}:{about.pk}:{getattr(about, 'token_hash', '')[:16]}" if about is not None else ""
     email = OutboundEmail.objects.create(template=template, to=recipients, context=safe_context, about=reference)
     deliver_email.enqueue(str(email.id))
