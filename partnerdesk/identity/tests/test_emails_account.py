@@ -174,3 +174,13 @@ def test_every_email_allauth_can_send_with_our_settings_has_our_three_templates(
         name = email_template_name(prefix)
         for part in ("subject.txt", "body.txt", "body.html"):
             assert (templates / f"{name}-{part}").is_file(), f"{name}-{part}"
+
+
+def test_no_subject_template_names_a_code_token_or_link():
+    """Every email's subject (ours too, not only allauth's): the outbox keeps it after sending."""
+    import re
+
+    secret = re.compile(r"\{\{\s*(code|key|token|\w*_url|\w*_path|\w*password\w*)\b")
+    subjects = sorted((Path(settings.BASE_DIR) / "templates" / "emails").glob("*-subject.txt"))
+    assert len(subjects) > 30
+    assert [s.name for s in subjects if secret.search(s.read_text())] == []
