@@ -487,7 +487,7 @@ def company_rename(*, actor: User, company_id: int, business_name: str, request:
             subject=f"Your business name is now {business_name}",
             body=f'Customer Services changed the business name on your subscription from "{old}" to '
             f'"{business_name}". If you did not ask for this, contact Customer Services at '
-            f"{settings.ADMIN_TEAM_EMAIL}.",
+            f"{settings.CUSTOMER_SERVICES_EMAIL}.",
             owner_only=True,
         )
     return company

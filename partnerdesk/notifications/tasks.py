@@ -25,7 +25,11 @@ def _render_text(name: str, context: dict[str, object]) -> str:
 
 def render_email(email: OutboundEmail) -> EmailMultiAlternatives:
     # Every email may name the Customer Services address (the one the My Details page gives).
-    context = {**email.context, "BASE_URL": settings.BASE_URL, "CUSTOMER_SERVICES_EMAIL": settings.ADMIN_TEAM_EMAIL}
+    context = {
+        **email.context,
+        "BASE_URL": settings.BASE_URL,
+        "CUSTOMER_SERVICES_EMAIL": settings.CUSTOMER_SERVICES_EMAIL,
+    }
     name = f"emails/{email.template}"
     subject = " ".join(_render_text(f"{name}-subject.txt", context).split())
     body_text = _render_text(f"{name}-body.txt", context)

@@ -29,12 +29,12 @@ def test_rename_tells_the_owner_by_name_with_the_customer_services_address_and_o
     message = render_email(OutboundEmail.objects.get(template="company-renamed"))
     [(html, _)] = message.alternatives
     assert message.body.startswith("Hello Ana Lopes,")
-    assert f"contact Customer Services at {settings.ADMIN_TEAM_EMAIL}." in message.body
-    assert f'href="mailto:{settings.ADMIN_TEAM_EMAIL}"' in str(html)
+    assert f"contact Customer Services at {settings.CUSTOMER_SERVICES_EMAIL}." in message.body
+    assert f'href="mailto:{settings.CUSTOMER_SERVICES_EMAIL}"' in str(html)
     posted = Message.objects.get(company=company)
     assert posted.subject == "Your business name is now Acme Trading Ltd"
     assert '"Acme Ltd" to "Acme Trading Ltd"' in posted.body
-    assert settings.ADMIN_TEAM_EMAIL in posted.body
+    assert settings.CUSTOMER_SERVICES_EMAIL in posted.body
     assert posted.owner_only
 
 
