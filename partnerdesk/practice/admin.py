@@ -2,6 +2,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeInvitation, PracticeMember
@@ -116,12 +117,38 @@ class PracticeAdmin(admin.ModelAdmin[Practice]):
             self.message_user(request, f"Discount rate not changed: {exc.message}", messages.ERROR)
 
 
+class RelationshipFilter(admin.SimpleListFilter):
+    """Live relationships, or those the practice stopped managing (transferred, deleted, removed by the client)."""
+
+    title = "relationship"
+    parameter_name = "relationship"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("live", "Live"), ("ended", "Ended")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Client]) -> QuerySet[Client]:
+        if self.value() == "live":
+            return queryset.filter(ended_at__isnull=True)
+        if self.value() == "ended":
+            return queryset.filter(ended_at__isnull=False)
+        return queryset
+
+
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin[Client]):
-    list_display = ["business_name", "practice", "tab", "access", "payer", "hidden"]
-    list_filter = ["tab", "access", "payer", "hidden"]
+    """Every relationship, ended ones included (decision 29: they keep their row; customer services looks them
+    up too), so it reads through ``Client.all_objects``, not the default manager that leaves them out."""
+
+    list_display = ["business_name", "practice", "tab", "access", "payer", "hidden", "ended_reason", "ended_at"]
+    list_filter = [RelationshipFilter, "ended_reason", "tab", "access", "payer", "hidden"]
+    list_select_related = ["practice"]
     search_fields = ["business_name", "email", "company__customer_number"]
     raw_id_fields = ["practice", "company"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Client]:
+        queryset = Client.all_objects.get_queryset()
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
 
 
 @admin.register(PracticeInvitation)

@@ -125,3 +125,29 @@ def test_change_requests_are_listed_and_marked_done(staff_client, managed):
 def test_back_office_is_for_staff_only(client, managed):
     client.force_login(UserFactory.create())
     assert client.get("/admin/backoffice/changerequest/").status_code == 302
+
+
+def test_ended_clients_are_found_and_shown_with_their_end(staff_client, managed):
+    """Decision 29: an ended relationship keeps its row; customer services finds it like a live one."""
+    from django.utils import timezone
+
+    http, _ = staff_client
+    _, live = managed
+    other = company_create(business_name="Gone Ltd")
+    ended = Client.all_objects.create(
+        practice=live.practice,
+        company=other,
+        business_name="Gone Ltd",
+        ended_at=timezone.now(),
+        ended_reason=Client.Ended.TRANSFERRED,
+    )
+    found = http.get("/admin/practice/client/", {"q": "Gone"}).content.decode()
+    assert f"/admin/practice/client/{ended.pk}/change/" in found
+    assert "Transferred to the client" in found
+    assert http.get(f"/admin/practice/client/{ended.pk}/change/").status_code == 200
+    only_ended = http.get("/admin/practice/client/", {"relationship": "ended"}).content.decode()
+    assert f"/admin/practice/client/{ended.pk}/change/" in only_ended
+    assert f"/admin/practice/client/{live.pk}/change/" not in only_ended
+    only_live = http.get("/admin/practice/client/", {"relationship": "live"}).content.decode()
+    assert f"/admin/practice/client/{live.pk}/change/" in only_live
+    assert f"/admin/practice/client/{ended.pk}/change/" not in only_live
