@@ -11,9 +11,18 @@ from django.forms import BaseInlineFormSet
 from django.http import HttpRequest
 
 from partnerdesk.billing import services
-from partnerdesk.billing.models import DirectDebitMandate, Licence, Service, ServicePrice, SubscriptionItem
+from partnerdesk.billing.models import (
+    DirectDebitMandate,
+    Invoice,
+    InvoiceLine,
+    Licence,
+    Service,
+    ServicePrice,
+    SubscriptionItem,
+)
 from partnerdesk.billing.selectors import today
 from partnerdesk.identity.models import User
+from partnerdesk.ledger.templatetags.money import pounds
 from partnerdesk.lib.errors import DomainError
 
 
@@ -135,6 +144,120 @@ class DirectDebitMandateAdmin(admin.ModelAdmin[DirectDebitMandate]):
     )
     fields = MANDATE_FIELDS
     readonly_fields = MANDATE_FIELDS
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class InvoiceLineInline(admin.TabularInline[InvoiceLine, Invoice]):
+    """An issued invoice's lines, as written by the invoice run (never edited)."""
+
+    model = InvoiceLine
+    extra = 0
+    can_delete = False
+    fields = [
+        "business_name",
+        "customer_number",
+        "service",
+        "payer",
+        "starts_on",
+        "ends_on",
+        "days",
+        "rrp",
+        "amount_shown",
+        "discount_shown",
+        "net_shown",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Days")
+    def days(self, obj: InvoiceLine) -> str:
+        return f"{obj.days_active} of {obj.days_in_period}"
+
+    @admin.display(description="Monthly RRP")
+    def rrp(self, obj: InvoiceLine) -> str:
+        return pounds(obj.monthly_rrp)
+
+    @admin.display(description="Amount")
+    def amount_shown(self, obj: InvoiceLine) -> str:
+        return pounds(obj.amount)
+
+    @admin.display(description="Discount")
+    def discount_shown(self, obj: InvoiceLine) -> str:
+        return f"{pounds(obj.discount)} ({obj.discount_rate}%)" if obj.discount else pounds(obj.discount)
+
+    @admin.display(description="Net")
+    def net_shown(self, obj: InvoiceLine) -> str:
+        return pounds(obj.net)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("service")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin[Invoice]):
+    """Issued invoices, read-only: the invoice run writes them and nobody edits one afterwards."""
+
+    list_display = ["number", "month", "account", "customer_number", "kind", "net", "vat", "total_shown", "issued_at"]
+    list_filter = ["kind", "period"]
+    list_select_related = ["account"]
+    search_fields = ["number", "customer_number", "account__business_name", "practice__name"]
+    INVOICE_FIELDS = (
+        "number",
+        "kind",
+        "account",
+        "practice",
+        "customer_number",
+        "month",
+        "issued_at",
+        "subtotal_shown",
+        "discount_total_shown",
+        "net",
+        "vat",
+        "total_shown",
+    )
+    fields = INVOICE_FIELDS
+    readonly_fields = INVOICE_FIELDS
+    inlines = [InvoiceLineInline]
+
+    @admin.display(description="Month", ordering="period")
+    def month(self, obj: Invoice) -> str:
+        return f"{obj.period:%B %Y}"
+
+    @admin.display(description="Subtotal")
+    def subtotal_shown(self, obj: Invoice) -> str:
+        return pounds(obj.subtotal)
+
+    @admin.display(description="Discount")
+    def discount_total_shown(self, obj: Invoice) -> str:
+        return pounds(obj.discount_total)
+
+    @admin.display(description="Net", ordering="net_total")
+    def net(self, obj: Invoice) -> str:
+        return pounds(obj.net_total)
+
+    @admin.display(description="VAT", ordering="vat_total")
+    def vat(self, obj: Invoice) -> str:
+        return pounds(obj.vat_total)
+
+    @admin.display(description="Total", ordering="total")
+    def total_shown(self, obj: Invoice) -> str:
+        return pounds(obj.total)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

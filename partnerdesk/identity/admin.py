@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 
-from partnerdesk.identity.models import Company, CompanyMembership, User
+from partnerdesk.identity.models import AccessRequest, Company, CompanyMembership, User
 from partnerdesk.identity.services import company_rename
 
 
@@ -58,3 +58,27 @@ class CompanyAdmin(admin.ModelAdmin[Company]):
             company_rename(actor=request.user, company_id=obj.pk, business_name=obj.business_name, request=request)
         elif not change:
             super().save_model(request, obj, form, change)
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(admin.ModelAdmin[AccessRequest]):
+    """Requests to use a company's subscription, read-only: the owner (or the managing practice's admins) decides
+    them in the product, and the expiry job closes the ones nobody answered."""
+
+    list_display = ["created_at", "company", "requester", "status", "expires_at", "decided_at", "decided_by"]
+    list_filter = ["status"]
+    list_select_related = ["company", "requester", "decided_by"]
+    search_fields = ["company__business_name", "company__customer_number", "requester__email", "requester__full_name"]
+    date_hierarchy = "created_at"
+    ACCESS_REQUEST_FIELDS = ("company", "requester", "status", "created_at", "expires_at", "decided_at", "decided_by")
+    fields = ACCESS_REQUEST_FIELDS
+    readonly_fields = ACCESS_REQUEST_FIELDS
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

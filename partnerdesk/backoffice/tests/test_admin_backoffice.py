@@ -151,3 +151,27 @@ def test_ended_clients_are_found_and_shown_with_their_end(staff_client, managed)
     only_live = http.get("/admin/practice/client/", {"relationship": "live"}).content.decode()
     assert f"/admin/practice/client/{live.pk}/change/" in only_live
     assert f"/admin/practice/client/{ended.pk}/change/" not in only_live
+
+
+def test_customer_services_looks_up_access_requests(staff_client, managed):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from partnerdesk.identity.models import AccessRequest
+
+    http, _ = staff_client
+    company, _ = managed
+    requester = UserFactory.create(email="asker@example.test")
+    request = AccessRequest.objects.create(
+        requester=requester, company=company, expires_at=timezone.now() + timedelta(days=7)
+    )
+    for query in ("asker@example", "Acme", company.customer_number):
+        listing = http.get("/admin/identity/accessrequest/", {"q": query}).content.decode()
+        assert f"/admin/identity/accessrequest/{request.pk}/change/" in listing, query
+        assert "Waiting for approval" in listing
+    page = http.get(f"/admin/identity/accessrequest/{request.pk}/change/").content.decode()
+    assert "asker@example.test" in page
+    assert 'name="_save"' not in page
+    assert http.get("/admin/identity/accessrequest/add/").status_code == 403
+    assert http.get(f"/admin/identity/accessrequest/{request.pk}/delete/").status_code == 403
