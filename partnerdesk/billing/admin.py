@@ -161,7 +161,7 @@ class InvoiceLineInline(admin.TabularInline[InvoiceLine, Invoice]):
     model = InvoiceLine
     extra = 0
     can_delete = False
-    fields = [
+    LINE_FIELDS = (
         "business_name",
         "customer_number",
         "service",
@@ -173,8 +173,9 @@ class InvoiceLineInline(admin.TabularInline[InvoiceLine, Invoice]):
         "amount_shown",
         "discount_shown",
         "net_shown",
-    ]
-    readonly_fields = fields
+    )
+    fields = LINE_FIELDS
+    readonly_fields = LINE_FIELDS
 
     @admin.display(description="Days")
     def days(self, obj: InvoiceLine) -> str:
