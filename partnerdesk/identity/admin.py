@@ -21,6 +21,9 @@ class UserAdmin(DjangoUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # memberships, decisions and the audit trail point at a login: make it inactive instead
+
 
 class MembershipInline(admin.TabularInline[CompanyMembership, Company]):
     """Who can use the company. Read-only here: linking, approvals and removals go through the services."""

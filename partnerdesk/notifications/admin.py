@@ -41,6 +41,9 @@ class MessageAdmin(admin.ModelAdmin[Message]):
     list_display = ["created_at", "subject", "company", "practice", "read_at"]
     raw_id_fields = ["company", "practice"]
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # what a company or practice was told stays on record
+
 
 @admin.register(DevMail)
 class DevMailAdmin(admin.ModelAdmin[DevMail]):

@@ -76,6 +76,9 @@ class PracticeAdmin(admin.ModelAdmin[Practice]):
     ]
     inlines = [MemberInline]
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # its clients, invoices and audit trail point at it
+
     def get_fields(self, request: HttpRequest, obj: Practice | None = None) -> Any:
         """Someone who may only view a practice sees its discount history, not two empty "new rate" fields."""
         fields = list(super().get_fields(request, obj))
@@ -149,6 +152,9 @@ class ClientAdmin(admin.ModelAdmin[Client]):
         queryset = Client.all_objects.get_queryset()
         ordering = self.get_ordering(request)
         return queryset.order_by(*ordering) if ordering else queryset
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # decision 29: a relationship keeps its row (ended, not deleted), through the services
 
 
 @admin.register(PracticeInvitation)

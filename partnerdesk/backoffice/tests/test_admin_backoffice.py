@@ -175,3 +175,23 @@ def test_customer_services_looks_up_access_requests(staff_client, managed):
     assert 'name="_save"' not in page
     assert http.get("/admin/identity/accessrequest/add/").status_code == 403
     assert http.get(f"/admin/identity/accessrequest/{request.pk}/delete/").status_code == 403
+
+
+def test_even_a_superuser_deletes_no_client_practice_login_or_message(managed):
+    """Decisions 27/29: those rows are kept (ended or made inactive through the services), never deleted here."""
+    from partnerdesk.notifications.models import Message
+
+    company, client = managed
+    message = Message.objects.create(company=company, subject="Hello", body="Hi")
+    root = User.objects.create_superuser(email="root@partnerdesk.test", password="x" * 16)
+    http = HttpClient()
+    http.force_login(root)
+    for changelist, pk in (
+        ("/admin/practice/client/", client.pk),
+        ("/admin/practice/practice/", client.practice_id),
+        ("/admin/identity/user/", company.owner_id),
+        ("/admin/notifications/message/", message.pk),
+    ):
+        assert "delete_selected" not in http.get(changelist).content.decode(), changelist
+        assert http.get(f"{changelist}{pk}/delete/").status_code == 403, changelist
+        assert f"{changelist}{pk}/delete/" not in http.get(f"{changelist}{pk}/change/").content.decode()
