@@ -87,6 +87,8 @@ class Action(models.TextChoices):
     API_TOKEN_CREATE = "api.token.create", "API token created"
     API_TOKEN_REVOKE = "api.token.revoke", "API token revoked"
     DEMO_LOAD = "demo.data.load", "Demo data loaded"
+    OUTBOX_SEND_AGAIN = "notifications.email.send_again", "Email sent again by customer services"
+    OUTBOX_GIVE_UP = "notifications.email.give_up", "Email given up by customer services"
 
 
 class AppendOnlyError(Exception):

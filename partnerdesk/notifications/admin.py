@@ -1,9 +1,13 @@
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from partnerdesk.identity.models import User
+
 from partnerdesk.notifications.models import DevMail, Message, OutboundEmail
+from partnerdesk.notifications.services import outbox_give_up, outbox_send_again
 
 
 @admin.register(OutboundEmail)
@@ -21,6 +25,32 @@ class OutboundEmailAdmin(admin.ModelAdmin[OutboundEmail]):
     list_filter = ["status", "template"]
     search_fields = ["id", "template", "subject", "about"]
     readonly_fields = [f.name for f in OutboundEmail._meta.fields]
+    actions = ["send_again", "give_up"]
+
+    def _report(self, request: HttpRequest, done: int, selected: int, what: str) -> None:
+        plural = "s" if done != 1 else ""
+        self.message_user(request, f"{done} email{plural} {what}.", messages.SUCCESS if done else messages.WARNING)
+        if selected > done:
+            self.message_user(
+                request,
+                f"{selected - done} already sent or given up: left as they are.",
+                messages.WARNING,
+            )
+
+    # Customer services may use both (view permission on the outbox): each goes through a service, audited.
+    @admin.action(description="Send again now (queued or failed emails)", permissions=["view"])
+    def send_again(self, request: HttpRequest, queryset: QuerySet[OutboundEmail]) -> None:
+        assert isinstance(request.user, User)
+        ids = list(queryset.values_list("pk", flat=True))
+        done = outbox_send_again(actor=request.user, ids=ids, request=request)
+        self._report(request, done, len(ids), "queued to send again now")
+
+    @admin.action(description="Mark as given up (never sent; queued or failed emails)", permissions=["view"])
+    def give_up(self, request: HttpRequest, queryset: QuerySet[OutboundEmail]) -> None:
+        assert isinstance(request.user, User)
+        ids = list(queryset.values_list("pk", flat=True))
+        done = outbox_give_up(actor=request.user, ids=ids, request=request)
+        self._report(request, done, len(ids), "marked as given up")
 
     @admin.display(description="To")
     def recipients(self, obj: OutboundEmail) -> str:

@@ -15,6 +15,7 @@ class OutboundEmail(models.Model):
         FAILED = "failed", "Failed"
         # Not sent: the link it carries no longer works (its invitation was replaced, cancelled or used).
         SKIPPED = "skipped", "Skipped"
+        GIVEN_UP = "given_up", "Given up"  # customer services stopped it for good: never sent, never retried
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     template = models.CharField(max_length=100)
@@ -39,7 +40,7 @@ class OutboundEmail(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=["queued", "sent", "failed", "skipped"]),
+                condition=models.Q(status__in=["queued", "sent", "failed", "skipped", "given_up"]),
                 name="outbound_status_valid",
             ),
             models.CheckConstraint(

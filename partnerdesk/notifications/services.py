@@ -5,11 +5,16 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.db.models import Model
+from django.utils import timezone
 
 from partnerdesk.notifications.models import Message, OutboundEmail
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from partnerdesk.identity.models import User
     from partnerdesk.identity.models import Company
     from partnerdesk.practice.models import Practice
 
@@ -71,3 +76,56 @@ def message_post(
     return Message.objects.create(
         company=company, practice=practice, subject=subject, body=body, link=link, owner_only=owner_only
     )
+
+
+# What customer services may still do to an outbox row: a sent or given-up one is final.
+OUTBOX_OPEN = [OutboundEmail.Status.QUEUED, OutboundEmail.Status.FAILED]
+
+
+def outbox_send_again(*, actor: User, ids: Sequence[object], request: HttpRequest | None = None) -> int:
+    """Customer services: try these queued or failed emails again now, through the delivery task (one more
+    attempt; a failure leaves it failed again, with the new error). Sent and given-up rows are left as they are.
+    Returns how many were queued again."""
+    from partnerdesk.audit.models import Action
+    from partnerdesk.audit.services import record_event
+    from partnerdesk.notifications.tasks import deliver_email
+
+    with transaction.atomic():
+        rows = list(OutboundEmail.objects.select_for_update().filter(pk__in=ids, status__in=OUTBOX_OPEN))
+        now = timezone.now()
+        for email in rows:
+            previous = email.status
+            email.status = OutboundEmail.Status.QUEUED
+            email.next_attempt_at = now
+            email.save(update_fields=["status", "next_attempt_at"])
+            deliver_email.enqueue(str(email.id))
+            record_event(
+                action=Action.OUTBOX_SEND_AGAIN,
+                actor=actor,
+                request=request,
+                data={"email": str(email.id), "template": email.template, "was": previous},
+            )
+    return len(rows)
+
+
+def outbox_give_up(*, actor: User, ids: Sequence[object], request: HttpRequest | None = None) -> int:
+    """Customer services: never send these queued or failed emails (a final state; a queued retry finds it given up
+    and sends nothing). Like a sent one, it keeps none of its codes and links. Returns how many were given up."""
+    from partnerdesk.audit.models import Action
+    from partnerdesk.audit.services import record_event
+
+    with transaction.atomic():
+        rows = list(OutboundEmail.objects.select_for_update().filter(pk__in=ids, status__in=OUTBOX_OPEN))
+        for email in rows:
+            previous = email.status
+            email.status = OutboundEmail.Status.GIVEN_UP
+            email.next_attempt_at = None
+            email.context = {}
+            email.save(update_fields=["status", "next_attempt_at", "context"])
+            record_event(
+                action=Action.OUTBOX_GIVE_UP,
+                actor=actor,
+                request=request,
+                data={"email": str(email.id), "template": email.template, "was": previous},
+            )
+    return len(rows)

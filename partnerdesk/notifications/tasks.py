@@ -100,7 +100,7 @@ def deliver_email(email_id: str) -> str:
             logger.warning("outbox message %s no longer exists", email_id)
             return "missing"
         if email.status != OutboundEmail.Status.QUEUED:
-            # Already delivered (or given up on): a duplicate task must not send again.
+            # Already delivered, failed for good or given up by customer services: a duplicate task must not send.
             return str(email.status)
         now = timezone.now()
         dead_link = link_unusable(email)
