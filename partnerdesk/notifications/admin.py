@@ -5,7 +5,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from partnerdesk.identity.models import User
-
 from partnerdesk.notifications.models import DevMail, Message, OutboundEmail
 from partnerdesk.notifications.services import outbox_give_up, outbox_send_again
 

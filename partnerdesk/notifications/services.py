@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -14,8 +15,7 @@ from partnerdesk.notifications.models import Message, OutboundEmail
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from partnerdesk.identity.models import User
-    from partnerdesk.identity.models import Company
+    from partnerdesk.identity.models import Company, User
     from partnerdesk.practice.models import Practice
 
 
@@ -82,7 +82,7 @@ def message_post(
 OUTBOX_OPEN = [OutboundEmail.Status.QUEUED, OutboundEmail.Status.FAILED]
 
 
-def outbox_send_again(*, actor: User, ids: Sequence[object], request: HttpRequest | None = None) -> int:
+def outbox_send_again(*, actor: User, ids: Sequence[uuid.UUID | str], request: HttpRequest | None = None) -> int:
     """Customer services: try these queued or failed emails again now, through the delivery task (one more
     attempt; a failure leaves it failed again, with the new error). Sent and given-up rows are left as they are.
     Returns how many were queued again."""
@@ -108,7 +108,7 @@ def outbox_send_again(*, actor: User, ids: Sequence[object], request: HttpReques
     return len(rows)
 
 
-def outbox_give_up(*, actor: User, ids: Sequence[object], request: HttpRequest | None = None) -> int:
+def outbox_give_up(*, actor: User, ids: Sequence[uuid.UUID | str], request: HttpRequest | None = None) -> int:
     """Customer services: never send these queued or failed emails (a final state; a queued retry finds it given up
     and sends nothing). Like a sent one, it keeps none of its codes and links. Returns how many were given up."""
     from partnerdesk.audit.models import Action

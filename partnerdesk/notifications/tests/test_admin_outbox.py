@@ -82,7 +82,8 @@ def test_give_up_is_final_and_a_pending_retry_sends_nothing(customer_services):
     http.post(CHANGELIST, {"action": "give_up", "_selected_action": [str(queued.pk), str(sent.pk)]}, follow=True)
     queued.refresh_from_db()
     assert (queued.status, queued.context, queued.next_attempt_at) == ("given_up", {}, None)
-    assert Event.objects.get(action="notifications.email.give_up").data["email"] == str(queued.id)
+    given_up = Event.objects.get(action="notifications.email.give_up")
+    assert (given_up.actor, given_up.data["email"], given_up.data["was"]) == (user, str(queued.id), "queued")
     assert deliver_email.call(str(queued.id)) == "given_up"
     assert mail.outbox == []
     # Final: sending a given-up row again does nothing.
