@@ -4,11 +4,15 @@ mandates (read-only: bank details are never shown, only their masks)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.forms import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from partnerdesk.billing import services
 from partnerdesk.billing.models import (
@@ -41,16 +45,29 @@ class ServicePriceFormSet(BaseInlineFormSet):
                 )
 
 
+class ServicePriceForm(forms.ModelForm[ServicePrice]):
+    def clean_monthly_rrp(self) -> Decimal | None:
+        """A field error in the service's words, not the database constraint's name."""
+        rrp: Decimal | None = self.cleaned_data.get("monthly_rrp")
+        if rrp is not None and rrp < 0:
+            raise forms.ValidationError("Enter a monthly price of £0.00 or more.", code="price_invalid")
+        return rrp
+
+
 class ServicePriceInline(admin.TabularInline[ServicePrice, Service]):
-    """Prices from a date on. Add a row for a change; existing rows stay as they are (history)."""
+    """A new price from a date on. The prices already written are shown above (Prices), never as editable rows."""
 
     model = ServicePrice
+    form = ServicePriceForm
     formset = ServicePriceFormSet
     extra = 1
-    fields = ["effective_from", "monthly_rrp", "created_at"]
-    readonly_fields = ["created_at"]
+    fields = ["effective_from", "monthly_rrp"]
     can_delete = False
-    ordering = ["-effective_from"]
+    verbose_name = "new price"
+    verbose_name_plural = "New price"
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).none()  # only new rows here: history is the Prices table
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # existing rows are read-only; new rows are still added (has_add_permission)
@@ -61,7 +78,32 @@ class ServiceAdmin(admin.ModelAdmin[Service]):
     list_display = ["name", "code", "product", "sort_order", "is_active"]
     list_filter = ["is_active", "product"]
     search_fields = ["name", "code"]
+    readonly_fields = ["price_history"]
     inlines = [ServicePriceInline]
+
+    @admin.display(description="Prices")
+    def price_history(self, obj: Service) -> str:
+        """Every price from its date, newest first, as people write them (£14.00, 1 January 2026)."""
+        rows = list(obj.prices.order_by("-effective_from")) if obj.pk else []
+        if not rows:
+            return "None yet"
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    f"{row.effective_from.day} {row.effective_from:%B %Y}",
+                    pounds(row.monthly_rrp),
+                    f"{timezone.localtime(row.created_at).day} {timezone.localtime(row.created_at):%B %Y}",
+                )
+                for row in rows
+            ),
+        )
+        return format_html(
+            '<table><thead><tr><th scope="col">From</th><th scope="col">Monthly RRP</th>'
+            '<th scope="col">Added</th></tr></thead><tbody>{}</tbody></table>',
+            body,
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # services are referenced by subscriptions and invoices: make them inactive instead

@@ -51,7 +51,7 @@ class ServicePrice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.service}: £{self.monthly_rrp} from {self.effective_from}"
+        return f"{self.service}: £{self.monthly_rrp:,.2f} from {self.effective_from.day} {self.effective_from:%B %Y}"
 
 
 class PracticeDiscount(models.Model):
@@ -72,7 +72,7 @@ class PracticeDiscount(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.practice}: {self.rate}% from {self.effective_from}"
+        return f"{self.practice}: {self.rate}% from {self.effective_from.day} {self.effective_from:%B %Y}"
 
 
 class SubscriptionItem(models.Model):

@@ -120,17 +120,14 @@ def test_back_office_adds_a_price_row_and_never_edits_old_ones(client):
             "product": service.product,
             "sort_order": "0",
             "is_active": "on",
-            "prices-TOTAL_FORMS": "2",
-            "prices-INITIAL_FORMS": "1",
+            # Only a new row: the prices already written are a table on the page, not a form.
+            "prices-TOTAL_FORMS": "1",
+            "prices-INITIAL_FORMS": "0",
             "prices-MIN_NUM_FORMS": "0",
             "prices-MAX_NUM_FORMS": "1000",
-            "prices-0-id": str(old.pk),
             "prices-0-service": str(service.pk),
-            "prices-0-effective_from": "2020-01-01",
-            "prices-0-monthly_rrp": "99.00",  # ignored: existing prices are read-only
-            "prices-1-service": str(service.pk),
-            "prices-1-effective_from": starts.isoformat(),
-            "prices-1-monthly_rrp": "36.00",
+            "prices-0-effective_from": starts.isoformat(),
+            "prices-0-monthly_rrp": "36.00",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -138,6 +135,27 @@ def test_back_office_adds_a_price_row_and_never_edits_old_ones(client):
     assert old.monthly_rrp == Decimal("30.00")
     assert ServicePrice.objects.get(service=service, effective_from=starts).monthly_rrp == Decimal("36.00")
     assert Event.objects.filter(action=Action.PRICE_CHANGE, data__service="t-admin").count() == 1
+    # An existing row posted as if editable is refused, not applied.
+    tampered = response.wsgi_request.POST.copy()
+    tampered.update({"prices-INITIAL_FORMS": "1", "prices-0-id": str(old.pk), "prices-0-monthly_rrp": "99.00"})
+    tampered["prices-0-effective_from"] = "2020-01-01"
+    client.post(f"/admin/billing/service/{service.pk}/change/", tampered)
+    old.refresh_from_db()
+    assert (old.monthly_rrp, ServicePrice.objects.filter(service=service).count()) == (Decimal("30.00"), 2)
+    # The page: every price in pounds from its date as people write them; a negative price is a field error.
+    page = client.get(f"/admin/billing/service/{service.pk}/change/").content.decode()
+    assert f"<td>{starts.day} {starts:%B %Y}</td><td>£36.00</td>" in page
+    assert f"<td>{old.effective_from.day} {old.effective_from:%B %Y}</td><td>£30.00</td>" in page
+    negative = response.wsgi_request.POST.copy()
+    negative["prices-0-monthly_rrp"], negative["prices-0-effective_from"] = (
+        "-1.00",
+        (starts + dt.timedelta(days=1)).isoformat(),
+    )
+    refused = client.post(f"/admin/billing/service/{service.pk}/change/", negative)
+    assert refused.status_code == 200
+    errors = refused.context["inline_admin_formsets"][0].formset.forms[0].errors
+    assert errors == {"monthly_rrp": ["Enter a monthly price of £0.00 or more."]}
+    assert "service_price_not_negative" not in refused.content.decode()
 
 
 def test_back_office_discount_change_goes_through_the_audited_service(client):
@@ -193,3 +211,14 @@ def test_service_is_not_deletable_in_the_back_office(client):
     client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
     service = Service.objects.get(code="payroll")
     assert client.get(f"/admin/billing/service/{service.pk}/delete/").status_code == 403
+
+
+def test_prices_and_discounts_read_as_people_write_them():
+    service = make_service("t-str", "1234.50", name="Str Service")
+    price = service.prices.get()
+    price.effective_from = dt.date(2026, 1, 1)
+    assert str(price) == "Str Service: £1,234.50 from 1 January 2026"
+    setup = make_practice("Str LLP", discount="20.00")
+    discount = setup.practice.discounts.get()
+    discount.effective_from = dt.date(2026, 1, 1)
+    assert str(discount) == "Str LLP: 20.00% from 1 January 2026"
