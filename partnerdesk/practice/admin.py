@@ -95,7 +95,10 @@ class PracticeAdmin(admin.ModelAdmin[Practice]):
     @admin.display(description="Discount rates")
     def discount_history(self, obj: Practice) -> str:
         rows = list(obj.discounts.order_by("-effective_from")) if obj.pk else []
-        return "; ".join(f"{row.rate}% from {row.effective_from:%d %b %Y}" for row in rows) or "None (0%)"
+        return (
+            "; ".join(f"{row.rate}% from {row.effective_from.day} {row.effective_from:%B %Y}" for row in rows)
+            or "None (0%)"
+        )
 
     def save_model(self, request: HttpRequest, obj: Practice, form: Any, change: bool) -> None:
         """A new discount rate goes through the billing service (dated, audited)."""

@@ -26,7 +26,13 @@ from partnerdesk.practice.models import (
 
 DEMO_PASSWORD = "partnerdesk-demo-2026"
 DEMO_PRACTICE = "Hartley & Moss Accountants"
-DEMO_DISCOUNT_FROM = date(2000, 1, 1)  # before any demo licence starts
+
+
+def demo_discount_from() -> date:
+    """The demo practice's rate starts on the 1st of this month a year ago: before any demo licence starts (the
+    earliest is 90 days back), and a date a practice could have had its rate from."""
+    today = timezone.localdate()
+    return date(today.year - 1, today.month, 1)
 
 
 @dataclass(frozen=True)
@@ -144,14 +150,14 @@ def load_demo() -> bool:
             return False
         admin = _user("admin@hartleymoss.test", "Helen Hartley")
         staff = _user("staff@hartleymoss.test", "Raj Patel")
-        _user("backoffice@partnerdesk.test", "Back Office", staff=True)
+        _user("backoffice@partnerdesk.test", "Customer Services", staff=True)
         practice_company = company_create(business_name=DEMO_PRACTICE, owner_email=admin.email, owner=admin)
         CompanyMembership.objects.create(user=admin, company=practice_company, role=CompanyMembership.Role.OWNER)
         # A partner discount, so accountant-paying licences and invoices show it (Partnerdesk sets it per practice).
         practice = Practice.objects.create(company=practice_company, name=DEMO_PRACTICE, contact_email=admin.email)
         from partnerdesk.billing.models import PracticeDiscount
 
-        PracticeDiscount.objects.create(practice=practice, rate=Decimal("20.00"), effective_from=DEMO_DISCOUNT_FROM)
+        PracticeDiscount.objects.create(practice=practice, rate=Decimal("20.00"), effective_from=demo_discount_from())
         PracticeMember.objects.create(practice=practice, user=admin, role=PracticeMember.Role.ADMIN)
         PracticeMember.objects.create(practice=practice, user=staff, role=PracticeMember.Role.STAFF)
         rows = [(*row, "client" if row[3] == "pending" else "accountant") for row in CLIENTS] + generated_clients()

@@ -77,3 +77,21 @@ def test_demo_refuses_with_debug_off(settings):
     with pytest.raises(CommandError, match="DEBUG off"):
         call_command("demo")
     assert not Practice.objects.exists()
+
+
+def test_demo_back_office_reads_as_people_write(settings, client):
+    """The header greets the demo's customer services by name ("Welcome, Customer Services.", not "Welcome, Back.");
+    the practice's discount reads "20.00% from 1 December 2025", from a date a practice could have had it."""
+    from partnerdesk.billing.models import PracticeDiscount
+
+    settings.DEBUG = True
+    call_command("demo")
+    staff = User.objects.get(email="backoffice@partnerdesk.test")
+    client.force_login(staff)
+    assert "Welcome, <strong>Customer Services</strong>." in client.get("/admin/").content.decode()
+    discount = PracticeDiscount.objects.get()
+    today = timezone.localdate()
+    assert discount.effective_from == today.replace(year=today.year - 1, day=1)
+    page = client.get(f"/admin/practice/practice/{discount.practice_id}/change/").content.decode()
+    assert f"20.00% from 1 {discount.effective_from:%B %Y}" in page
+    assert str(discount) == f"Hartley & Moss Accountants: 20.00% from 1 {discount.effective_from:%B %Y}"
