@@ -23,7 +23,16 @@ class OutboundEmailAdmin(admin.ModelAdmin[OutboundEmail]):
     ]
     list_filter = ["status", "template"]
     search_fields = ["id", "template", "subject", "about"]
-    readonly_fields = [f.name for f in OutboundEmail._meta.fields]
+    # The context is what the templates fill in: one-time codes and reset or invitation links while the email
+    # waits. Customer services sees which values it holds, never the values.
+    exclude = ["context"]
+    readonly_fields = [f.name for f in OutboundEmail._meta.fields if f.name != "context"] + ["context_holds"]
+
+    @admin.display(description="Context")
+    def context_holds(self, obj: OutboundEmail) -> str:
+        keys = sorted((obj.context or {}).keys())
+        return f"holds {', '.join(keys)} (values not shown)" if keys else "empty"
+
     actions = ["send_again", "give_up"]
 
     def _report(self, request: HttpRequest, done: int, selected: int, what: str) -> None:

@@ -91,3 +91,18 @@ def test_give_up_is_final_and_a_pending_retry_sends_nothing(customer_services):
     queued.refresh_from_db()
     assert queued.status == "given_up"
     assert not Event.objects.filter(action="notifications.email.send_again").exists()
+
+
+def test_a_waiting_emails_code_or_link_is_not_shown_to_customer_services(customer_services):
+    http, _ = customer_services
+    email = OutboundEmail.objects.create(
+        template="account-password_reset_key",
+        to=["sam@example.test"],
+        context={"password_reset_url": "http://x.test/accounts/password/reset/key/SECRET-KEY-123/", "code": "98765432"},
+    )
+    page = http.get(f"{CHANGELIST}{email.pk}/change/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "SECRET-KEY-123" not in body
+    assert "98765432" not in body
+    assert "holds code, password_reset_url (values not shown)" in body
