@@ -30,6 +30,7 @@ from partnerdesk.lib.errors import DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.tokens import hash_token, new_token
 from partnerdesk.notifications.services import message_post, send_email
 from partnerdesk.practice.models import Client, ClientAccessInvitation, PracticeMember
+from partnerdesk.practice.permissions import require_may_stop_managing
 from partnerdesk.practice.selectors import admin_emails, visible_clients
 
 ACTIVATION_DAYS = 14
@@ -549,11 +550,13 @@ def client_stop_managing(
 ) -> StopResult:
     """Stop Managing This Client (Active tab). Participating: Yes. Non-participating: transfer the data and
     subscription to the client, or delete the data and cancel the subscription. A second person stopping
-    the same client at the same time waits on the row lock, then gets ``client_already_ended`` (409)."""
+    the same client at the same time waits on the row lock, then gets ``client_already_ended`` (409). Admins only
+    (``permissions.require_may_stop_managing``)."""
     if mode not in StopMode.ALL:
         raise DomainError("Choose how to stop managing this client.", code="stop_mode_invalid")
     with transaction.atomic():
-        client = _lock_client(member=member, client_id=client_id)
+        client = _lock_client(member=member, client_id=client_id)  # a client they can't see is a 404 first
+        require_may_stop_managing(member)
         if client.tab != Client.Tab.ACTIVE:
             raise InvalidTransition(
                 "Only Active clients can be stopped. Pending and Imported clients are deleted instead.",

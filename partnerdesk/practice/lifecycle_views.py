@@ -19,7 +19,7 @@ from partnerdesk.identity.models import User
 from partnerdesk.lib.errors import DomainError, NotFound, RateLimited
 from partnerdesk.lib.ratelimit import INVITATION_LINK_PER_IP
 from partnerdesk.lib.request import client_ip
-from partnerdesk.practice import lifecycle
+from partnerdesk.practice import lifecycle, permissions
 from partnerdesk.practice.lifecycle_forms import ActivateAccountForm, InviteClientForm, StopManagingForm
 from partnerdesk.practice.selectors import former_clients
 from partnerdesk.practice.views import _client_or_404, _member
@@ -131,6 +131,10 @@ def stop_managing(request: HttpRequest, client_id: int) -> HttpResponse:
     """Manage -> Stop Managing This Client. Participating: Yes. Non-participating: Transfer or Delete."""
     member = _member(request)
     client = _client_or_404(member, client_id)
+    try:
+        permissions.require_may_stop_managing(member)
+    except permissions.AdminOnly as exc:
+        return permissions.admin_only_page(request, exc)
     participating = lifecycle.is_participating(client)
     final_accounts_blocked = False
     form = StopManagingForm(request.POST or None, business_name=client.business_name)

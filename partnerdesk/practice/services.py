@@ -24,6 +24,7 @@ from partnerdesk.notifications.services import message_post, send_email
 from partnerdesk.practice.connect import ConnectRequestAwaitingClient, connect_request_withdrawn
 from partnerdesk.practice.forms import detail_label
 from partnerdesk.practice.models import AccountantInvitation, Client, ClientAssignment, Practice, PracticeMember
+from partnerdesk.practice.permissions import require_may_delete_client
 from partnerdesk.practice.selectors import admin_emails, sees_every_client, visible_clients
 
 DETAIL_FIELDS = Client.DETAIL_FIELDS
@@ -247,9 +248,11 @@ class ClientNotDeletable(DomainError):
 
 
 def client_delete(*, member: PracticeMember, client_id: int, request: HttpRequest | None = None) -> str:
-    """Delete Client (Pending or Imported tab only; nothing was billed for them). Returns the business name."""
+    """Delete Client (Pending or Imported tab only; nothing was billed for them). Returns the business name.
+    Admins only (``permissions.require_may_delete_client``)."""
     with transaction.atomic():
         client = _lock_client(member=member, client_id=client_id, related=("company", "practice"))
+        require_may_delete_client(member)  # after the lookup: a client they can't see is a 404, as everywhere
         if client.tab not in (Client.Tab.PENDING, Client.Tab.IMPORTED):
             raise ClientNotDeletable()
         company = client.company

@@ -18,7 +18,7 @@ from partnerdesk.billing.selectors import active_services, service_choices
 from partnerdesk.identity.models import User
 from partnerdesk.lib.errors import DomainError, NotFound
 from partnerdesk.lib.request import is_htmx
-from partnerdesk.practice import services
+from partnerdesk.practice import permissions, services
 from partnerdesk.practice.export import clients_csv
 from partnerdesk.practice.forms import ClientDetailsForm
 from partnerdesk.practice.models import Client, PracticeMember
@@ -200,6 +200,7 @@ def _render_panel(
         "panel_tab": panel_tab,
         "history": client_history(client=client) if panel_tab == "history" else [],
         "participating": client.company.owner_id is not None,
+        "may_end_clients": permissions.may_end_clients(member),
         "form": form or (ClientDetailsForm(instance=client) if panel_tab == "details" else None),
         "form_version": client.version if version is None else version,
         "stale": stale,
@@ -305,6 +306,10 @@ def client_delete(request: HttpRequest, client_id: int) -> HttpResponse:
     """Manage -> Delete Client -> Yes (Pending and Imported clients only)."""
     member = _member(request)
     client = _client_or_404(member, client_id)
+    try:
+        permissions.require_may_delete_client(member)
+    except permissions.AdminOnly as exc:
+        return permissions.admin_only_page(request, exc)
     if request.method != "POST" and client.tab == Client.Tab.ACTIVE:
         # Only Pending and Imported clients can be deleted; an Active one is stopped, not deleted.
         messages.error(request, "An Active client can't be deleted. Use Manage → Stop Managing This Client.")

@@ -665,10 +665,33 @@ def test_a_restricted_staff_member_gets_404_unless_the_client_is_assigned():
     ClientAssignment.objects.create(member=staff, client=owned)
     assert _post(http, f"/practice/clients/{owned.pk}/disable").status_code == 200
     assert _post(http, f"/practice/clients/{owned.pk}/enable").status_code == 200
-    response = _post(http, f"/practice/clients/{owned.pk}/stop", {"mode": "participating"})
-    assert response.status_code == 200, response.content
-    [event] = _events(Action.CLIENT_STOP, owned)
-    assert event.actor_id == staff.user_id
+    # Stopping is an admin's decision, even for an assigned client.
+    _problem(_post(http, f"/practice/clients/{owned.pk}/stop", {"mode": "participating"}), 403, "admin_only")
+    assert not _events(Action.CLIENT_STOP, owned)
+
+
+def test_only_admins_can_stop_managing_or_delete_a_client():
+    practice, _, admin_http = _practice()
+    plain = _managed(practice)
+    owned, _ = _participating(practice)
+    imported = make_client(practice, "Imported Ltd", tab=Client.Tab.IMPORTED)
+    staff = add_member(practice, "staff@hartley.test", role=PracticeMember.Role.STAFF)  # sees every client
+    http = _http(staff.user)
+    for mode in ("transfer", "delete"):
+        body = _problem(
+            _post(http, f"/practice/clients/{plain.pk}/stop", {"mode": mode, "confirm_business_name": "Acme Ltd"}),
+            403,
+            "admin_only",
+        )
+        assert body["detail"] == "Only your practice's admins can stop managing a client."
+    _problem(_post(http, f"/practice/clients/{owned.pk}/stop", {"mode": "participating"}), 403, "admin_only")
+    _problem(http.delete(f"{API}/practice/clients/{imported.pk}"), 403, "admin_only")
+    assert Client.objects.filter(pk__in=[plain.pk, owned.pk, imported.pk], ended_at__isnull=True).count() == 3
+    # Disable and Enable stay open to staff; the admin can stop and delete.
+    assert _post(http, f"/practice/clients/{owned.pk}/disable").status_code == 200
+    assert _post(http, f"/practice/clients/{owned.pk}/enable").status_code == 200
+    assert _post(admin_http, f"/practice/clients/{owned.pk}/stop", {"mode": "participating"}).status_code == 200
+    assert admin_http.delete(f"{API}/practice/clients/{imported.pk}").status_code == 204
 
 
 def test_a_staff_member_who_sees_all_clients_can_invite():

@@ -16,8 +16,9 @@ from partnerdesk.identity.selectors import companies_claim, is_access_disabled, 
 from partnerdesk.identity.tests.factories import UserFactory
 from partnerdesk.lib.errors import InvalidTransition, NotFound
 from partnerdesk.notifications.models import Message
-from partnerdesk.practice import lifecycle
-from partnerdesk.practice.models import Client, ClientAccessInvitation, PracticeMember
+from partnerdesk.practice import lifecycle, services
+from partnerdesk.practice.models import Client, ClientAccessInvitation, ClientAssignment, PracticeMember
+from partnerdesk.practice.permissions import AdminOnly
 from partnerdesk.practice.tests.lifecycle_factories import (
     activation_token,
     emailed,
@@ -397,6 +398,30 @@ def test_another_practice_and_unassigned_staff_cannot_touch_the_client(practice_
             invite(someone, client)
         with pytest.raises(NotFound):
             lifecycle.client_stop_managing(member=someone, client_id=client.pk, mode="transfer")
+
+
+def test_staff_cannot_stop_managing_or_delete_a_client_they_can_see(practice_admin):
+    practice, admin = practice_admin
+    client = managed_client(practice, email="ada@acme.test")
+    imported = managed_client(practice, "Imported Ltd", tab=Client.Tab.IMPORTED)
+    staff = add_member(practice, "staff@hartley.test")  # sees every client
+    restricted = add_member(practice, "restricted@hartley.test", sees_all_clients=False)
+    ClientAssignment.objects.create(member=restricted, client=client)
+    ClientAssignment.objects.create(member=restricted, client=imported)
+    for someone in (staff, restricted):
+        for mode in ("transfer", "delete"):
+            with pytest.raises(AdminOnly) as caught:
+                lifecycle.client_stop_managing(
+                    member=someone, client_id=client.pk, mode=mode, confirm_business_name="Acme Ltd"
+                )
+            assert caught.value.code == "admin_only"
+            assert caught.value.status == 403
+        with pytest.raises(AdminOnly):
+            services.client_delete(member=someone, client_id=imported.pk)
+    assert Client.objects.filter(pk__in=[client.pk, imported.pk], ended_at__isnull=True).count() == 2
+    assert not Event.objects.filter(action__in=[Action.CLIENT_STOP, Action.CLIENT_DELETE]).exists()
+    lifecycle.client_stop_managing(member=admin, client_id=client.pk, mode="transfer")
+    services.client_delete(member=admin, client_id=imported.pk)
 
 
 # --- The client leaves -----------------------------------------------------------------------------

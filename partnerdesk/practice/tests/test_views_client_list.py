@@ -204,9 +204,11 @@ def test_a_restricted_staff_member_cannot_delete_accept_decline_or_amend_clients
     assert set(Client.objects.filter(tab="pending").values_list("pk", flat=True)) == {c.pk for c in pending}
     assert Client.objects.get(pk=imported.pk).business_name == "Imported Ltd"
     assert not Event.objects.filter(actor=member.user).exists()
-    # Their own client: allowed.
-    assert http.post(f"/partner/clients/{assigned.pk}/delete/").status_code == 302
-    assert not Client.objects.filter(pk=assigned.pk).exists()
+    # Their own client: they see it, but deleting is an admin's decision.
+    refused_own = http.post(f"/partner/clients/{assigned.pk}/delete/")
+    assert refused_own.status_code == 403
+    assert "Only your practice&#x27;s admins can delete a client." in refused_own.content.decode()
+    assert Client.objects.filter(pk=assigned.pk).exists()
 
 
 def test_a_restricted_staff_member_is_assigned_the_client_they_add_and_is_not_offered_imports(mine):

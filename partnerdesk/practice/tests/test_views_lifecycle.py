@@ -13,9 +13,9 @@ from django.utils import timezone
 from partnerdesk.compliance.models import AccountsPeriod
 from partnerdesk.identity.models import User
 from partnerdesk.identity.tests.factories import PASSWORD, UserFactory
-from partnerdesk.practice.models import Client
+from partnerdesk.practice.models import Client, PracticeMember
 from partnerdesk.practice.tests.lifecycle_factories import activation_token, managed_client, participating_client
-from partnerdesk.practice.tests.staff_factories import make_practice
+from partnerdesk.practice.tests.staff_factories import add_member, make_practice
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +40,37 @@ def test_panel_manage_menu_offers_the_right_actions(admin_client):
     page = admin_client.get(reverse("practice:client", args=[owned.pk]) + "?panel=details").content.decode()
     assert "Give client access" not in page
     assert "Disable" in page
+
+
+def test_staff_are_not_offered_stop_managing_or_delete_and_their_direct_links_are_403(client):
+    practice, admin = make_practice()
+    staff = add_member(practice, "staff@hartley.test", role=PracticeMember.Role.STAFF)  # sees every client
+    plain = managed_client(practice)
+    imported = managed_client(practice, "Imported Ltd", tab=Client.Tab.IMPORTED)
+    client.force_login(staff.user)
+    page = client.get(reverse("practice:client", args=[plain.pk]) + "?panel=details").content.decode()
+    assert "Give client access" in page
+    assert "Stop Managing This Client" not in page
+    page = client.get(reverse("practice:client", args=[imported.pk]) + "?panel=details").content.decode()
+    assert "Delete Client" not in page
+    stop = reverse("practice:stop_managing", args=[plain.pk])
+    for response in (
+        client.get(stop),
+        client.post(stop, {"mode": "delete", "confirm_business_name": "Acme Ltd"}),
+        client.post(stop, {"mode": "transfer"}),
+    ):
+        assert response.status_code == 403
+        assert "Only your practice&#x27;s admins can stop managing a client." in response.content.decode()
+    delete = reverse("practice:client_delete", args=[imported.pk])
+    for response in (client.get(delete), client.post(delete)):
+        assert response.status_code == 403
+        assert "Only your practice&#x27;s admins can delete a client." in response.content.decode()
+    assert Client.objects.filter(pk__in=[plain.pk, imported.pk], ended_at__isnull=True).count() == 2
+    client.force_login(admin)
+    page = client.get(reverse("practice:client", args=[plain.pk]) + "?panel=details").content.decode()
+    assert "Stop Managing This Client" in page
+    page = client.get(reverse("practice:client", args=[imported.pk]) + "?panel=details").content.decode()
+    assert "Delete Client" in page
 
 
 def test_give_access_page_names_the_business_and_invites(admin_client):

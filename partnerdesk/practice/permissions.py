@@ -1,0 +1,45 @@
+"""May this practice member do X: the practice's role rules in one place (services check them; views and templates
+ask them to offer only what will be allowed).
+
+Staff (restricted or not) run the day-to-day work on the clients they can see: amend details, Give client access,
+Disable and Enable, Accept or Decline a New Client Invitation. Decisions that cannot be undone and change what the
+practice is billed are its admins': Stop Managing This Client (the data is transferred or deleted for good and the
+licence goes to full price) and Delete Client."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from partnerdesk.lib.errors import PermissionDenied
+from partnerdesk.practice.models import PracticeMember
+
+
+class AdminOnly(PermissionDenied):
+    code = "admin_only"
+    title = "Only your practice's admins can do that."
+
+
+STOP_MANAGING_ADMIN_ONLY = "Only your practice's admins can stop managing a client."
+DELETE_CLIENT_ADMIN_ONLY = "Only your practice's admins can delete a client."
+
+
+def may_end_clients(member: PracticeMember) -> bool:
+    """Stop Managing This Client and Delete Client."""
+    return member.role == PracticeMember.Role.ADMIN
+
+
+def require_may_stop_managing(member: PracticeMember) -> None:
+    """Checked once the client is found among those the member can see (one they can't see stays a 404)."""
+    if not may_end_clients(member):
+        raise AdminOnly(STOP_MANAGING_ADMIN_ONLY)
+
+
+def require_may_delete_client(member: PracticeMember) -> None:
+    if not may_end_clients(member):
+        raise AdminOnly(DELETE_CLIENT_ADMIN_ONLY)
+
+
+def admin_only_page(request: HttpRequest, error: AdminOnly) -> HttpResponse:
+    """What a staff member sees on an admin-only page (a direct link, or a menu they opened before a change)."""
+    return render(request, "practice/admin_only.html", {"message": error.message}, status=403)
