@@ -75,7 +75,11 @@ class AssignedOut(Schema):
 
 class SettingsOut(Schema):
     name: str
-    contact_email: str
+    contact_email: str = Field(description="The contact email in use: always one the practice has confirmed")
+    contact_email_pending: str = Field(
+        description="A new contact email waiting for confirmation (a link was emailed to it); '' when none. "
+        "It is used for nothing until someone opens that link."
+    )
     discount_rate: Decimal = Field(
         description="Percent off RRP on accountant-paying licences, in force today (read-only)"
     )
@@ -83,7 +87,15 @@ class SettingsOut(Schema):
 
 class SettingsIn(Schema):
     name: str | None = Field(None, min_length=1, max_length=200)
-    contact_email: str | None = Field(None, max_length=254)
+    contact_email: str | None = Field(
+        None,
+        max_length=254,
+        description="A new address waits for confirmation by a link emailed to it (your own verified login address "
+        "needs none); '' removes the contact email at once",
+    )
+    resend_contact_email_link: bool = Field(
+        False, description="Send a new confirmation link to the address waiting (the previous link stops working)"
+    )
 
 
 def _admin(request: HttpRequest) -> tuple[User, PracticeMember]:
@@ -291,6 +303,7 @@ def _settings_out(practice: Practice) -> dict[str, Any]:
     return {
         "name": practice.name,
         "contact_email": practice.contact_email,
+        "contact_email_pending": practice.contact_email_pending,
         "discount_rate": discount_rate_in_force(practice=practice, on=today()),
     }
 
@@ -303,6 +316,11 @@ def _settings_out(practice: Practice) -> dict[str, Any]:
 def settings_update(request: HttpRequest, payload: SettingsIn) -> Any:
     user, admin = _admin(request)
     practice = staff_services.practice_update_settings(
-        actor=user, practice=admin.practice, name=payload.name, contact_email=payload.contact_email, request=request
+        actor=user,
+        practice=admin.practice,
+        name=payload.name,
+        contact_email=payload.contact_email,
+        resend_contact_email_link=payload.resend_contact_email_link,
+        request=request,
     )
     return _settings_out(practice)

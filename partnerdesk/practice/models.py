@@ -4,6 +4,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from partnerdesk.identity.models import Company
@@ -14,9 +15,35 @@ class Practice(models.Model):
 
     company = models.OneToOneField(Company, on_delete=models.PROTECT, related_name="practice")
     name = models.CharField(max_length=200)
-    contact_email = models.EmailField(blank=True)
+    contact_email = models.EmailField(
+        blank=True,
+        help_text="The contact email in use: always one the practice has proven it receives (a confirmation link "
+        "sent to it was opened, or it is the admin's own verified login address). Stored lower-case.",
+    )
+    contact_email_pending = models.EmailField(
+        blank=True, help_text="A new contact email waiting for confirmation: used for nothing until confirmed."
+    )
+    contact_email_token_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of the pending address's confirmation link token; never the token.",
+    )
+    contact_email_token_expires_at = models.DateTimeField(null=True, blank=True)
     # The discount rate is dated: billing.PracticeDiscount (billing.selectors.discount_rate_in_force).
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # An owner's "Invite your accountant" by this address must lead to one practice only.
+            models.UniqueConstraint(
+                Lower("contact_email"), condition=~models.Q(contact_email=""), name="practice_contact_email_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["contact_email_token_hash"],
+                condition=~models.Q(contact_email_token_hash=""),
+                name="practice_contact_email_token_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, Not
 from partnerdesk.lib.request import client_ip
 from partnerdesk.notifications.services import message_post, send_email
 from partnerdesk.practice.connect import ConnectRequestAwaitingClient, connect_request_withdrawn
+from partnerdesk.practice.contact_email import practice_for_address
 from partnerdesk.practice.forms import detail_label
 from partnerdesk.practice.models import AccountantInvitation, Client, ClientAssignment, Practice, PracticeMember
 from partnerdesk.practice.permissions import require_may_delete_client
@@ -314,13 +315,9 @@ def accountant_invite(
             )
         if Client.objects.filter(company=locked).exists():
             raise AccountantAlreadyConnected()
-        practice = (
-            Practice.objects.filter(
-                Q(contact_email__iexact=email) | Q(members__user__email__iexact=email, members__role="admin")
-            )
-            .distinct()
-            .first()
-        )
+        # Only an address the practice has proven (an admin's verified login, a confirmed contact email): one it
+        # merely typed into its settings would hand it invitations meant for someone else.
+        practice = practice_for_address(email)
         invitation = AccountantInvitation.objects.create(
             company=locked, email=email, matched=practice is not None, invited_by=actor
         )

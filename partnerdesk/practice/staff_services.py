@@ -21,6 +21,7 @@ from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, Not
 from partnerdesk.lib.text import HIDDEN_CHARACTERS, HIDDEN_CHARACTERS_MESSAGE
 from partnerdesk.lib.tokens import hash_token, new_token
 from partnerdesk.notifications.services import send_email
+from partnerdesk.practice import contact_email as contact_addresses
 from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeInvitation, PracticeMember
 
 INVITATION_DAYS = 14
@@ -440,9 +441,11 @@ def practice_update_settings(
     practice: Practice,
     name: str | None = None,
     contact_email: str | None = None,
+    resend_contact_email_link: bool = False,
     request: HttpRequest | None = None,
 ) -> Practice:
-    """An admin changes the practice's name and contact email (the discount rate is not theirs to change)."""
+    """An admin changes the practice's name and contact email (the discount rate is not theirs to change). A new
+    contact email waits for confirmation through a link emailed to it (``contact_addresses.request_change``)."""
     changes: dict[str, str] = {}
     if name is not None:
         name = " ".join(name.split())
@@ -457,15 +460,18 @@ def practice_update_settings(
     with transaction.atomic():
         _lock_practice_as_admin(actor=actor, practice=practice)
         locked = Practice.objects.get(pk=practice.pk)
-        diff = {
-            field: {"from": getattr(locked, field), "to": value}
-            for field, value in changes.items()
-            if getattr(locked, field) != value
-        }
+        diff: dict[str, object] = {}
+        if "name" in changes and locked.name != changes["name"]:
+            diff["name"] = {"from": locked.name, "to": changes["name"]}
+            locked.name = changes["name"]
+            locked.save(update_fields=["name"])
+        if "contact_email" in changes:
+            diff.update(
+                contact_addresses.request_change(
+                    practice=locked, actor=actor, email=changes["contact_email"], resend=resend_contact_email_link
+                )
+            )
         if diff:
-            for field in diff:
-                setattr(locked, field, changes[field])
-            locked.save(update_fields=list(diff))
             record_event(
                 action=Action.PRACTICE_SETTINGS_UPDATE, actor=actor, request=request, practice=locked, data=diff
             )

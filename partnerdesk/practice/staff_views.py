@@ -216,7 +216,9 @@ def practice_settings(request: HttpRequest) -> HttpResponse:
     """Settings: the practice's name and contact email (admins), the discount rate shown read-only."""
     admin = _admin(request)
     practice = admin.practice
-    form = SettingsForm(request.POST or None, initial={"name": practice.name, "contact_email": practice.contact_email})
+    # The address the admin last asked for: the one waiting for confirmation, if any (saving it again sends nothing).
+    shown_email = practice.contact_email_pending or practice.contact_email
+    form = SettingsForm(request.POST or None, initial={"name": practice.name, "contact_email": shown_email})
     if request.method == "POST" and form.is_valid():
         try:
             staff_services.practice_update_settings(
@@ -224,6 +226,7 @@ def practice_settings(request: HttpRequest) -> HttpResponse:
                 practice=practice,
                 name=form.cleaned_data["name"],
                 contact_email=form.cleaned_data["contact_email"],
+                resend_contact_email_link=bool(request.POST.get("resend_contact_email_link")),
                 request=request,
             )
         except DomainError as exc:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from partnerdesk.practice import connect_views, import_views, lifecycle_views, staff_views, views
+from partnerdesk.practice import connect_views, contact_email_views, import_views, lifecycle_views, staff_views, views
 
 app_name = "practice"
 urlpatterns = [
@@ -55,4 +55,5 @@ urlpatterns += [
     path("partner/former-clients/", lifecycle_views.former, name="former_clients"),
     path("partner/messages/", views.messages_list, name="messages"),
     path("activate/<str:token>/", lifecycle_views.activate, name="activate"),
+    path("partner/contact-email/<str:token>/", contact_email_views.confirm, name="contact_email_confirm"),
 ]

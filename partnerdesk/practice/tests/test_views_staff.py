@@ -178,7 +178,8 @@ def test_settings_page_edits_name_and_email_and_shows_discount_read_only(setup):
     )
     assert "Practice settings saved" in response.content.decode()
     practice.refresh_from_db()
-    assert (practice.name, practice.contact_email) == ("Hartley & Moss", "office@hartley.test")
+    assert (practice.name, practice.contact_email_pending) == ("Hartley & Moss", "office@hartley.test")
+    assert "waiting for confirmation" in response.content.decode()
     assert PracticeDiscount.objects.filter(practice=practice).count() == 2  # the discount is not the practice's
     assert Event.objects.filter(action="practice.settings.update", actor=admin).exists()
     bad = client.post("/partner/settings/", {"name": "", "contact_email": "nope"})
