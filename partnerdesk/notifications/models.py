@@ -71,6 +71,21 @@ class Message(models.Model):
     owner_only = models.BooleanField(
         default=False, help_text="For the Subscription Owner only (payment, services, who manages the company)."
     )
+    client = models.ForeignKey(
+        "practice.Client",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Practice messages: the client it is about, while that client exists.",
+    )
+    visible_to = models.ManyToManyField(
+        "practice.PracticeMember",
+        blank=True,
+        related_name="+",
+        help_text="Practice messages about a client: the restricted staff assigned to it when it was posted (they "
+        "keep seeing it after the client is gone, e.g. a withdrawn invitation).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -81,7 +96,11 @@ class Message(models.Model):
                 condition=(models.Q(company__isnull=False, practice__isnull=True))
                 | (models.Q(company__isnull=True, practice__isnull=False)),
                 name="message_exactly_one_recipient",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(client__isnull=True) | models.Q(practice__isnull=False),
+                name="message_client_only_for_practice",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from partnerdesk.identity.models import Company, User
-    from partnerdesk.practice.models import Practice
+    from partnerdesk.practice.models import Client, Practice
 
 
 def known_name(address: str) -> str:
@@ -68,14 +68,28 @@ def message_post(
     practice: Practice | None = None,
     link: str = "",
     owner_only: bool = False,
+    client: Client | None = None,
 ) -> Message:
     """Post an in-app message to a company's service or to a practice. ``owner_only``: what only the Subscription
-    Owner acts on (payment, services, who manages the company); the company's other users don't see it."""
+    Owner acts on (payment, services, who manages the company); the company's other users don't see it.
+    ``client``: the practice's client the message is about; the restricted staff assigned to it see the message
+    too (``practice.selectors.practice_messages``), even once the client is gone. Call it before deleting the
+    client."""
     if (company is None) == (practice is None):
         raise ValueError("a message goes to exactly one of company or practice")
-    return Message.objects.create(
-        company=company, practice=practice, subject=subject, body=body, link=link, owner_only=owner_only
+    if client is not None and (practice is None or client.practice_id != practice.pk):
+        raise ValueError("a message about a client goes to that client's practice")
+    message = Message.objects.create(
+        company=company, practice=practice, subject=subject, body=body, link=link, owner_only=owner_only, client=client
     )
+    if client is not None:
+        from partnerdesk.practice.models import ClientAssignment, PracticeMember
+
+        restricted = ClientAssignment.objects.filter(
+            client=client, member__role=PracticeMember.Role.STAFF, member__sees_all_clients=False
+        ).values_list("member_id", flat=True)
+        message.visible_to.add(*restricted)
+    return message
 
 
 # What customer services may still do to an outbox row: a sent or given-up one is final.

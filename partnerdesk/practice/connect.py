@@ -310,6 +310,7 @@ def connect_request_accept(
         )
         client_path = f"/partner/clients/{client.pk}/"
         message_post(
+            client=client,
             practice=client.practice,
             subject=_subject(f"{locked.business_name} accepted your request"),
             body=f"{actor.get_full_name()} accepted your request to manage {locked.business_name}. It is on your "
@@ -349,6 +350,7 @@ def connect_request_decline(
             data={"request": label},
         )
         message_post(
+            client=client,
             practice=client.practice,
             subject="Your request to manage a client was declined",
             body=f"The owner of the subscription with {label} declined your request to manage it.",
@@ -405,6 +407,7 @@ def connect_requests_expire(*, now: dt.datetime | None = None) -> int:
                 data={"request": label},
             )
             message_post(
+                client=client,
                 practice=client.practice,
                 subject="Your request to manage a client expired",
                 body=f"The owner of the subscription with {label} did not answer within {CONNECT_REQUEST_DAYS} "

@@ -426,6 +426,7 @@ def client_access_accept(*, token: str, user: User, request: HttpRequest | None 
         )
         if client.ended_at is None:
             message_post(
+                client=client,
                 practice=client.practice,
                 subject=f"{company.business_name} activated their access",
                 body=f"{user.get_full_name() or user.email} accepted your invitation. "
@@ -734,6 +735,7 @@ def accountant_remove(*, actor: User, company: Company, request: HttpRequest | N
             data={"business_name": locked.business_name, "was_accountant": was_accountant},
         )
         message_post(
+            client=client,
             practice=client.practice,
             subject=f"{locked.business_name} removed your practice",
             body=f"{actor.get_full_name() or actor.email} removed your practice as accountant for "

@@ -247,7 +247,10 @@ def assignable_clients(*, practice: Practice) -> QuerySet[Client]:
 
 def practice_messages(*, member: PracticeMember) -> QuerySet[Message]:
     """The practice's in-app messages (New Client Invitations, answers to its requests, withdrawals), newest first.
-    They name clients, so a staff member restricted to assigned clients gets none (as with imports)."""
+    They name clients, so a staff member restricted to assigned clients sees only those about a client they can see,
+    or could see when it was posted (a withdrawn invitation's client is gone by then)."""
+    messages = Message.objects.filter(practice_id=member.practice_id)
     if not sees_every_client(member):
-        return Message.objects.none()
-    return Message.objects.filter(practice_id=member.practice_id).order_by("-created_at", "-id")
+        shown_to = Message.visible_to.through.objects.filter(practicemember_id=member.pk).values("message_id")
+        messages = messages.filter(Q(client_id__in=visible_clients(member=member).values("pk")) | Q(pk__in=shown_to))
+    return messages.order_by("-created_at", "-id")

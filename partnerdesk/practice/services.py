@@ -353,6 +353,7 @@ def accountant_invite(
             data={"email": email, "matched": True},
         )
         message_post(
+            client=client,
             practice=practice,
             subject=f"New Client Invitation: {locked.business_name}",
             body=f"{actor.get_full_name()} invited your practice to manage {locked.business_name}.",
@@ -410,6 +411,7 @@ def accountant_invitation_withdraw(*, actor: User, company: Company, request: Ht
         )
         if client is not None:
             message_post(
+                client=client,
                 practice=client.practice,
                 subject=f"Invitation withdrawn: {locked.business_name}",
                 body=f"{actor.get_full_name()} withdrew their invitation for your practice to manage "

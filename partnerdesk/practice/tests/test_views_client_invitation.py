@@ -7,7 +7,7 @@ from partnerdesk.identity.services import company_create
 from partnerdesk.identity.tests.conftest import without_csrf
 from partnerdesk.identity.tests.factories import UserFactory
 from partnerdesk.notifications.models import Message, OutboundEmail
-from partnerdesk.practice.models import Client, Practice, PracticeMember
+from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeMember
 
 pytestmark = pytest.mark.django_db
 
@@ -200,7 +200,7 @@ def test_invitation_through_the_api(owner_and_practice):
     assert (accepted.status_code, accepted.json()["tab"], accepted.json()["payer"]) == (200, "active", "client")
 
 
-def test_messages_are_the_practices_own_and_not_for_restricted_staff(owner_and_practice):
+def test_messages_are_the_practices_own_and_restricted_staff_see_only_their_clients(owner_and_practice):
     company, practice, owner_http, admin_http = owner_and_practice
     owner_http.post(f"/companies/{company.customer_number}/accountant/", {"email": "hello@ledger.test"})
     assert "New Client Invitation: Acme Ltd" in admin_http.get("/partner/messages/").content.decode()
@@ -214,3 +214,30 @@ def test_messages_are_the_practices_own_and_not_for_restricted_staff(owner_and_p
         http.force_login(person)
         assert "No messages yet." in http.get("/partner/messages/").content.decode()
         assert http.get("/api/v1/practice/messages").json()["count"] == 0
+
+
+def test_restricted_staff_see_messages_about_their_clients_even_once_the_client_is_gone(owner_and_practice):
+    company, practice, owner_http, admin_http = owner_and_practice
+    owner_http.post(f"/companies/{company.customer_number}/accountant/", {"email": "hello@ledger.test"})
+    pending = Client.objects.get(company=company, tab="pending")
+    rita = UserFactory.create(email="rita@ledger.test")
+    assigned = PracticeMember.objects.create(practice=practice, user=rita, role="staff", sees_all_clients=False)
+    ClientAssignment.objects.create(member=assigned, client=pending)
+    tom = UserFactory.create(email="tom@ledger.test")
+    PracticeMember.objects.create(practice=practice, user=tom, role="staff", sees_all_clients=False)
+    rita_http, tom_http = HttpClient(), HttpClient()
+    rita_http.force_login(rita)
+    tom_http.force_login(tom)
+    # About a client Rita can see (assigned after it arrived): shown.
+    assert "New Client Invitation: Acme Ltd" in rita_http.get("/partner/messages/").content.decode()
+    owner_http.post(f"/companies/{company.customer_number}/accountant/invitation/withdraw/")
+    assert not Client.objects.filter(pk=pending.pk).exists()
+    # The client is gone, but Rita could see it when the withdrawal was posted: she learns of it.
+    page = rita_http.get("/partner/messages/").content.decode()
+    assert "Invitation withdrawn: Acme Ltd" in page
+    listed = rita_http.get("/api/v1/practice/messages").json()
+    assert [m["subject"] for m in listed["results"]] == ["Invitation withdrawn: Acme Ltd"]
+    # Tom was never assigned it; the admin sees everything.
+    assert "No messages yet." in tom_http.get("/partner/messages/").content.decode()
+    assert tom_http.get("/api/v1/practice/messages").json()["count"] == 0
+    assert admin_http.get("/api/v1/practice/messages").json()["count"] == 2
