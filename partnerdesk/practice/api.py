@@ -93,7 +93,7 @@ class SettingsIn(Schema):
         description="A new address waits for confirmation by a link emailed to it (your own verified login address "
         "needs none); '' removes the contact email at once",
     )
-    resend_contact_email_link: bool = Field(
+    resend_contact_email_link: StrictBool = Field(
         False, description="Send a new confirmation link to the address waiting (the previous link stops working)"
     )
 
