@@ -65,6 +65,8 @@ class PracticeMember(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["practice", "user"], name="practice_member_unique"),
+            # A person belongs to one practice: their login address leads an owner's invitation to one practice.
+            models.UniqueConstraint(fields=["user"], name="practice_member_one_practice"),
             models.CheckConstraint(condition=models.Q(role__in=["admin", "staff"]), name="practice_member_role_valid"),
         ]
 

@@ -252,7 +252,13 @@ def invitation_accept(*, user: User, token: str, request: HttpRequest | None = N
             if existing is not None and existing.practice_id != invitation.practice_id:
                 raise MemberOfAnotherPractice()
             if existing is None:
-                member = PracticeMember.objects.create(practice=invitation.practice, user=user, role=invitation.role)
+                try:
+                    with transaction.atomic():
+                        member = PracticeMember.objects.create(
+                            practice=invitation.practice, user=user, role=invitation.role
+                        )
+                except IntegrityError:  # another practice's invitation accepted at the same moment
+                    raise MemberOfAnotherPractice() from None
             else:
                 member = existing  # already a member (added another way): the invitation is simply used up
             invitation.status = PracticeInvitation.Status.ACCEPTED

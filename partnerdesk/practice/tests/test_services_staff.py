@@ -221,3 +221,10 @@ def test_client_tabs_still_scope_to_the_practice(practice_admin):
     make_client(practice, "Waiting", tab=Client.Tab.PENDING)
     member = PracticeMember.objects.get(user=admin)
     assert [c.business_name for c in client_list(member=member, tab="pending")] == ["Waiting"]
+
+
+def test_the_database_refuses_a_person_in_two_practices(practice_admin):
+    _practice, admin = practice_admin
+    other, _ = make_practice("Other LLP", "admin@other.test")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PracticeMember.objects.create(practice=other, user=admin, role=PracticeMember.Role.STAFF)
