@@ -49,10 +49,10 @@ def race(*calls: Callable[[], Any]) -> list[Any]:
     return results
 
 
-def test_two_staff_stopping_the_same_client_one_wins_the_other_gets_a_clear_error():
+def test_two_admins_stopping_the_same_client_one_wins_the_other_gets_a_clear_error():
     practice, admin = make_practice()
     first = PracticeMember.objects.get(user=admin)
-    second = add_member(practice, "staff@hartley.test")
+    second = add_member(practice, "second-admin@hartley.test", role=PracticeMember.Role.ADMIN)  # only admins stop
     client, _ = participating_client(practice)
     results = race(
         lambda: lifecycle.client_stop_managing(member=first, client_id=client.pk, mode="participating"),
