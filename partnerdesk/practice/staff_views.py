@@ -62,13 +62,15 @@ def staff(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("practice:staff")
+    members = list(selectors.staff_list(practice=admin.practice))
     return render(
         request,
         "practice/staff.html",
         {
             "member": admin,
-            "members": selectors.staff_list(practice=admin.practice),
+            "members": members,
             "invitations": selectors.pending_invitations(practice=admin.practice),
+            "admin_count": sum(1 for m in members if m.role == PracticeMember.Role.ADMIN),
             "form": form,
             "roles": PracticeMember.Role.choices,
             "now": timezone.now(),
@@ -129,15 +131,47 @@ def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    return _done(request, "revoke", invitation_id)
+    """Confirm, then revoke a pending invitation (its link stops working)."""
+    if request.method == "POST":
+        return _done(request, "revoke", invitation_id)
+    admin = _admin(request)
+    found = selectors.pending_invitations(practice=admin.practice).filter(pk=invitation_id).first()
+    if found is None:
+        raise Http404("No such invitation")
+    return render(request, "practice/staff_revoke.html", {"member": admin, "invitation": found})
 
 
 @login_required
 @require_POST
 def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
-    return _done(request, "role", member_id)
+    """Change a member's role. Demoting yourself is asked first (you lose the Staff and Settings pages), and then
+    leads to the client list: the Staff page is no longer yours."""
+    admin = _admin(request)
+    target = _member(admin, member_id)
+    demoting_self = (
+        target.user_id == admin.user_id
+        and request.POST.get("role") == PracticeMember.Role.STAFF
+        and selectors.staff_list(practice=admin.practice)
+        .filter(role=PracticeMember.Role.ADMIN)
+        .exclude(pk=target.pk)
+        .exists()  # the last admin's demotion is refused as it is, with its message
+    )
+    if not demoting_self:
+        return _done(request, "role", member_id)
+    if request.POST.get("confirm") != "1":
+        return render(request, "practice/staff_demote_self.html", {"member": admin, "target": target})
+    try:
+        staff_services.member_change_role(
+            actor=_user(request), practice=admin.practice, member_id=target.pk, role="staff", request=request
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("practice:staff")
+    messages.success(
+        request, f"You are now staff of {admin.practice.name}: you no longer manage its staff or settings."
+    )
+    return redirect("practice:clients")
 
 
 @login_required
@@ -165,7 +199,20 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
             if target.user_id == admin.user_id:
                 return redirect("home")
         return redirect("practice:staff")
-    return render(request, "practice/staff_remove.html", {"member": admin, "target": target})
+    return render(
+        request,
+        "practice/staff_remove.html",
+        {
+            "member": admin,
+            "target": target,
+            "is_self": target.user_id == admin.user_id,
+            "sole_admin": target.role == PracticeMember.Role.ADMIN
+            and not selectors.staff_list(practice=admin.practice)
+            .filter(role=PracticeMember.Role.ADMIN)
+            .exclude(pk=target.pk)
+            .exists(),
+        },
+    )
 
 
 @login_required

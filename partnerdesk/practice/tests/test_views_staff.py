@@ -198,3 +198,70 @@ def test_staff_list_query_count_does_not_grow_with_members(setup, django_assert_
     with django_assert_max_num_queries(6):
         response = client.get("/partner/staff/")
     assert response.content.decode().count(' name="role"') == 27 + 1  # each member, and the invite form
+
+
+def test_demoting_yourself_asks_first_then_leads_to_the_client_list(setup):
+    practice, admin, *_ = setup
+    add_member(practice, "second-admin@hartley.test", role="admin")
+    client = _as(admin)
+    me = PracticeMember.objects.get(user=admin)
+    asked = client.post(f"/partner/staff/{me.pk}/role/", {"role": "staff"})
+    assert asked.status_code == 200
+    assert "You will lose admin rights" in asked.content.decode()
+    me.refresh_from_db()
+    assert me.role == "admin"  # nothing changed yet
+    done = client.post(f"/partner/staff/{me.pk}/role/", {"role": "staff", "confirm": "1"})
+    assert done.status_code == 302
+    assert done["Location"] == "/partner/clients/"
+    me.refresh_from_db()
+    assert me.role == "staff"
+    page = client.get(done["Location"])
+    assert page.status_code == 200
+    assert "You are now staff of Hartley LLP" in page.content.decode()
+
+
+def test_the_sole_admin_is_not_offered_remove_and_the_page_explains(setup):
+    _practice, admin, staff, *_ = setup
+    client = _as(admin)
+    me = PracticeMember.objects.get(user=admin)
+    staff_page = client.get("/partner/staff/").content.decode()
+    assert f'href="/partner/staff/{me.pk}/remove/"' not in staff_page
+    assert f'href="/partner/staff/{staff.pk}/remove/"' in staff_page
+    assert "The only admin: make someone else an admin before you can leave." in staff_page
+    page = client.get(f"/partner/staff/{me.pk}/remove/").content.decode()
+    assert "You can&#x27;t remove yourself" in page or "You can't remove yourself" in page
+    assert "You are the only admin" in page
+    assert "Yes, remove" not in page
+
+
+def test_removing_yourself_talks_to_you(setup):
+    practice, admin, *_ = setup
+    add_member(practice, "second-admin@hartley.test", role="admin")
+    me = PracticeMember.objects.get(user=admin)
+    page = _as(admin).get(f"/partner/staff/{me.pk}/remove/").content.decode()
+    assert "Remove yourself from Hartley LLP?" in page
+    assert "You will lose access" in page
+    assert "Yes, remove me" in page
+
+
+def test_removal_page_says_client_assignments_go_too(setup):
+    _practice, admin, staff, *_ = setup
+    page = _as(admin).get(f"/partner/staff/{staff.pk}/remove/").content.decode()
+    assert "their client assignments are removed too" in page
+
+
+def test_revoke_asks_first(setup):
+    practice, admin, *_ = setup
+    invitation = staff_services.invitation_create(actor=admin, practice=practice, email="x@example.test", role="staff")
+    client = _as(admin)
+    staff_page = client.get("/partner/staff/").content.decode()
+    assert f'<a href="/partner/staff/invitations/{invitation.pk}/revoke/"' in staff_page
+    asked = client.get(f"/partner/staff/invitations/{invitation.pk}/revoke/")
+    assert asked.status_code == 200
+    assert "Revoke the invitation to x@example.test?" in asked.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+    client.post(f"/partner/staff/invitations/{invitation.pk}/revoke/")
+    invitation.refresh_from_db()
+    assert invitation.status == "revoked"
+    assert client.get(f"/partner/staff/invitations/{invitation.pk}/revoke/").status_code == 404
