@@ -1,5 +1,7 @@
 """JSON API for a practice's people: staff invitations, members, roles, client visibility and assignments, and the
-practice's settings. Admin-only: for anyone else (staff, other practices) every object here is a 404."""
+practice's settings. Admin-only: for a staff member of the practice the members and invitations endpoints are a
+403 ("Only your practice's admins manage its members."); for anyone else (other practices) every object here is a
+404."""
 
 from __future__ import annotations
 
@@ -8,13 +10,14 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Path, Router, Schema, Status
 from pydantic import StrictBool
 
 from partnerdesk.api.auth import api_user
 from partnerdesk.api.schemas import StrictDbId, problems
 from partnerdesk.identity.models import User
-from partnerdesk.lib.errors import NotFound
+from partnerdesk.lib.errors import NotFound, PermissionDenied
 from partnerdesk.lib.ratelimit import INVITATION_LINK_PER_IP
 from partnerdesk.lib.request import client_ip
 from partnerdesk.practice import selectors, staff_services
@@ -73,6 +76,10 @@ class AssignedOut(Schema):
     client_ids: list[int] = Field(description="Every client assigned to the member afterwards")
 
 
+class AssignedClientsOut(Schema):
+    client_ids: list[int] = Field(description="Every live client assigned to the member")
+
+
 class SettingsOut(Schema):
     name: str
     contact_email: str = Field(description="The contact email in use: always one the practice has confirmed")
@@ -106,6 +113,22 @@ def _admin(request: HttpRequest) -> tuple[User, PracticeMember]:
     return user, member
 
 
+MEMBERS_ADMIN_ONLY = "Only your practice's admins manage its members."
+
+
+def _members_admin(request: HttpRequest) -> tuple[User, PracticeMember]:
+    """The admin for the members and invitations endpoints. A staff member of the practice is told these are
+    for its admins (403: the practice is theirs, so saying it does not exist would be wrong); anyone outside a
+    practice gets a 404."""
+    user = api_user(request)
+    member = selectors.membership_for_user(user=user)
+    if member is None:
+        raise NotFound("No such practice")
+    if member.role != PracticeMember.Role.ADMIN:
+        raise PermissionDenied(MEMBERS_ADMIN_ONLY, code="practice_admin_only")
+    return user, member
+
+
 def _member_out(member: PracticeMember) -> dict[str, Any]:
     return {
         "id": member.pk,
@@ -124,7 +147,10 @@ def _invitation_out(invitation: PracticeInvitation) -> dict[str, Any]:
         "id": invitation.pk,
         "email": invitation.email,
         "role": invitation.role,
-        "status": invitation.status,
+        # A pending invitation past its 14 days is expired (the periodic task marks it so later), as the UI says.
+        "status": PracticeInvitation.Status.EXPIRED
+        if invitation.status == PracticeInvitation.Status.PENDING and invitation.expires_at <= timezone.now()
+        else invitation.status,
         "invited_by": invitation.invited_by.email if invitation.invited_by else None,
         "created_at": invitation.created_at,
         "expires_at": invitation.expires_at,
@@ -145,7 +171,7 @@ def _assigned(member: PracticeMember) -> list[int]:
 
 @router.get("/practice/members", response={200: list[PracticeMemberOut], **ERRORS}, summary="The practice's members")
 def member_list(request: HttpRequest) -> Any:
-    _, admin = _admin(request)
+    _, admin = _members_admin(request)
     return [_member_out(m) for m in selectors.staff_list(practice=admin.practice)]
 
 
@@ -155,7 +181,7 @@ def member_list(request: HttpRequest) -> Any:
     summary="Make a member admin or staff",
 )
 def member_role(request: HttpRequest, payload: RoleIn, member_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user, admin = _admin(request)
+    user, admin = _members_admin(request)
     staff_services.member_change_role(
         actor=user, practice=admin.practice, member_id=member_id, role=payload.role, request=request
     )
@@ -170,7 +196,7 @@ def member_role(request: HttpRequest, payload: RoleIn, member_id: int = Path(...
 def member_visibility(
     request: HttpRequest, payload: MemberVisibilityIn, member_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> Any:
-    user, admin = _admin(request)
+    user, admin = _members_admin(request)
     staff_services.member_set_visibility(
         actor=user,
         practice=admin.practice,
@@ -187,20 +213,20 @@ def member_visibility(
     summary="Remove a member (their access to every client ends at once)",
 )
 def member_remove(request: HttpRequest, member_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user, admin = _admin(request)
+    user, admin = _members_admin(request)
     staff_services.member_remove(actor=user, practice=admin.practice, member_id=member_id, request=request)
     return Status(204, None)
 
 
 @router.get(
     "/practice/members/{member_id}/clients",
-    response={200: AssignedOut, **ERRORS},
+    response={200: AssignedClientsOut, **ERRORS},
     summary="The clients assigned to a member",
 )
 def member_clients(request: HttpRequest, member_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    _, admin = _admin(request)
+    _, admin = _members_admin(request)
     member = selectors.member_of_practice(practice=admin.practice, member_id=member_id)
-    return {"changed": 0, "client_ids": _assigned(member)}
+    return {"client_ids": _assigned(member)}
 
 
 @router.post(
@@ -211,7 +237,7 @@ def member_clients(request: HttpRequest, member_id: int = Path(..., ge=1, le=MAX
 def member_clients_assign(
     request: HttpRequest, payload: ClientIdsIn, member_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> Any:
-    user, admin = _admin(request)
+    user, admin = _members_admin(request)
     changed = staff_services.clients_assign(
         actor=user, practice=admin.practice, member_id=member_id, client_ids=payload.client_ids, request=request
     )
@@ -227,7 +253,7 @@ def member_clients_assign(
 def member_clients_unassign(
     request: HttpRequest, payload: ClientIdsIn, member_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> Any:
-    user, admin = _admin(request)
+    user, admin = _members_admin(request)
     changed = staff_services.clients_unassign(
         actor=user, practice=admin.practice, member_id=member_id, client_ids=payload.client_ids, request=request
     )
@@ -237,7 +263,7 @@ def member_clients_unassign(
 
 @router.get("/practice/invitations", response={200: list[InvitationOut], **ERRORS}, summary="Pending staff invitations")
 def invitation_list(request: HttpRequest) -> Any:
-    _, admin = _admin(request)
+    _, admin = _members_admin(request)
     return [_invitation_out(i) for i in selectors.pending_invitations(practice=admin.practice)]
 
 
@@ -247,7 +273,7 @@ def invitation_list(request: HttpRequest) -> Any:
     summary="Invite someone by email (they get a single-use link valid for 14 days)",
 )
 def invitation_create(request: HttpRequest, payload: InvitationIn) -> Any:
-    user, admin = _admin(request)
+    user, admin = _members_admin(request)
     invitation = staff_services.invitation_create(
         actor=user, practice=admin.practice, email=payload.email, role=payload.role, request=request
     )
@@ -272,7 +298,7 @@ def invitation_accept(request: HttpRequest, payload: AcceptIn) -> Any:
     summary="Send a pending invitation again with a new link (the old link stops working)",
 )
 def invitation_resend(request: HttpRequest, invitation_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user, admin = _admin(request)
+    user, admin = _members_admin(request)
     invitation = staff_services.invitation_resend(
         actor=user, practice=admin.practice, invitation_id=invitation_id, request=request
     )
@@ -285,7 +311,7 @@ def invitation_resend(request: HttpRequest, invitation_id: int = Path(..., ge=1,
     summary="Revoke a pending invitation (only pending ones can be deleted)",
 )
 def invitation_revoke(request: HttpRequest, invitation_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user, admin = _admin(request)
+    user, admin = _members_admin(request)
     staff_services.invitation_revoke(actor=user, practice=admin.practice, invitation_id=invitation_id, request=request)
     return Status(204, None)
 

@@ -178,6 +178,8 @@ def invitation_resend(
     with transaction.atomic():
         _lock_practice_as_admin(actor=actor, practice=practice)
         invitation = _locked_invitation(practice=practice, invitation_id=invitation_id)
+        if invitation.status == PracticeInvitation.Status.ACCEPTED:
+            raise InvitationClosed("They accepted: they are already a member.")
         if invitation.status != PracticeInvitation.Status.PENDING:
             raise InvitationClosed(
                 f"This invitation is {invitation.get_status_display().lower()}: only pending invitations can be "

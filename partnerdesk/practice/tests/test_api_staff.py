@@ -180,14 +180,16 @@ def test_staff_and_other_practices_get_404_on_every_endpoint(setup):
         ("post", f"/api/v1/practice/invitations/{invitation_id}/resend", None),
         ("delete", f"/api/v1/practice/invitations/{invitation_id}", None),
     ]
-    for who in (staff.user, other_admin):
+    # The practice's own staff are told these are for its admins; another practice's admin finds nothing.
+    for who, status in ((staff.user, 403), (other_admin, 404)):
         api = _api(who)
         for method, url, data in calls:
             kwargs = {"data": data, "content_type": json} if data is not None else {}
             response = getattr(api, method)(url, **kwargs)
-            assert response.status_code == 404, (who.email, method, url, response.content)
-    for url in ("/api/v1/practice/members", "/api/v1/practice/invitations", "/api/v1/practice/settings"):
-        assert _api(staff.user).get(url).status_code == 404
+            assert response.status_code == status, (who.email, method, url, response.content)
+    for url in ("/api/v1/practice/members", "/api/v1/practice/invitations"):
+        assert _api(staff.user).get(url).status_code == 403
+    assert _api(staff.user).get("/api/v1/practice/settings").status_code == 404
     assert _api(other_admin).get("/api/v1/practice/members").json()[0]["email"] == "boss@other.test"
     # the other admin cannot assign our client to their own staff either
     theirs = add_member(other, "their-staff@other.test")
@@ -202,3 +204,43 @@ def test_staff_and_other_practices_get_404_on_every_endpoint(setup):
 
 def test_anonymous_gets_401():
     assert HttpClient().get("/api/v1/practice/members").status_code == 401
+
+
+def test_staff_asking_for_the_members_are_told_only_admins_manage_them(setup):
+    _practice, _admin, staff, *_ = setup
+    response = _api(staff.user).get("/api/v1/practice/members")
+    assert response.status_code == 403
+    body = response.json()
+    assert body["detail"] == "Only your practice's admins manage its members."
+    assert body["code"] == "practice_admin_only"
+    outsider = UserFactory.create()
+    assert _api(outsider).get("/api/v1/practice/members").status_code == 404
+
+
+def test_reading_a_members_clients_returns_only_the_client_ids(setup):
+    practice, admin, staff, *_ = setup
+    client = make_client(practice, "Mine")
+    ClientAssignment.objects.create(member=staff, client=client)
+    body = _api(admin).get(f"/api/v1/practice/members/{staff.pk}/clients").json()
+    assert body == {"client_ids": [client.pk]}
+
+
+def test_an_expired_pending_invitation_is_listed_as_expired(setup):
+    _practice, admin, *_ = setup
+    api = _api(admin)
+    created = api.post("/api/v1/practice/invitations", {"email": "late@example.test"}, content_type="application/json")
+    PracticeInvitation.objects.filter(pk=created.json()["id"]).update(expires_at=timezone.now())
+    listed = api.get("/api/v1/practice/invitations").json()
+    assert [(i["email"], i["status"]) for i in listed] == [("late@example.test", "expired")]
+
+
+def test_resending_an_accepted_invitation_says_they_are_already_a_member(setup):
+    _practice, admin, *_ = setup
+    api = _api(admin)
+    created = api.post(
+        "/api/v1/practice/invitations", {"email": "joined@example.test"}, content_type="application/json"
+    )
+    PracticeInvitation.objects.filter(pk=created.json()["id"]).update(status="accepted")
+    response = api.post(f"/api/v1/practice/invitations/{created.json()['id']}/resend")
+    assert response.status_code == 409
+    assert response.json()["detail"] == "They accepted: they are already a member."
