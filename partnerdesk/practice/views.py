@@ -30,6 +30,7 @@ from partnerdesk.practice.selectors import (
     client_search,
     membership_for_user,
     practice_messages,
+    sees_every_client,
     staff_list,
     tab_counts,
 )
@@ -142,6 +143,7 @@ def _list_context(
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
+    people = list(staff_list(practice=member.practice))
     return {
         "member": member,
         "query": query,
@@ -152,7 +154,13 @@ def _list_context(
         "access_choices": Client.Access.choices,
         "payer_choices": Client.Payer.choices,
         "service_choices": service_choices(),
-        "staff_choices": [(m.pk, m.user.get_full_name()) for m in staff_list(practice=member.practice)],
+        # Only staff can be assigned clients (admins see every client): an admin here would always be empty.
+        "staff_choices": [
+            (m.pk, m.user.get_full_name() or m.user.email) for m in people if m.role == PracticeMember.Role.STAFF
+        ],
+        # Who to ask about what a staff member sees (staff cannot open the Staff page).
+        "practice_admins": [m.user for m in people if m.role == PracticeMember.Role.ADMIN],
+        "sees_every_client": sees_every_client(member),
         "sort_columns": [
             ("name", "Business name"),
             ("contact", "Contact"),

@@ -633,3 +633,45 @@ def test_the_panel_uses_the_seeds_words_for_details_and_enable(mine):
     summary = http.get(f"/partner/clients/{owned.pk}/").content.decode()
     assert f'<a href="/partner/clients/{owned.pk}/enable/">Enable</a>' in summary
     assert f"/partner/clients/{plain.pk}/enable/" not in http.get(f"/partner/clients/{plain.pk}/").content.decode()
+
+
+def _staff(practice, email, **extra):
+    user = UserFactory.create(email=email, full_name="Raj Patel")
+    member = PracticeMember.objects.create(practice=practice, user=user, role="staff", **extra)
+    http = HttpClient()
+    http.force_login(user)
+    return member, http
+
+
+def test_restricted_staff_with_nothing_assigned_are_told_why_and_whom_to_ask(mine):
+    practice, admin, _ = mine
+    admin.full_name = "Helen Hartley"
+    admin.save()
+    _client(practice, "Not Theirs Ltd")
+    _member, http = _staff(practice, "raj@mine.test", sees_all_clients=False)
+    body = http.get("/partner/clients/").content.decode()
+    assert "No clients match." not in body
+    assert "No clients are assigned to you." in body
+    assert "You see only the clients an admin assigns to you: ask Helen Hartley." in body
+    assert "You see only the clients assigned to you." in body
+    assert "me@mine.test" in body  # the admin's address, to write to
+
+
+def test_unrestricted_staff_see_who_the_admins_are(mine):
+    practice, _admin, _ = mine
+    _member, http = _staff(practice, "raj@mine.test")
+    body = http.get("/partner/clients/").content.decode()
+    assert "Your practice&#x27;s admins:" in body or "Your practice's admins:" in body
+    assert 'href="mailto:me@mine.test"' in body
+
+
+def test_assigned_to_filter_lists_only_staff_not_admins(mine):
+    practice, _admin, http = mine
+    member, _ = _staff(practice, "raj@mine.test", sees_all_clients=False)
+    body = http.get("/partner/clients/").content.decode()
+    select = body[body.index('id="filter-assigned"') :]
+    select = select[: select.index("</select>")]
+    assert f'<option value="{member.pk}">Raj Patel</option>' in select
+    admin_member = PracticeMember.objects.get(practice=practice, role="admin")
+    assert f'value="{admin_member.pk}"' not in select
+    assert "who-to-ask" not in body  # admins are not told to ask themselves
