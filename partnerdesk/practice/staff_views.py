@@ -327,7 +327,9 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             {
                 "invitation": found,
                 "login_url": f"{reverse('account_login')}?{here}",
-                "signup_url": f"{reverse('account_signup')}?{here}",
+                # Sign-up opens with the invited address filled in (allauth reads ?email=): the invitation can only
+                # be accepted with that address.
+                "signup_url": f"{reverse('account_signup')}?{urlencode({'next': request.path, 'email': found.email})}",
             },
         )
     user = _user(request)

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -34,7 +35,19 @@ def test_anonymous_sees_the_practice_and_sign_in_or_create_account_with_next(inv
     assert response.status_code == 200
     assert "Join Hartley LLP" in body
     assert f"/accounts/login/?next=%2Fpartner%2Finvitations%2F{token}%2F" in body
-    assert f"/accounts/signup/?next=%2Fpartner%2Finvitations%2F{token}%2F" in body
+    assert f"/accounts/signup/?next=%2Fpartner%2Finvitations%2F{token}%2F&amp;email=sam%40example.test" in body
+
+
+def test_create_account_from_an_invitation_opens_sign_up_with_the_invited_email(invited):
+    _practice, _, _, token = invited
+    client = HttpClient()
+    body = client.get(f"/partner/invitations/{token}/").content.decode()
+    link = re.search(r'href="(/accounts/signup/[^"]+)"', body)
+    assert link is not None
+    form = client.get(link.group(1).replace("&amp;", "&")).content.decode()
+    email_input = re.search(r'<input[^>]*name="email"[^>]*>', form)
+    assert email_input is not None
+    assert 'value="sam@example.test"' in email_input.group(0)
 
 
 def test_matching_signed_in_person_accepts(invited):
