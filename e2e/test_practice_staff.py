@@ -31,6 +31,7 @@ def test_admin_invites_staff_who_accepts_in_another_browser(browser, live_server
         invite = helen.get_by_role("region", name="Invite a member")
         invite.get_by_label("Email address").fill("raj@example.test")
         invite.get_by_label("Role").select_option("staff")
+        invite.get_by_label("Only clients assigned to them").check()
         invite.get_by_role("button", name="Send invitation").click()
         expect(helen.get_by_role("status")).to_contain_text("Invitation sent to raj@example.test")
         pending = helen.get_by_role("region", name="Pending invitations")
@@ -52,6 +53,7 @@ def test_admin_invites_staff_who_accepts_in_another_browser(browser, live_server
         raj.get_by_role("button", name="Accept invitation").click()
         expect(raj.get_by_role("status")).to_contain_text("You have joined Hartley & Moss")
         expect(raj.get_by_role("navigation", name="Main").get_by_role("link", name="Staff")).to_have_count(0)
+        expect(raj.get_by_role("main")).to_contain_text("You see only the clients assigned to you.")
 
         helen.reload()
         members = helen.get_by_role("region", name="Members")

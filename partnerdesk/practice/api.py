@@ -44,6 +44,7 @@ class InvitationOut(Schema):
     id: int
     email: str
     role: str
+    sees_all_clients: bool
     status: str
     invited_by: str | None
     created_at: datetime
@@ -53,6 +54,11 @@ class InvitationOut(Schema):
 class InvitationIn(Schema):
     email: str = Field(min_length=3, max_length=254)
     role: Role = "staff"
+    sees_all_clients: StrictBool = Field(
+        False,
+        description="Staff only: true to let them see every client once they join; false (the default) for only "
+        "the clients assigned to them. Admins always see every client.",
+    )
 
 
 class AcceptIn(Schema):
@@ -147,6 +153,7 @@ def _invitation_out(invitation: PracticeInvitation) -> dict[str, Any]:
         "id": invitation.pk,
         "email": invitation.email,
         "role": invitation.role,
+        "sees_all_clients": invitation.role == PracticeMember.Role.ADMIN or invitation.sees_all_clients,
         # A pending invitation past its 14 days is expired (the periodic task marks it so later), as the UI says.
         "status": PracticeInvitation.Status.EXPIRED
         if invitation.status == PracticeInvitation.Status.PENDING and invitation.expires_at <= timezone.now()
@@ -275,7 +282,12 @@ def invitation_list(request: HttpRequest) -> Any:
 def invitation_create(request: HttpRequest, payload: InvitationIn) -> Any:
     user, admin = _members_admin(request)
     invitation = staff_services.invitation_create(
-        actor=user, practice=admin.practice, email=payload.email, role=payload.role, request=request
+        actor=user,
+        practice=admin.practice,
+        email=payload.email,
+        role=payload.role,
+        sees_all_clients=payload.sees_all_clients,
+        request=request,
     )
     return Status(201, _invitation_out(invitation))
 

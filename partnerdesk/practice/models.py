@@ -227,6 +227,10 @@ class PracticeInvitation(models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField(help_text="Stored lower-case.")
     role = models.CharField(max_length=10, choices=PracticeMember.Role.choices, default=PracticeMember.Role.STAFF)
+    sees_all_clients = models.BooleanField(
+        default=False,
+        help_text="Staff only: what they see once they accept (every client, or only those assigned to them).",
+    )
     token_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the link's token; never the token.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     invited_by = models.ForeignKey(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from partnerdesk.practice.models import PracticeMember
@@ -15,6 +17,22 @@ class InviteForm(forms.Form):
         initial=PracticeMember.Role.STAFF,
         help_text="Admins manage staff and settings and see every client.",
     )
+    # No choice made for the admin: letting a new person see every client must be a decision, not a default.
+    sees_all_clients = forms.TypedChoiceField(
+        label="Can see",
+        choices=[("0", "Only clients assigned to them"), ("1", "All clients")],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+        required=False,
+        empty_value=None,
+        help_text="For staff. Admins always see every client.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if cleaned.get("role") == PracticeMember.Role.STAFF and cleaned.get("sees_all_clients") is None:
+            self.add_error("sees_all_clients", "Choose which clients they can see.")
+        return cleaned
 
 
 class RoleForm(forms.Form):

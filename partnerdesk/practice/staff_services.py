@@ -130,9 +130,16 @@ def _send_invitation(invitation: PracticeInvitation, token: str, *, actor: User)
 
 
 def invitation_create(
-    *, actor: User, practice: Practice, email: str, role: str, request: HttpRequest | None = None
+    *,
+    actor: User,
+    practice: Practice,
+    email: str,
+    role: str,
+    sees_all_clients: bool = False,
+    request: HttpRequest | None = None,
 ) -> PracticeInvitation:
-    """An admin invites someone by email; they get a single-use link valid for 14 days."""
+    """An admin invites someone by email; they get a single-use link valid for 14 days. ``sees_all_clients``: what
+    a staff member sees once they join (only the clients assigned to them unless said otherwise; admins see all)."""
     email = _clean_email(email)
     if role not in PracticeMember.Role.values:
         raise InvalidInput("Choose admin or staff.", code="invalid_role")
@@ -151,6 +158,7 @@ def invitation_create(
                 practice=practice,
                 email=email,
                 role=role,
+                sees_all_clients=sees_all_clients,
                 token_hash=hash_token(token),
                 invited_by=actor,
                 created_at=now,
@@ -161,7 +169,7 @@ def invitation_create(
                 actor=actor,
                 request=request,
                 practice=practice,
-                data={"invitation": invitation.pk, "email": email, "role": role},
+                data={"invitation": invitation.pk, "email": email, "role": role, "sees_all_clients": sees_all_clients},
             )
             _send_invitation(invitation, token, actor=actor)
     except IntegrityError:  # a concurrent invitation to the same address won the partial unique index
@@ -257,7 +265,10 @@ def invitation_accept(*, user: User, token: str, request: HttpRequest | None = N
                 try:
                     with transaction.atomic():
                         member = PracticeMember.objects.create(
-                            practice=invitation.practice, user=user, role=invitation.role
+                            practice=invitation.practice,
+                            user=user,
+                            role=invitation.role,
+                            sees_all_clients=invitation.sees_all_clients,
                         )
                 except IntegrityError:  # another practice's invitation accepted at the same moment
                     raise MemberOfAnotherPractice() from None

@@ -55,6 +55,7 @@ def staff(request: HttpRequest) -> HttpResponse:
                 practice=admin.practice,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
+                sees_all_clients=bool(form.cleaned_data["sees_all_clients"]),
                 request=request,
             )
         except DomainError as exc:

@@ -244,3 +244,17 @@ def test_resending_an_accepted_invitation_says_they_are_already_a_member(setup):
     response = api.post(f"/api/v1/practice/invitations/{created.json()['id']}/resend")
     assert response.status_code == 409
     assert response.json()["detail"] == "They accepted: they are already a member."
+
+
+def test_an_api_invitation_is_for_assigned_clients_only_unless_said(setup):
+    _practice, admin, *_ = setup
+    api = _api(admin)
+    plain = api.post("/api/v1/practice/invitations", {"email": "a@example.test"}, content_type="application/json")
+    assert plain.json()["sees_all_clients"] is False
+    wide = api.post(
+        "/api/v1/practice/invitations",
+        {"email": "b@example.test", "sees_all_clients": True},
+        content_type="application/json",
+    )
+    assert wide.json()["sees_all_clients"] is True
+    assert PracticeInvitation.objects.get(email="b@example.test").sees_all_clients is True

@@ -94,12 +94,14 @@ def test_another_practices_objects_are_404_in_the_ui(setup):
 def test_invite_resend_revoke_through_the_page(setup):
     _practice, admin, *_ = setup
     client = _as(admin)
-    response = client.post("/partner/staff/", {"email": "new@example.test", "role": "staff"}, follow=True)
+    response = client.post(
+        "/partner/staff/", {"email": "new@example.test", "role": "staff", "sees_all_clients": "0"}, follow=True
+    )
     assert "Invitation sent to new@example.test" in response.content.decode()
     invitation = PracticeInvitation.objects.get(email="new@example.test")
     first = invitation_token(invitation)
     assert "new@example.test" in client.get("/partner/staff/").content.decode()
-    again = client.post("/partner/staff/", {"email": "new@example.test", "role": "staff"})
+    again = client.post("/partner/staff/", {"email": "new@example.test", "role": "staff", "sees_all_clients": "0"})
     assert "already has a pending invitation" in again.content.decode()
     resent = client.post(f"/partner/staff/invitations/{invitation.pk}/resend/", follow=True)
     assert "earlier link no longer works" in resent.content.decode()
@@ -265,3 +267,32 @@ def test_revoke_asks_first(setup):
     invitation.refresh_from_db()
     assert invitation.status == "revoked"
     assert client.get(f"/partner/staff/invitations/{invitation.pk}/revoke/").status_code == 404
+
+
+def test_the_invite_form_makes_the_admin_choose_what_staff_can_see(setup):
+    _practice, admin, *_ = setup
+    client = _as(admin)
+    page = client.get("/partner/staff/").content.decode()
+    assert "Only clients assigned to them" in page
+    assert 'name="sees_all_clients" value="0"' in page
+    assert "checked" not in page[page.index('id="invite-heading"') :]  # nothing preselected
+    refused = client.post("/partner/staff/", {"email": "a@example.test", "role": "staff"})
+    assert "Choose which clients they can see." in refused.content.decode()
+    assert not PracticeInvitation.objects.filter(email="a@example.test").exists()
+    client.post("/partner/staff/", {"email": "a@example.test", "role": "staff", "sees_all_clients": "0"})
+    client.post("/partner/staff/", {"email": "b@example.test", "role": "staff", "sees_all_clients": "1"})
+    client.post("/partner/staff/", {"email": "c@example.test", "role": "admin"})  # admins see all anyway
+    assert PracticeInvitation.objects.get(email="a@example.test").sees_all_clients is False
+    assert PracticeInvitation.objects.get(email="b@example.test").sees_all_clients is True
+    assert PracticeInvitation.objects.get(email="c@example.test").role == "admin"
+
+
+def test_accepting_applies_what_the_invitation_said_they_can_see(setup):
+    practice, admin, *_ = setup
+    for email, sees_all in (("only@example.test", False), ("all@example.test", True)):
+        invitation = staff_services.invitation_create(
+            actor=admin, practice=practice, email=email, role="staff", sees_all_clients=sees_all
+        )
+        user = UserFactory.create(email=email)
+        member = staff_services.invitation_accept(user=user, token=invitation_token(invitation))
+        assert member.sees_all_clients is sees_all
