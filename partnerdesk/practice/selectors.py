@@ -141,7 +141,17 @@ def client_history(*, client: Client, limit: int = 50) -> list[Event]:
         # In the Details form's order (PostgreSQL's jsonb does not keep the keys' order).
         changed = [field for field in Client.DETAIL_FIELDS if isinstance(changes, dict) and field in changes]
         event.changed_fields = [detail_label(field) for field in changed]  # type: ignore[attr-defined]
+        # Who it was assigned to (un)assigned from, by name, rather than the action's generic label.
+        name = event.data.get("name") or event.data.get("user")
+        summary = ASSIGNMENT_SUMMARIES.get(str(event.action)) if name else None
+        event.summary = summary.format(name=name) if summary else ""  # type: ignore[attr-defined]
     return events
+
+
+ASSIGNMENT_SUMMARIES: dict[str, str] = {
+    Action.STAFF_ASSIGN.value: "Assigned to {name}",
+    Action.STAFF_UNASSIGN.value: "Unassigned from {name}",
+}
 
 
 def sees_every_client(member: PracticeMember) -> bool:
@@ -203,7 +213,14 @@ def staff_list(*, practice: Practice) -> QuerySet[PracticeMember]:
         PracticeMember.objects.filter(practice=practice)
         .select_related("user")
         # Live clients only: a former client's assignment stays (its Final Accounts data) but is not a client to do.
-        .annotate(assigned_count=Count("assignments", filter=Q(assignments__client__ended_at__isnull=True)))
+        .annotate(
+            assigned_count=Count("assignments", filter=Q(assignments__client__ended_at__isnull=True)),
+            # Of which hidden: the person's client list leaves those out unless they ask for hidden clients.
+            assigned_hidden_count=Count(
+                "assignments",
+                filter=Q(assignments__client__ended_at__isnull=True, assignments__client__hidden=True),
+            ),
+        )
         .order_by("role", "user__full_name", "user__email", "id")  # admins first
     )
 
@@ -240,9 +257,15 @@ def assigned_client_ids(*, member: PracticeMember) -> set[int]:
     )
 
 
-def assignable_clients(*, practice: Practice) -> QuerySet[Client]:
-    """Every client of the practice on any tab, for the assignments page."""
-    return Client.objects.filter(practice=practice).order_by("business_name", "id")
+def assignable_clients(*, practice: Practice, q: str = "") -> QuerySet[Client]:
+    """Every client of the practice on any tab, for the assignments page (``q``: business name, contact or email)."""
+    clients = Client.objects.filter(practice=practice)
+    term = q.strip()
+    if term:
+        clients = clients.filter(
+            Q(business_name__icontains=term) | Q(contact_name__icontains=term) | Q(email__icontains=term)
+        )
+    return clients.order_by("business_name", "id")
 
 
 def practice_messages(*, member: PracticeMember) -> QuerySet[Message]:

@@ -420,15 +420,28 @@ def clients_assign(
         ClientAssignment.objects.bulk_create(
             [ClientAssignment(member=member, client_id=pk, assigned_by=actor, created_at=now) for pk in new_ids]
         )
-        if new_ids:
-            record_event(
-                action=Action.STAFF_ASSIGN,
-                actor=actor,
-                request=request,
-                practice=practice,
-                data={"member": member.pk, "user": member.user.email, "clients": new_ids},
-            )
+        _record_assignments(Action.STAFF_ASSIGN, actor=actor, request=request, member=member, client_ids=new_ids)
     return len(new_ids)
+
+
+def _record_assignments(
+    action: Action, *, actor: User, request: HttpRequest | None, member: PracticeMember, client_ids: list[int]
+) -> None:
+    """One audit event per client, on the client, so each client's History says who it was (un)assigned to."""
+    for client in Client.objects.filter(pk__in=client_ids).order_by("pk"):
+        record_event(
+            action=action,
+            actor=actor,
+            request=request,
+            practice=member.practice,
+            client=client,
+            data={
+                "member": member.pk,
+                "user": member.user.email,
+                "name": member.user.full_name or member.user.email,
+                "clients": [client.pk],
+            },
+        )
 
 
 def clients_unassign(
@@ -443,14 +456,7 @@ def clients_unassign(
             ClientAssignment.objects.filter(member=member, client_id__in=ids).values_list("client_id", flat=True)
         )
         ClientAssignment.objects.filter(member=member, client_id__in=removed_ids).delete()
-        if removed_ids:
-            record_event(
-                action=Action.STAFF_UNASSIGN,
-                actor=actor,
-                request=request,
-                practice=practice,
-                data={"member": member.pk, "user": member.user.email, "clients": removed_ids},
-            )
+        _record_assignments(Action.STAFF_UNASSIGN, actor=actor, request=request, member=member, client_ids=removed_ids)
     return len(removed_ids)
 
 

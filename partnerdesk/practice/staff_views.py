@@ -244,16 +244,30 @@ def member_clients(request: HttpRequest, member_id: int) -> HttpResponse:
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            verb = "unassigned from" if service is staff_services.clients_unassign else "assigned to"
-            messages.success(request, f"{changed} client{'s' if changed != 1 else ''} {verb} {target.user.email}.")
-        return redirect("practice:staff_clients", target.pk)
+            name = target.user.full_name or target.user.email
+            unassigning = service is staff_services.clients_unassign
+            if changed == 0:
+                messages.info(
+                    request,
+                    f"No change: none of those clients were assigned to {name}."
+                    if unassigning
+                    else f"No change: those clients were already assigned to {name}.",
+                )
+            else:
+                verb = "unassigned from" if unassigning else "assigned to"
+                messages.success(request, f"{changed} client{'s' if changed != 1 else ''} {verb} {name}.")
+        back = reverse("practice:staff_clients", args=[target.pk])
+        q = request.POST.get("q", "").strip()
+        return redirect(f"{back}?{urlencode({'q': q})}" if q else back)
+    q = request.GET.get("q", "").strip()[:200]
     return render(
         request,
         "practice/staff_clients.html",
         {
             "member": admin,
             "target": target,
-            "clients": selectors.assignable_clients(practice=admin.practice),
+            "clients": selectors.assignable_clients(practice=admin.practice, q=q),
+            "q": q,
             "assigned": selectors.assigned_client_ids(member=target),
         },
     )

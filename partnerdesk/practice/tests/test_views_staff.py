@@ -150,7 +150,7 @@ def test_bulk_assign_page(setup):
         {"action": "assign", "client_ids": [c.pk for c in clients[:3]]},
         follow=True,
     )
-    assert "3 clients assigned to staff@hartley.test" in response.content.decode()
+    assert f"3 clients assigned to {staff.user.full_name}." in response.content.decode()
     client.post(f"/partner/staff/{staff.pk}/clients/", {"action": "unassign", "client_ids": [clients[0].pk]})
     assert set(ClientAssignment.objects.values_list("client_id", flat=True)) == {clients[1].pk, clients[2].pk}
     listing = _as(staff.user).get("/partner/clients/").content.decode()
@@ -296,3 +296,45 @@ def test_accepting_applies_what_the_invitation_said_they_can_see(setup):
         user = UserFactory.create(email=email)
         member = staff_services.invitation_accept(user=user, token=invitation_token(invitation))
         assert member.sees_all_clients is sees_all
+
+
+def test_assign_page_searches_marks_hidden_and_selects_all_shown(setup):
+    practice, admin, staff, *_ = setup
+    make_client(practice, "Alpha Bakery")
+    make_client(practice, "Beta Builders", hidden=True)
+    client = _as(admin)
+    page = client.get(f"/partner/staff/{staff.pk}/clients/").content.decode()
+    assert 'data-select-all="client_ids"' in page
+    assert '<span class="badge">Hidden</span>' in page
+    found = client.get(f"/partner/staff/{staff.pk}/clients/?q=beta").content.decode()
+    assert "Beta Builders" in found
+    assert "Alpha Bakery" not in found
+    assert 'value="beta"' in found
+
+
+def test_reassigning_says_no_change_and_the_staff_page_counts_hidden(setup):
+    practice, admin, staff, *_ = setup
+    PracticeMember.objects.filter(pk=staff.pk).update(sees_all_clients=False)
+    shown = make_client(practice, "Alpha Bakery")
+    hidden = make_client(practice, "Beta Builders", hidden=True)
+    client = _as(admin)
+    url = f"/partner/staff/{staff.pk}/clients/"
+    client.post(url, {"action": "assign", "client_ids": [shown.pk, hidden.pk]})
+    again = client.post(url, {"action": "assign", "client_ids": [shown.pk]}, follow=True).content.decode()
+    assert f"No change: those clients were already assigned to {staff.user.full_name}." in again
+    assert "0 clients assigned" not in again
+    assert "2 assigned (1 hidden)" in client.get("/partner/staff/").content.decode()
+
+
+def test_assignments_show_in_the_clients_history(setup):
+    practice, admin, staff, *_ = setup
+    target = make_client(practice, "Alpha Bakery")
+    client = _as(admin)
+    url = f"/partner/staff/{staff.pk}/clients/"
+    client.post(url, {"action": "assign", "client_ids": [target.pk]})
+    client.post(url, {"action": "unassign", "client_ids": [target.pk]})
+    events = Event.objects.filter(client=target, action__startswith="practice.staff.")
+    assert events.count() == 2
+    history = client.get(f"/partner/clients/{target.pk}/?panel=history").content.decode()
+    assert f"Assigned to {staff.user.full_name}" in history
+    assert f"Unassigned from {staff.user.full_name}" in history
