@@ -10,7 +10,8 @@ from e2e.conftest import SCREENSHOTS, console_errors, csp_violations
 from e2e.test_account_entrance import last_email
 from e2e.test_portal_link import sign_in
 from partnerdesk.identity.tests.factories import PASSWORD, UserFactory
-from partnerdesk.practice.tests.staff_factories import make_practice
+from partnerdesk.practice.models import ClientAssignment, PracticeMember
+from partnerdesk.practice.tests.staff_factories import make_client, make_practice
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -65,3 +66,43 @@ def test_admin_invites_staff_who_accepts_in_another_browser(browser, live_server
     finally:
         admin_context.close()
         invitee_context.close()
+
+
+def test_a_failed_htmx_request_is_said_in_the_page(page, live_server, console_messages):
+    """Saving Details for a client just unassigned from a restricted staff member is a 404: htmx swaps nothing, so
+    the page says what happened; a 5xx and a response with its own message are said too."""
+    practice, _admin = make_practice("Hartley & Moss", "helen@hartley.test")
+    raj = UserFactory(email="raj@example.test", full_name="Raj Patel")
+    member = PracticeMember.objects.create(practice=practice, user=raj, role="staff", sees_all_clients=False)
+    client = make_client(practice, "Alpha Bakery")
+    ClientAssignment.objects.create(member=member, client=client)
+    sign_in(page, raj.email, PASSWORD)
+    page.goto("/partner/clients/")
+    page.get_by_role("table").get_by_role("link", name="Alpha Bakery").click()
+    panel = page.locator("#side-panel")
+    panel.get_by_role("link", name="Manage").click()
+    expect(panel.get_by_label("Business name")).to_have_value("Alpha Bakery")
+
+    ClientAssignment.objects.filter(member=member).delete()  # an admin unassigns it meanwhile
+    panel.get_by_label("Phone").fill("0113 496 0000")
+    panel.get_by_role("button", name="Save").click()
+    alert = page.locator("#request-error")
+    expect(alert).to_have_attribute("aria-live", "assertive")
+    expect(alert).to_have_text("You no longer have access to this client, or it was removed. Reload the list.")
+
+    page.route("**/partner/clients/*/?panel=history", lambda route: route.fulfill(status=500, body="boom"))
+    panel.get_by_role("link", name="History").click()
+    expect(alert).to_contain_text("Something went wrong")
+
+    page.unroute("**/partner/clients/*/?panel=history")
+    page.route(
+        "**/partner/clients/*/?panel=history",
+        lambda route: route.fulfill(
+            status=409,
+            content_type="application/problem+json",
+            body='{"title": "Conflict", "detail": "Someone else changed this client."}',
+        ),
+    )
+    panel.get_by_role("link", name="History").click()
+    expect(alert).to_have_text("Someone else changed this client.")
+    assert csp_violations(console_messages) == []

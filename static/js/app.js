@@ -114,6 +114,53 @@
     document.querySelectorAll("form[data-sending]").forEach(function (form) { form.removeAttribute("data-sending"); });
   });
 
+  // A failed htmx request (htmx swaps nothing on a 4xx or 5xx, so the page would just sit there) is said in the
+  // page's alert region: the server's own message when the response carries one (problem+json or plain text),
+  // otherwise what a 404 or a 5xx most likely means here.
+  var NOT_FOUND = "You no longer have access to this client, or it was removed. Reload the list.";
+  var SERVER_ERROR = "Something went wrong on our side, and nothing was changed by it. Please try again in a moment.";
+  var OTHER_ERROR = "That could not be done. Reload the page and try again.";
+  var OFFLINE = "Partnerdesk could not be reached. Check your connection and try again.";
+
+  function serverMessage(xhr) {
+    var type = (xhr.getResponseHeader("Content-Type") || "").toLowerCase();
+    var text = xhr.responseText || "";
+    if (type.indexOf("json") !== -1) {
+      try {
+        var body = JSON.parse(text);
+        return body.detail || body.title || "";
+      } catch (ignored) {
+        return "";
+      }
+    }
+    if (type.indexOf("text/plain") !== -1 && text.length <= 300) return text.trim();
+    return "";  // an HTML page (e.g. the 404 page) is not a message to show in place
+  }
+
+  function showRequestError(text) {
+    var region = document.getElementById("request-error");
+    if (!region) return;
+    region.textContent = "";
+    var p = document.createElement("p");
+    p.className = "message message-error";
+    p.textContent = text;
+    region.appendChild(p);
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var text = serverMessage(xhr);
+    if (!text) text = xhr.status === 404 ? NOT_FOUND : xhr.status >= 500 ? SERVER_ERROR : OTHER_ERROR;
+    showRequestError(text);
+  });
+  document.addEventListener("htmx:sendError", function () { showRequestError(OFFLINE); });
+  // The next request that works clears the message.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.detail.successful) return;
+    var region = document.getElementById("request-error");
+    if (region) region.textContent = "";
+  });
+
   // Back/forward onto an entry made by closePanel: let the server render it (htmx restores its own entries).
   window.addEventListener("popstate", function (event) {
     if (event.state && event.state.partnerdeskPanelClosed) window.location.reload();
