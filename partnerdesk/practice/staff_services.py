@@ -268,7 +268,9 @@ def invitation_accept(*, user: User, token: str, request: HttpRequest | None = N
                             practice=invitation.practice,
                             user=user,
                             role=invitation.role,
-                            sees_all_clients=invitation.sees_all_clients,
+                            # An admin's flag stays at the column's default (they see all as admins anyway).
+                            sees_all_clients=invitation.sees_all_clients
+                            or invitation.role == PracticeMember.Role.ADMIN,
                         )
                 except IntegrityError:  # another practice's invitation accepted at the same moment
                     raise MemberOfAnotherPractice() from None
