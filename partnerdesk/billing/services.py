@@ -47,6 +47,7 @@ from partnerdesk.lib.errors import Conflict, DomainError, NotFound, PermissionDe
 from partnerdesk.lib.request import client_ip
 from partnerdesk.notifications.services import message_post, send_email
 from partnerdesk.practice.access import practice_client_for
+from partnerdesk.practice.locks import lock_companies
 from partnerdesk.practice.models import Client, Practice, PracticeMember
 from partnerdesk.practice.selectors import visible_clients
 
@@ -472,6 +473,8 @@ def clients_add_subscriptions(
     _one_plan_per_product(services)
     start = today()
     with transaction.atomic():
+        # Their companies first, then the clients (``practice.locks``): the licences lock the companies.
+        lock_companies(visible_clients(member=member).filter(pk__in=ids).values_list("company_id", flat=True))
         clients = list(
             visible_clients(member=member)
             .select_for_update(of=("self",))

@@ -34,6 +34,7 @@ from partnerdesk.lib.errors import DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.ratelimit import RateLimiter
 from partnerdesk.lib.request import client_ip
 from partnerdesk.notifications.services import message_post, send_email
+from partnerdesk.practice.locks import lock_companies
 from partnerdesk.practice.models import Client, Practice, PracticeMember
 from partnerdesk.practice.selectors import admin_emails, sees_every_client
 
@@ -390,6 +391,8 @@ def connect_requests_expire(*, now: dt.datetime | None = None) -> int:
     expired = 0
     for pk in due:
         with transaction.atomic():
+            # The company first (``locks``), as the owner accepting or declining at the same moment.
+            lock_companies(Client.objects.filter(pk=pk).values_list("company_id", flat=True))
             client = (
                 Client.objects.select_for_update(of=("self",))
                 .select_related("practice", "company")

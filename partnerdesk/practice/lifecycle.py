@@ -29,6 +29,7 @@ from partnerdesk.identity.services import product_tokens_revoke
 from partnerdesk.lib.errors import DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.tokens import hash_token, new_token
 from partnerdesk.notifications.services import message_post, send_email
+from partnerdesk.practice.locks import lock_companies, lock_company_of
 from partnerdesk.practice.models import Client, ClientAccessInvitation, PracticeMember
 from partnerdesk.practice.permissions import require_may_stop_managing
 from partnerdesk.practice.selectors import admin_emails, visible_clients
@@ -115,8 +116,20 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
+def client_gone(*, member: PracticeMember, client_id: int) -> DomainError:
+    """Why a client the member looked for is not there: ``client_already_ended`` for one the practice managed
+    until someone stopped (or the client removed it), NotFound for anything else."""
+    if visible_clients(member=member, include_ended=True).filter(pk=client_id, ended_at__isnull=False).exists():
+        return InvalidTransition(
+            "Your practice no longer manages this client: someone has just stopped managing it.",
+            code="client_already_ended",
+        )
+    return NotFound("No such client")
+
+
 def _lock_client(*, member: PracticeMember, client_id: int) -> Client:
-    """Lock one live client the member may see (its row only), or NotFound."""
+    """Lock one live client the member may see (its company's row, then its own: ``locks``), or say why not."""
+    lock_company_of(visible_clients(member=member), client_id)
     client = (
         visible_clients(member=member)
         .select_for_update(of=("self",))
@@ -125,12 +138,7 @@ def _lock_client(*, member: PracticeMember, client_id: int) -> Client:
         .first()
     )
     if client is None:
-        if visible_clients(member=member, include_ended=True).filter(pk=client_id, ended_at__isnull=False).exists():
-            raise InvalidTransition(
-                "Your practice no longer manages this client: someone has just stopped managing it.",
-                code="client_already_ended",
-            )
-        raise NotFound("No such client")
+        raise client_gone(member=member, client_id=client_id)
     return client
 
 
@@ -318,6 +326,10 @@ def client_access_invitations_expire(*, now: dt.datetime | None = None) -> int:
     expired = 0
     for pk in due:
         with transaction.atomic():
+            # The company, the client, then the link (``locks``), as the practice's and the client's own changes.
+            lock_companies(ClientAccessInvitation.objects.filter(pk=pk).values_list("company_id", flat=True))
+            client_ids = ClientAccessInvitation.objects.filter(pk=pk).values_list("client_id", flat=True)
+            client = Client.all_objects.select_for_update().select_related("practice", "company").get(pk__in=client_ids)
             invitation = (
                 ClientAccessInvitation.objects.select_for_update()
                 .filter(pk=pk, status=ClientAccessInvitation.Status.PENDING, expires_at__lte=now)
@@ -327,11 +339,6 @@ def client_access_invitations_expire(*, now: dt.datetime | None = None) -> int:
                 continue
             invitation.status = ClientAccessInvitation.Status.EXPIRED
             invitation.save(update_fields=["status"])
-            client = (
-                Client.all_objects.select_for_update()
-                .select_related("practice", "company")
-                .get(pk=invitation.client_id)
-            )
             if invitation.purpose == ClientAccessInvitation.Purpose.ACCESS and client.access == Client.Access.INVITED:
                 client.access = Client.Access.NONE
                 _touch(client, "access")
@@ -381,23 +388,32 @@ def activation_for_token(*, token: str) -> ActivationView:
     )
 
 
+def _lock_link(token: str) -> tuple[Company, Client, ClientAccessInvitation]:
+    """Lock a pending link's company (as the owner's side does), its client, then the link itself: the order of
+    the practice's changes (``locks``), so that cancelling or stopping at the same moment waits or makes it wait,
+    never both. NotFound for an unknown token, ActivationClosed for a used, cancelled, replaced or old link."""
+    token_hash = hash_token(token or "")
+    found = ClientAccessInvitation.objects.filter(token_hash=token_hash).values_list("company_id", "client_id").first()
+    if found is None:
+        raise NotFound("This link is not valid.")
+    company = Company.objects.select_for_update(of=("self",)).select_related("owner").get(pk=found[0])
+    client = Client.all_objects.select_for_update(of=("self",)).select_related("practice").get(pk=found[1])
+    invitation = ClientAccessInvitation.objects.select_for_update().get(token_hash=token_hash)
+    if invitation.status == ClientAccessInvitation.Status.PENDING and invitation.expires_at <= timezone.now():
+        raise ActivationClosed(CLOSED_MESSAGES[ClientAccessInvitation.Status.EXPIRED])
+    if invitation.status != ClientAccessInvitation.Status.PENDING:
+        raise ActivationClosed(CLOSED_MESSAGES[ClientAccessInvitation.Status(invitation.status)])
+    return company, client, invitation
+
+
 def client_access_accept(*, token: str, user: User, request: HttpRequest | None = None) -> Company:
     """The invited person (signed in with the invited, verified address) becomes the company's owner.
 
-    The link row is locked first: of two simultaneous acceptances one wins, the other sees a used link."""
+    The link's rows are locked first: of two simultaneous acceptances one wins, the other sees a used link."""
     with transaction.atomic():
-        invitation = (
-            ClientAccessInvitation.objects.select_for_update().filter(token_hash=hash_token(token or "")).first()
-        )
-        if invitation is None:
-            raise NotFound("This link is not valid.")
-        if invitation.status == ClientAccessInvitation.Status.PENDING and invitation.expires_at <= timezone.now():
-            raise ActivationClosed(CLOSED_MESSAGES[ClientAccessInvitation.Status.EXPIRED])
-        if invitation.status != ClientAccessInvitation.Status.PENDING:
-            raise ActivationClosed(CLOSED_MESSAGES[ClientAccessInvitation.Status(invitation.status)])
+        company, client, invitation = _lock_link(token)
         if not EmailAddress.objects.filter(user=user, email__iexact=invitation.email, verified=True).exists():
             raise ActivationEmailMismatch()
-        company = Company.objects.select_for_update(of=("self",)).select_related("owner").get(pk=invitation.company_id)
         # A deactivated former owner cannot sign in (the client is non-participating): the invitee replaces them.
         if company.owner is not None and company.owner_id != user.pk and company.owner.is_active:
             raise ActivationClosed("This business already has an owner.")
@@ -411,7 +427,6 @@ def client_access_accept(*, token: str, user: User, request: HttpRequest | None 
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["status", "accepted_at", "accepted_by"])
-        client = Client.all_objects.select_for_update().select_related("practice").get(pk=invitation.client_id)
         if invitation.purpose == ClientAccessInvitation.Purpose.ACCESS and client.ended_at is None:
             client.access = Client.Access.BOTH
             _touch(client, "access")
@@ -440,10 +455,11 @@ def client_access_activate_new_account(
     *, token: str, full_name: str, password: str, request: HttpRequest | None = None
 ) -> User:
     """No account yet for the invited address: the link proves the email, so the account is created
-    verified (no code), and becomes the company's owner, all in one transaction."""
+    verified (no code), and becomes the company's owner, all in one transaction. The link is locked before the
+    account is made: of two people choosing a password on one link at once, the second sees a used link."""
     with transaction.atomic():
-        view = activation_for_token(token=token)
-        email = view.invitation.email
+        _, _, invitation = _lock_link(token)
+        email = invitation.email
         if User.objects.filter(email__iexact=email).exists():
             raise AccountExists()
         user = User.objects.create_user(email=email, password=password, full_name=full_name.strip())

@@ -233,6 +233,8 @@ def activate(request: HttpRequest, token: str) -> HttpResponse:
                     password=form.cleaned_data["password1"],
                     request=request,
                 )
+            except lifecycle.ActivationClosed as exc:  # used meanwhile, e.g. in another browser: sign in instead
+                return render(request, "practice/activation_closed.html", {"reason": exc.message}, status=410)
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:

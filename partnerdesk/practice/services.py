@@ -24,6 +24,7 @@ from partnerdesk.notifications.services import message_post, send_email
 from partnerdesk.practice.connect import ConnectRequestAwaitingClient, connect_request_withdrawn
 from partnerdesk.practice.contact_email import practice_for_address
 from partnerdesk.practice.forms import detail_label
+from partnerdesk.practice.locks import lock_companies, lock_company_of
 from partnerdesk.practice.models import AccountantInvitation, Client, ClientAssignment, Practice, PracticeMember
 from partnerdesk.practice.permissions import require_may_delete_client
 from partnerdesk.practice.selectors import admin_emails, sees_every_client, visible_clients
@@ -33,7 +34,9 @@ DETAIL_FIELDS = Client.DETAIL_FIELDS
 
 def _lock_client(*, member: PracticeMember, client_id: int, related: tuple[str, ...] = ()) -> Client:
     """Lock one client the member may see (its row only: related rows are read, not locked); a client of the practice
-    that a restricted staff member is not assigned is as unknown to them as another practice's."""
+    that a restricted staff member is not assigned is as unknown to them as another practice's. Its company's row
+    is locked first (``locks``), as the owner's side and the lifecycle changes do."""
+    lock_company_of(visible_clients(member=member), client_id)
     client = (
         visible_clients(member=member)
         .select_for_update(of=("self",))
@@ -212,7 +215,9 @@ def clients_set_hidden(
     ids = {int(i) for i in client_ids}
     with transaction.atomic():
         # Only clients the member may see: a restricted staff member's unassigned clients are left alone
-        # (as every other action on them is a 404), and the count says nothing about them.
+        # (as every other action on them is a 404), and the count says nothing about them. Their companies
+        # first (``locks``): the audit events point at them.
+        lock_companies(visible_clients(member=member).filter(pk__in=ids).values_list("company_id", flat=True))
         changing = list(
             Client.objects.select_for_update()
             .filter(pk__in=visible_clients(member=member).filter(pk__in=ids).values("pk"))

@@ -4,6 +4,7 @@ clients, and the owner's Remove my accountant."""
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.test import Client as DjangoClient
@@ -13,6 +14,7 @@ from django.utils import timezone
 from partnerdesk.compliance.models import AccountsPeriod
 from partnerdesk.identity.models import User
 from partnerdesk.identity.tests.factories import PASSWORD, UserFactory
+from partnerdesk.practice import lifecycle
 from partnerdesk.practice.models import Client, PracticeMember
 from partnerdesk.practice.tests.lifecycle_factories import activation_token, managed_client, participating_client
 from partnerdesk.practice.tests.staff_factories import add_member, make_practice
@@ -194,6 +196,26 @@ def test_activation_page_new_account_then_signed_in_as_owner(admin_client, clien
     used = client.get(url)
     assert used.status_code == 410
     assert "already been used" in used.content.decode()
+
+
+def test_choosing_a_password_on_a_link_used_meanwhile_in_another_browser_says_used_sign_in(admin_client, client):
+    plain = managed_client(admin_client.practice)
+    admin_client.post(
+        reverse("practice:give_access", args=[plain.pk]), {"email": "new@acme.test", "email_confirm": "new@acme.test"}
+    )
+    token = activation_token("new@acme.test")
+    opened = lifecycle.activation_for_token(token=token)  # both browsers opened the link while it was unused
+    lifecycle.client_access_activate_new_account(token=token, full_name="Ada", password=PASSWORD)
+    with mock.patch.object(lifecycle, "activation_for_token", return_value=opened):
+        late = client.post(
+            reverse("practice:activate", args=[token]),
+            {"full_name": "Ada", "password1": PASSWORD, "password2": PASSWORD},
+        )
+    assert late.status_code == 410
+    page = late.content.decode()
+    assert "This invitation has already been used." in page
+    assert "sign in</a>" in page
+    assert User.objects.filter(email="new@acme.test").count() == 1
 
 
 def test_activation_page_for_someone_signed_in_with_another_email(admin_client, client):
