@@ -18,6 +18,7 @@ from partnerdesk.identity.models import Company, _new_customer_number, _new_regi
 from partnerdesk.lib.errors import InvalidTransition, NotFound
 from partnerdesk.lib.request import client_ip
 from partnerdesk.practice import imports
+from partnerdesk.practice.locks import lock_practice
 from partnerdesk.practice.models import Client, ImportBatch, PracticeMember
 from partnerdesk.practice.selectors import sees_every_client
 
@@ -193,6 +194,9 @@ def _import_commit(*, member: PracticeMember, batch_id: int, request: HttpReques
             return ImportResult(batch=batch, imported=0, skipped=0, already_imported=True)
         if batch.status != ImportBatch.Status.DRAFT:
             raise ImportNotDraft()
+        # One addition at a time per practice (as Add client): two batches of the same file committed at the same
+        # moment must not both import every row. The second sees the first's clients as duplicates.
+        lock_practice(member.practice_id)
         batch.rows = imports.validate_rows(batch.rows, _existing(member))
         ready = [row["values"] for row in batch.rows if imports.is_ready(row)]
         now = timezone.now()

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from partnerdesk.identity.models import Company
-from partnerdesk.practice.models import Client
+from partnerdesk.practice.models import Client, Practice
 
 
 def lock_companies(company_ids: Iterable[int]) -> None:
@@ -28,3 +28,8 @@ def lock_company_of(clients: QuerySet[Client], client_id: int) -> None:
     the caller's own lookup then says why)."""
     lock_companies(clients.filter(pk=client_id).values_list("company_id", flat=True)[:1])
 
+
+def lock_practice(practice_id: int) -> None:
+    """Serialise the practice's client additions (Add client, import) so that the duplicate check of one sees
+    the clients the other added (``FOR NO KEY UPDATE``: new rows pointing at the practice are not held up)."""
+    list(Practice.objects.select_for_update(no_key=True).filter(pk=practice_id).values_list("pk"))

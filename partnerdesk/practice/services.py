@@ -24,7 +24,7 @@ from partnerdesk.notifications.services import message_post, send_email
 from partnerdesk.practice.connect import ConnectRequestAwaitingClient, connect_request_withdrawn
 from partnerdesk.practice.contact_email import practice_for_address
 from partnerdesk.practice.forms import detail_label
-from partnerdesk.practice.locks import lock_companies, lock_company_of
+from partnerdesk.practice.locks import lock_companies, lock_company_of, lock_practice
 from partnerdesk.practice.models import AccountantInvitation, Client, ClientAssignment, Practice, PracticeMember
 from partnerdesk.practice.permissions import require_may_delete_client
 from partnerdesk.practice.selectors import admin_emails, sees_every_client, visible_clients
@@ -107,6 +107,8 @@ def client_create(
     A second client with the business name or email of one the member can see is refused unless asked for (two
     businesses may share a name; a double submission or a forgotten client is the likelier story)."""
     with transaction.atomic():
+        # One addition at a time per practice, or two identical ones at the same moment would both pass the check.
+        lock_practice(member.practice_id)
         if not allow_duplicate:
             _refuse_duplicate(member=member, name=details["business_name"], email=details.get("email", ""))
         company = company_create(business_name=details["business_name"], owner_email=details.get("email", ""))

@@ -11,8 +11,8 @@ from django.db import connection
 from django.test import RequestFactory
 
 from partnerdesk.lib.errors import DomainError
-from partnerdesk.practice import connect, services
-from partnerdesk.practice.models import AccountantInvitation, Client
+from partnerdesk.practice import connect, import_services, services
+from partnerdesk.practice.models import AccountantInvitation, Client, ImportBatch, PracticeMember
 from partnerdesk.practice.tests.connect_factories import owned_company, practice_admin_member
 from partnerdesk.practice.tests.races import SlowModel, race, slowed
 
@@ -79,3 +79,39 @@ def test_the_owner_withdrawing_while_the_practice_answers_the_invitation_exactly
         assert answered.code == "not_found"
         assert invitation.status == AccountantInvitation.Status.WITHDRAWN
         assert not Client.objects.filter(pk=pending.pk).exists()
+
+
+def test_three_identical_add_clients_at_once_add_one_the_others_are_asked_about_the_duplicate():
+    member = practice_admin_member()
+    details = {"business_name": "Twin Ltd", "contact_name": "T", "email": "twin@race.test", "address": "1 A"}
+
+    def add():
+        return services.client_create(member=PracticeMember.objects.get(pk=member.pk), details=details)
+
+    # Each holds a moment between its duplicate check and its insert.
+    with slowed("partnerdesk.practice.services.company_create"):
+        results = race(add, add, add)
+    _no_server_errors(results)
+    assert sum(1 for r in results if isinstance(r, Client)) == 1, results
+    assert [r.code for r in results if isinstance(r, DomainError)] == ["duplicate_client"] * 2
+    assert Client.objects.filter(practice=member.practice, business_name="Twin Ltd").count() == 1
+
+
+def test_two_imports_of_the_same_file_committed_at_once_import_each_row_once():
+    member = practice_admin_member()
+    csv = "Business name,Contact name,Email,Address,Postcode\n" + "".join(
+        f"Dup Race {i},Person {i},dup{i}@race.test,{i} Import Rd,IM1 1PT\n" for i in range(4)
+    )
+    first, second = (
+        import_services.import_preview_create(member=member, filename="c.csv", data=csv.encode()) for _ in range(2)
+    )
+    # Each holds a moment between re-validating its rows and inserting them.
+    with slowed("partnerdesk.practice.import_services._unused"):
+        results = race(
+            lambda: import_services.import_commit(member=member, batch_id=first.pk),
+            lambda: import_services.import_commit(member=member, batch_id=second.pk),
+        )
+    _no_server_errors(results)
+    assert sorted(r.imported for r in results) == [0, 4], results
+    assert Client.objects.filter(practice=member.practice, business_name__startswith="Dup Race").count() == 4
+    assert ImportBatch.objects.filter(pk__in=[first.pk, second.pk], status=ImportBatch.Status.IMPORTED).count() == 2
