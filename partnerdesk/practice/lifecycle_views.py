@@ -3,6 +3,8 @@ Stop Managing This Client, former clients, and the client's activation link. One
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from urllib.parse import urlencode
 
 from allauth.account.models import EmailAddress
@@ -21,9 +23,41 @@ from partnerdesk.lib.ratelimit import INVITATION_LINK_PER_IP
 from partnerdesk.lib.request import client_ip
 from partnerdesk.practice import lifecycle, permissions
 from partnerdesk.practice.lifecycle_forms import ActivateAccountForm, InviteClientForm, StopManagingForm
-from partnerdesk.practice.selectors import former_clients
-from partnerdesk.practice.views import _client_or_404, _member
+from partnerdesk.practice.models import Client, PracticeMember
+from partnerdesk.practice.selectors import client_for_member, former_clients
+from partnerdesk.practice.views import _member
 from partnerdesk.views import rate_limited_page
+
+ALREADY_ENDED = "client_already_ended"
+
+
+def _client_or_404(member: PracticeMember, client_id: int) -> Client:
+    """The live client; for one this practice managed until someone just stopped (or the client removed it),
+    the service's ``client_already_ended`` error (``_ended_goes_to_list`` shows it); a 404 for anything else."""
+    try:
+        return client_for_member(member=member, client_id=client_id)
+    except NotFound:
+        gone = lifecycle.client_gone(member=member, client_id=client_id)
+        if isinstance(gone, NotFound):
+            raise Http404("No such client") from None
+        raise gone from None
+
+
+def _ended_goes_to_list(view: Callable[[HttpRequest, int], HttpResponse]) -> Callable[[HttpRequest, int], HttpResponse]:
+    """Acting on a client a colleague has just stopped managing: back to the client list, saying so (as the API's
+    409), instead of a bare "No such client"."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, client_id: int) -> HttpResponse:
+        try:
+            return view(request, client_id)
+        except DomainError as exc:
+            if exc.code != ALREADY_ENDED:
+                raise
+            messages.error(request, exc.message)
+            return redirect("practice:clients")
+
+    return wrapped
 
 
 def _field_labels(fields: list[str]) -> list[str]:
@@ -31,6 +65,7 @@ def _field_labels(fields: list[str]) -> list[str]:
 
 
 @login_required
+@_ended_goes_to_list
 def give_access(request: HttpRequest, client_id: int) -> HttpResponse:
     """Manage -> Give client access: the Invite your client window, then Invite & Continue."""
     member = _member(request)
@@ -49,6 +84,8 @@ def give_access(request: HttpRequest, client_id: int) -> HttpResponse:
         except NotFound:
             raise Http404("No such client") from None
         except DomainError as exc:
+            if exc.code == ALREADY_ENDED:
+                raise
             form.add_error("email" if exc.code.startswith("email") else None, exc.message)
         else:
             messages.success(
@@ -90,6 +127,8 @@ def _post_action(request: HttpRequest, client_id: int, action: str) -> HttpRespo
     except NotFound:
         raise Http404("No such client") from None
     except DomainError as exc:
+        if exc.code == ALREADY_ENDED:
+            raise
         messages.error(request, exc.message)
     else:
         messages.success(request, done[action])
@@ -98,17 +137,20 @@ def _post_action(request: HttpRequest, client_id: int, action: str) -> HttpRespo
 
 @login_required
 @require_POST
+@_ended_goes_to_list
 def access_resend(request: HttpRequest, client_id: int) -> HttpResponse:
     return _post_action(request, client_id, "resend")
 
 
 @login_required
 @require_POST
+@_ended_goes_to_list
 def access_cancel(request: HttpRequest, client_id: int) -> HttpResponse:
     return _post_action(request, client_id, "cancel")
 
 
 @login_required
+@_ended_goes_to_list
 def access_disable(request: HttpRequest, client_id: int) -> HttpResponse:
     """Manage -> Disable -> Yes."""
     if request.method == "POST":
@@ -118,6 +160,7 @@ def access_disable(request: HttpRequest, client_id: int) -> HttpResponse:
 
 
 @login_required
+@_ended_goes_to_list
 def access_enable(request: HttpRequest, client_id: int) -> HttpResponse:
     """Enable -> Yes."""
     if request.method == "POST":
@@ -127,6 +170,7 @@ def access_enable(request: HttpRequest, client_id: int) -> HttpResponse:
 
 
 @login_required
+@_ended_goes_to_list
 def stop_managing(request: HttpRequest, client_id: int) -> HttpResponse:
     """Manage -> Stop Managing This Client. Participating: Yes. Non-participating: Transfer or Delete."""
     member = _member(request)
@@ -154,6 +198,8 @@ def stop_managing(request: HttpRequest, client_id: int) -> HttpResponse:
             except NotFound:
                 raise Http404("No such client") from None
             except DomainError as exc:
+                if exc.code == ALREADY_ENDED:
+                    raise
                 form.add_error(None, exc.message)
                 final_accounts_blocked = exc.code == lifecycle.FinalAccountsDataExists.code
                 if participating:

@@ -167,6 +167,40 @@ def test_stop_participating_is_a_yes(admin_client):
     assert Client.all_objects.get(pk=owned.pk).ended_reason == "transferred"
 
 
+ENDED_MESSAGE = "Your practice no longer manages this client: someone has just stopped managing it."
+
+
+def test_acting_on_a_client_a_colleague_just_stopped_managing_says_so_on_the_client_list(admin_client, client):
+    owned, _ = participating_client(admin_client.practice)
+    colleague = add_member(admin_client.practice, "colleague@hartley.test", role="admin")
+    client.force_login(colleague.user)
+    stop_page = client.get(reverse("practice:stop_managing", args=[owned.pk]))  # opened before the admin stopped
+    assert stop_page.status_code == 200
+    admin_client.post(reverse("practice:stop_managing", args=[owned.pk]))
+    for name in ("give_access", "access_disable", "access_enable", "stop_managing", "access_resend", "access_cancel"):
+        late = client.post(reverse(f"practice:{name}", args=[owned.pk]))
+        assert late.status_code == 302, name
+        assert late["Location"] == reverse("practice:clients")
+        assert ENDED_MESSAGE in client.get(late["Location"]).content.decode()
+    assert Client.all_objects.get(pk=owned.pk).ended_reason == "transferred"
+
+
+def test_a_client_stopped_between_the_page_check_and_the_change_says_so_too(admin_client, client):
+    """The page found the client live; the service, a moment later, found it ended (its 409)."""
+    plain = managed_client(admin_client.practice, email="ada@acme.test")
+    live = Client.objects.select_related("company", "company__owner").get(pk=plain.pk)
+    colleague = add_member(admin_client.practice, "colleague@hartley.test", role="admin")
+    client.force_login(colleague.user)
+    admin_client.post(
+        reverse("practice:stop_managing", args=[plain.pk]), {"mode": "transfer", "confirm_business_name": ""}
+    )
+    assert Client.all_objects.get(pk=plain.pk).ended_at is not None
+    with mock.patch("partnerdesk.practice.lifecycle_views.client_for_member", return_value=live):
+        late = client.post(reverse("practice:stop_managing", args=[plain.pk]), {"mode": "transfer"})
+    assert late.status_code == 302
+    assert ENDED_MESSAGE in client.get(late["Location"]).content.decode()
+
+
 def test_other_practice_gets_404_on_every_lifecycle_page(admin_client, client):
     plain = managed_client(admin_client.practice)
     _, other_admin = make_practice("Other LLP", "admin@other.test")
