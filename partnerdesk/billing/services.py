@@ -442,6 +442,30 @@ def _one_plan_per_product(services: Sequence[Service]) -> None:
             raise PlansConflict(f"Choose one of {', '.join(names)}: a client has one of these plans at a time.")
 
 
+class ClientsNotImported(Conflict):
+    code = "clients_not_imported"
+    title = "Those clients are no longer on your Imported tab: their subscriptions were already added."
+
+
+def _refuse_not_imported(*, member: PracticeMember, ids: set[int]) -> None:
+    """Some chosen clients are not on the Imported tab: when they all moved on to the Active tab (the same request
+    sent twice, or a colleague was quicker) say so; anything else (another practice's, a Pending client) is
+    NotFound as before."""
+    moved = list(
+        visible_clients(member=member)
+        .filter(pk__in=ids, tab=Client.Tab.ACTIVE)
+        .order_by("business_name", "pk")
+        .values_list("business_name", flat=True)
+    )
+    if len(moved) == len(ids):
+        raise ClientsNotImported(
+            f"Subscriptions were already added for {', '.join(moved)}: "
+            f"{'they are' if len(moved) > 1 else 'it is'} on your Active tab, no longer on your Imported tab.",
+            client_ids=sorted(ids),
+        )
+    raise NotFound("Some of those clients are not on your Imported tab.")
+
+
 def clients_add_subscriptions(
     *,
     member: PracticeMember,
@@ -483,7 +507,7 @@ def clients_add_subscriptions(
             .order_by("pk")
         )
         if len(clients) != len(ids):
-            raise NotFound("Some of those clients are not on your Imported tab.")
+            _refuse_not_imported(member=member, ids=set(ids) - {c.pk for c in clients})
         missing = {c.pk: missing_for_access(c) + ([] if c.email else ["email"]) for c in clients if c.pk in access_ids}
         not_ready = [
             f"{c.business_name} ({', '.join(field_label(f) for f in missing[c.pk])})"

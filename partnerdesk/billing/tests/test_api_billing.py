@@ -138,6 +138,25 @@ def test_imported_api_moves_clients_and_refuses_51(client, catalogue):
     assert Licence.objects.get(company=clients[0].company).payer == "client"
 
 
+def test_imported_api_sent_twice_says_already_added_not_not_found(client, catalogue):
+    setup = make_practice()
+    imported = imported_client(setup, "Twice Ltd")
+    foreign = imported_client(make_practice("Other LLP"), "Foreign Ltd")
+    client.force_login(setup.admin)
+    url = "/api/v1/practice/clients/imported/subscriptions"
+    body = {"client_ids": [imported.pk], "services": ["t-accounts"], "payer": "accountant"}
+    assert client.post(url, body, content_type="application/json").status_code == 200
+    again = client.post(url, body, content_type="application/json")
+    assert again.status_code == 409
+    assert again.json()["code"] == "clients_not_imported"
+    assert "already added for Twice Ltd" in again.json()["detail"]
+    assert "Active tab" in again.json()["detail"]
+    mixed = client.post(url, {**body, "client_ids": [imported.pk, foreign.pk]}, content_type="application/json")
+    assert mixed.status_code == 404
+    assert "Foreign Ltd" not in mixed.content.decode()
+    assert Licence.objects.filter(company=imported.company).count() == 1
+
+
 def test_company_mandate_put_get_delete_masked(client):
     company, owner = client_paying_company()
     company.suspended_at = timezone.now()

@@ -89,7 +89,7 @@ def test_50_clients_in_a_bounded_number_of_queries(setup, catalogue, django_asse
     assert SubscriptionItem.objects.count() == 100
 
 
-def test_another_practices_or_active_clients_are_not_found(setup, catalogue):
+def test_another_practices_clients_are_not_found_and_active_ones_already_added(setup, catalogue):
     other = make_practice("Other LLP")
     theirs = imported_client(other, "Theirs Ltd")
     with pytest.raises(NotFound):
@@ -100,7 +100,7 @@ def test_another_practices_or_active_clients_are_not_found(setup, catalogue):
     services.clients_add_subscriptions(
         member=setup.member, client_ids=[mine.pk], services=catalogue, payer="accountant"
     )
-    with pytest.raises(NotFound):  # now Active: no longer on the Imported tab
+    with pytest.raises(services.ClientsNotImported, match="already added for Mine Ltd"):  # now Active
         services.clients_add_subscriptions(
             member=setup.member, client_ids=[mine.pk], services=catalogue, payer="accountant"
         )
