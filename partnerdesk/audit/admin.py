@@ -1,10 +1,9 @@
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from partnerdesk.audit.models import Action, Event
+from partnerdesk.lib.admin import ReadOnlyAdminMixin
 
 # allauth's authenticator types, as the Security page names them: one TOTP setup records two "added" events.
 MFA_TYPES = {"totp": "authenticator app", "recovery_codes": "recovery codes", "webauthn": "security key"}
@@ -20,7 +19,7 @@ def event_label(event: Event) -> str:
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin[Event]):
+class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Event]):
     """The audit trail, read-only. Practice, company and client by name (one query for the page: joined), found by
     business name, customer number, practice name, actor email or action (its code or its words)."""
 
@@ -60,12 +59,3 @@ class EventAdmin(admin.ModelAdmin[Event]):
             if codes:
                 results = results | queryset.filter(Q(action__in=codes))
         return results, may_have_duplicates
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

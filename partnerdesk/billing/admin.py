@@ -27,6 +27,7 @@ from partnerdesk.billing.models import (
 from partnerdesk.billing.selectors import today
 from partnerdesk.identity.models import User
 from partnerdesk.ledger.templatetags.money import pounds
+from partnerdesk.lib.admin import ReadOnlyAdminMixin
 from partnerdesk.lib.errors import DomainError
 
 
@@ -135,40 +136,22 @@ class ServiceAdmin(admin.ModelAdmin[Service]):
 
 
 @admin.register(SubscriptionItem)
-class SubscriptionItemAdmin(admin.ModelAdmin[SubscriptionItem]):
+class SubscriptionItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[SubscriptionItem]):
     list_display = ["company", "service", "starts_on", "ends_on"]
     list_filter = ["service"]
     search_fields = ["company__business_name", "company__customer_number"]
     raw_id_fields = ["company", "created_by", "ended_by"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Licence)
-class LicenceAdmin(admin.ModelAdmin[Licence]):
+class LicenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Licence]):
     list_display = ["company", "payer", "practice", "discounted", "starts_on", "ends_on"]
     list_filter = ["payer", "discounted"]
     search_fields = ["company__business_name", "company__customer_number", "practice__name"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(DirectDebitMandate)
-class DirectDebitMandateAdmin(admin.ModelAdmin[DirectDebitMandate]):
+class DirectDebitMandateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[DirectDebitMandate]):
     list_display = ["reference", "company", "account_holder", "sort_code_masked", "account_number_masked", "status"]
     list_filter = ["status"]
     search_fields = ["reference", "company__business_name", "company__customer_number"]
@@ -187,17 +170,8 @@ class DirectDebitMandateAdmin(admin.ModelAdmin[DirectDebitMandate]):
     fields = MANDATE_FIELDS
     readonly_fields = MANDATE_FIELDS
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class InvoiceLineInline(admin.TabularInline[InvoiceLine, Invoice]):
+class InvoiceLineInline(ReadOnlyAdminMixin, admin.TabularInline[InvoiceLine, Invoice]):
     """An issued invoice's lines, as written by the invoice run (never edited)."""
 
     model = InvoiceLine
@@ -242,18 +216,9 @@ class InvoiceLineInline(admin.TabularInline[InvoiceLine, Invoice]):
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).select_related("service")
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin[Invoice]):
+class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Invoice]):
     """Issued invoices, read-only: the invoice run writes them and nobody edits one afterwards."""
 
     list_display = ["number", "month", "account", "customer_number", "kind", "net", "vat", "total_shown", "issued_at"]
@@ -301,12 +266,3 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
     @admin.display(description="Total", ordering="total")
     def total_shown(self, obj: Invoice) -> str:
         return pounds(obj.total)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

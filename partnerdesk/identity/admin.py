@@ -6,6 +6,7 @@ from django.http import HttpRequest
 
 from partnerdesk.identity.models import AccessRequest, Company, CompanyMembership, User
 from partnerdesk.identity.services import company_rename
+from partnerdesk.lib.admin import ReadOnlyAdminMixin
 
 
 @admin.register(User)
@@ -64,7 +65,7 @@ class CompanyAdmin(admin.ModelAdmin[Company]):
 
 
 @admin.register(AccessRequest)
-class AccessRequestAdmin(admin.ModelAdmin[AccessRequest]):
+class AccessRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AccessRequest]):
     """Requests to use a company's subscription, read-only: the owner (or the managing practice's admins) decides
     them in the product, and the expiry job closes the ones nobody answered."""
 
@@ -76,12 +77,3 @@ class AccessRequestAdmin(admin.ModelAdmin[AccessRequest]):
     ACCESS_REQUEST_FIELDS = ("company", "requester", "status", "created_at", "expires_at", "decided_at", "decided_by")
     fields = ACCESS_REQUEST_FIELDS
     readonly_fields = ACCESS_REQUEST_FIELDS
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
