@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
@@ -130,22 +131,34 @@ def client_for_member(*, member: PracticeMember, client_id: int) -> Client:
     return client
 
 
-def client_history(*, client: Client, limit: int = 50) -> list[Event]:
-    """The client's audit events, newest first; an amendment carries ``changed_fields`` (the Details form's
-    names of what changed) for the History tab."""
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One line of a client's History tab: when, what (in words), who."""
+
+    at: dt.datetime
+    what: str
+    actor_email: str
+
+
+def client_history(*, client: Client, limit: int = 50) -> list[HistoryEntry]:
+    """The client's audit events, newest first, in words: an amendment names what changed (the Details form's
+    labels), an assignment whom it was assigned to."""
     from partnerdesk.practice.forms import detail_label
 
-    events = list(Event.objects.filter(client=client).order_by("-at", "-id")[:limit])
-    for event in events:
-        changes = event.data.get("changes") if event.action == Action.CLIENT_UPDATE else None
-        # In the Details form's order (PostgreSQL's jsonb does not keep the keys' order).
-        changed = [field for field in Client.DETAIL_FIELDS if isinstance(changes, dict) and field in changes]
-        event.changed_fields = [detail_label(field) for field in changed]  # type: ignore[attr-defined]
+    entries = []
+    for event in Event.objects.filter(client=client).order_by("-at", "-id")[:limit]:
         # Who it was assigned to (un)assigned from, by name, rather than the action's generic label.
         name = event.data.get("name") or event.data.get("user")
         summary = ASSIGNMENT_SUMMARIES.get(str(event.action)) if name else None
-        event.summary = summary.format(name=name) if summary else ""  # type: ignore[attr-defined]
-    return events
+        what = summary.format(name=name) if summary else event.get_action_display()
+        changes = event.data.get("changes") if event.action == Action.CLIENT_UPDATE else None
+        if isinstance(changes, dict):
+            # In the Details form's order (PostgreSQL's jsonb does not keep the keys' order).
+            changed = [detail_label(field) for field in Client.DETAIL_FIELDS if field in changes]
+            if changed:
+                what = f"{what}: {', '.join(changed)}"
+        entries.append(HistoryEntry(at=event.at, what=what, actor_email=event.actor_email))
+    return entries
 
 
 ASSIGNMENT_SUMMARIES: dict[str, str] = {
