@@ -13,12 +13,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from partnerdesk.billing.selectors import active_services, service_choices
 from partnerdesk.identity.models import User
 from partnerdesk.lib.errors import DomainError, NotFound
 from partnerdesk.lib.request import is_htmx
-from partnerdesk.practice import permissions, services
+from partnerdesk.practice import lifecycle, permissions, services
 from partnerdesk.practice.export import clients_csv
 from partnerdesk.practice.forms import ClientDetailsForm
 from partnerdesk.practice.models import Client, PracticeMember
@@ -184,7 +185,17 @@ def clients(request: HttpRequest) -> HttpResponse:
 def client_panel(request: HttpRequest, client_id: int) -> HttpResponse:
     """The side panel of one client: summary, Manage, History. Loaded directly it shows beside the list."""
     member = _member(request)
-    client = _client_or_404(member, client_id)
+    try:
+        client = client_for_member(member=member, client_id=client_id)
+    except NotFound:
+        # A client this practice managed until a moment ago (a link from an email, a list opened before): say so
+        # on the client list rather than "No such client"; anyone else's client stays a 404.
+        gone = lifecycle.client_gone(member=member, client_id=client_id)
+        if isinstance(gone, NotFound):
+            raise Http404("No such client") from None
+        messages.error(request, gone.message)
+        url = reverse("practice:clients")
+        return HttpResponseClientRedirect(url) if is_htmx(request) else redirect(url)
     panel_tab = request.GET.get("panel", "summary")
     return _render_panel(request, member, client, panel_tab=panel_tab)
 

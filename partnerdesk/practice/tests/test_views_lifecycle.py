@@ -185,6 +185,22 @@ def test_acting_on_a_client_a_colleague_just_stopped_managing_says_so_on_the_cli
     assert Client.all_objects.get(pk=owned.pk).ended_reason == "transferred"
 
 
+def test_the_panel_of_a_client_a_colleague_just_stopped_managing_says_so(admin_client, client):
+    """A link to the panel (an email, a list opened before) of a client the practice no longer manages: the client
+    list with the reason, also for htmx (a client-side redirect, not the list inside the panel); others: 404."""
+    owned, _ = participating_client(admin_client.practice)
+    admin_client.post(reverse("practice:stop_managing", args=[owned.pk]))
+    panel = reverse("practice:client", args=[owned.pk])
+    page = admin_client.get(panel)
+    assert (page.status_code, page["Location"]) == (302, reverse("practice:clients"))
+    assert ENDED_MESSAGE in admin_client.get(page["Location"]).content.decode()
+    htmx = admin_client.get(panel, headers={"HX-Request": "true"})
+    assert (htmx.status_code, htmx["HX-Redirect"]) == (200, reverse("practice:clients"))
+    _other_practice, other_admin = make_practice("Other LLP", "admin@other.test")
+    client.force_login(other_admin)
+    assert client.get(panel).status_code == 404
+
+
 def test_a_client_stopped_between_the_page_check_and_the_change_says_so_too(admin_client, client):
     """The page found the client live; the service, a moment later, found it ended (its 409)."""
     plain = managed_client(admin_client.practice, email="ada@acme.test")
