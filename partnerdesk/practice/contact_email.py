@@ -103,6 +103,17 @@ def request_change(*, practice: Practice, actor: User, email: str, resend: bool 
             "expires_on": f"{timezone.localtime(practice.contact_email_token_expires_at):%-d %B %Y}",
         },
     )
+    if current and current != email:
+        # The proven address hears of it first: a change it didn't ask for is somebody's attempt to take it over.
+        send_email(
+            template="practice-contact-email-change-requested",
+            to=current,
+            context={
+                "practice_name": practice.name,
+                "requester_name": actor.full_name or actor.email,
+                "new_email": email,
+            },
+        )
     return {"contact_email_pending": {"from": pending, "to": email}}
 
 

@@ -77,6 +77,25 @@ def test_a_confirmed_contact_email_receives_the_invitation_and_the_old_one_serve
     assert Client.objects.get(practice=practice, tab="pending").company == company
 
 
+def test_the_proven_address_is_told_when_someone_asks_to_change_it():
+    """A change nobody at the practice asked for is a takeover attempt: the address in use hears of it at once."""
+    practice, admin = make_practice()
+    Practice.objects.filter(pk=practice.pk).update(contact_email="old@hartley.test")
+    practice.refresh_from_db()
+    _set(practice, admin, "new@elsewhere.test")
+    [notice] = OutboundEmail.objects.filter(template="practice-contact-email-change-requested")
+    assert notice.to == ["old@hartley.test"]
+    rendered = render_email(notice)
+    assert "Hartley LLP" in rendered.subject
+    assert "to change from this address to new@elsewhere.test" in rendered.body
+    assert "confirmation_path" not in notice.context  # the link goes only to the new address
+    assert "/partner/contact-email/" not in rendered.body
+    OutboundEmail.objects.all().delete()
+    practice.refresh_from_db()
+    _set(practice, admin, "")  # removing claims nothing: no link, no notice
+    assert not OutboundEmail.objects.exists()
+
+
 def test_an_expired_or_replaced_link_confirms_nothing():
     practice, admin = make_practice()
     _set(practice, admin, "first@hartley.test")
