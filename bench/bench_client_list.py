@@ -321,8 +321,9 @@ def generate_sql(rows: int) -> list[str]:
         FROM generate_series(1, {PRACTICES + rows}) AS i
         """,
         f"""
-        INSERT INTO practice_practice (id, company_id, name, contact_email, created_at)
-        SELECT i, i, 'Bench Practice ' || i, 'practice' || i || '@bench.partnerdesk.invalid', now()
+        INSERT INTO practice_practice (id, company_id, name, contact_email, contact_email_pending,
+                                       contact_email_token_hash, created_at)
+        SELECT i, i, 'Bench Practice ' || i, 'practice' || i || '@bench.partnerdesk.invalid', '', '', now()
         FROM generate_series(1, {PRACTICES}) AS i
         """,
         f"""
