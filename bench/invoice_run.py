@@ -66,8 +66,9 @@ def generate_sql(n: int, service_ids: list[int]) -> list[str]:
                    CASE WHEN i <= {PRACTICES} THEN 'Practice ' || i || ' LLP' ELSE 'Client ' || (i - {PRACTICES}) || ' Ltd' END,
                    '', now()
             FROM generate_series(1, {total}) i""",
-        f"""INSERT INTO practice_practice (id, name, contact_email, created_at, company_id)
-            SELECT i, 'Practice ' || i || ' LLP', '', now(), i
+        f"""INSERT INTO practice_practice (id, name, contact_email, contact_email_pending, contact_email_token_hash,
+                                          created_at, company_id)
+            SELECT i, 'Practice ' || i || ' LLP', '', '', '', now(), i
             FROM generate_series(1, {PRACTICES}) i""",
         f"""INSERT INTO billing_practicediscount (practice_id, rate, effective_from, created_at)
             SELECT i, 10 + 5 * (i % 4), DATE '2000-01-01', now() FROM generate_series(1, {PRACTICES}) i
