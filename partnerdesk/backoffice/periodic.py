@@ -31,6 +31,7 @@ SCHEDULE = [
     Periodic("practice.transfer_grace_run", "partnerdesk.practice.tasks.transfer_grace_run", 3600),
     Periodic("practice.expire_connect_requests", "partnerdesk.practice.tasks.expire_connect_requests", 3600),
     Periodic("identity.clear_expired_oidc_tokens", "partnerdesk.identity.tasks.clear_expired_oidc_tokens", 86400),
+    Periodic("identity.clear_expired_sessions", "partnerdesk.identity.tasks.clear_expired_sessions", 86400),
 ]
 
 

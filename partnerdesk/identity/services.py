@@ -430,6 +430,23 @@ def user_session_end(*, user: User, session_id: int, request: HttpRequest | None
         record_event(action=Action.IDENTITY_SESSION_END, actor=user, request=request, data=data)
 
 
+def sessions_clear_expired() -> int:
+    """Delete expired sessions and every device row without a live session; returns the device rows deleted.
+
+    Nothing else removes them: Django leaves expired rows to ``clearsessions``, and a device row is purged only
+    when its person signs in again or opens the Security page.
+    """
+    from allauth.usersessions.models import UserSession
+    from django.contrib.sessions.models import Session
+
+    from partnerdesk.identity.usersessions import ended
+
+    with transaction.atomic():
+        Session.objects.filter(expire_date__lte=timezone.now()).delete()
+        deleted, _ = UserSession.objects.filter(ended()).delete()
+    return deleted
+
+
 def company_rename(*, actor: User, company_id: int, business_name: str, request: HttpRequest | None = None) -> Company:
     """Customer services renames a business (participating clients cannot rename themselves): recorded and
     the owner is told (email and a message on the company's page). The practices' client records follow the new

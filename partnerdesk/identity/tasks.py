@@ -17,3 +17,9 @@ def clear_expired_oidc_tokens() -> int:
     from partnerdesk.identity.oidc import clear_expired_tokens
 
     return clear_expired_tokens()
+
+
+@task()
+def clear_expired_sessions() -> int:
+    """Periodic: delete expired sessions (Django's ``clearsessions``) and the device rows they leave behind."""
+    return services.sessions_clear_expired()

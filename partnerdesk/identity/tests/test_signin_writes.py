@@ -7,6 +7,8 @@ the person's addresses once. The results must be exactly those of Django's and a
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
@@ -15,10 +17,12 @@ from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from partnerdesk.audit.models import Action, Event
 from partnerdesk.identity import sessions
 from partnerdesk.identity.sessions import SessionStore
+from partnerdesk.identity.tasks import clear_expired_sessions
 from partnerdesk.identity.tests.factories import PASSWORD, UserFactory
 
 LOGIN = "/accounts/login/"
@@ -85,9 +89,38 @@ def test_sign_in_statements_are_few(settings):
     statements = [q["sql"].split()[0].upper() for q in captured.captured_queries]
     # BEGIN is not logged on every backend; SAVEPOINTs would be, and there are none.
     assert [s for s in statements if s in ("SAVEPOINT", "RELEASE", "DECLARE")] == []
-    assert statements.count("SELECT") == 4  # address (sign-in), addresses (once), two-factor, device list
+    assert statements.count("SELECT") == 3  # address (sign-in), addresses (once), two-factor
     assert statements.count("INSERT") == 3  # audit event, device, session (once)
     assert statements.count("UPDATE") == 1  # last_login
+    assert statements.count("DELETE") == 1  # the person's ended devices, in one statement
+
+
+def _live_session(user, *, agent: str, expires_in: timedelta = timedelta(days=1)) -> UserSession:
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store.create()
+    Session.objects.filter(session_key=store.session_key).update(expire_date=timezone.now() + expires_in)
+    return UserSession.objects.create(user=user, session_key=store.session_key, ip="10.0.0.1", user_agent=agent)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sign_in_statements_do_not_grow_with_the_persons_other_sessions(settings):
+    """allauth's purge read each device's session and user: two statements per signed-in device."""
+    settings.ACCOUNT_RATE_LIMITS = False
+    user = UserFactory.create(email="who@example.test")
+
+    def statements() -> int:
+        browser = Client()
+        browser.get(LOGIN)
+        with CaptureQueriesContext(connection) as captured:
+            assert _sign_in(browser, "who@example.test").status_code == 302
+        return len(captured.captured_queries)
+
+    few = statements()  # one other device: the first sign-in's
+    for i in range(30):
+        _live_session(user, agent=f"Device {i}")
+    assert statements() == few
+    assert UserSession.objects.filter(user=user).count() == 32  # 1 + 30 + this one: nothing live was purged
 
 
 @pytest.mark.django_db(transaction=True)
@@ -113,6 +146,36 @@ def test_sign_in_purges_ended_sessions_from_the_device_list():
     Session.objects.filter(session_key=first.cookies["sessionid"].value).delete()  # the first device's session ended
     _sign_in(Client(HTTP_USER_AGENT="Third"), "who@example.test")
     assert set(UserSession.objects.filter(user=user).values_list("user_agent", flat=True)) == {"Second", "Third"}
+
+
+@pytest.mark.django_db
+def test_sign_in_purges_expired_sessions_and_keeps_other_peoples():
+    user = UserFactory.create(email="who@example.test")
+    other = UserFactory.create(email="other@example.test")
+    _live_session(user, agent="Expired", expires_in=timedelta(seconds=-1))
+    _live_session(user, agent="Live")
+    _live_session(other, agent="Someone else's expired", expires_in=timedelta(seconds=-1))
+    _sign_in(Client(HTTP_USER_AGENT="New"), "who@example.test")
+    assert set(UserSession.objects.filter(user=user).values_list("user_agent", flat=True)) == {"Live", "New"}
+    assert UserSession.objects.filter(user=other).count() == 1  # only the person's own rows at their sign-in
+
+
+@pytest.mark.django_db
+def test_periodic_job_clears_expired_sessions_and_their_devices():
+    user = UserFactory.create(email="who@example.test")
+    _live_session(user, agent="Expired", expires_in=timedelta(seconds=-1))
+    live = _live_session(user, agent="Live")
+    orphan = UserSession.objects.create(user=user, session_key="gone" * 8, ip="10.0.0.2", user_agent="Orphan")
+    anonymous = SessionStore()
+    anonymous["product"] = "payroll"
+    anonymous.create()
+    Session.objects.filter(session_key=anonymous.session_key).update(expire_date=timezone.now() - timedelta(days=1))
+
+    assert clear_expired_sessions.call() == 2  # the expired device and the orphan
+    assert list(UserSession.objects.values_list("pk", flat=True)) == [live.pk]
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
+    assert not UserSession.objects.filter(pk=orphan.pk).exists()
+    assert clear_expired_sessions.call() == 0
 
 
 @pytest.mark.django_db
