@@ -19,7 +19,7 @@ What it does, all on loopback and for a bounded time:
    ~85% Active / 7% Pending / 8% Imported, 2% hidden; access 50% none, 20% invited, 25% both, 5% disabled.
 3. An admin of practice 1 with a verified primary EmailAddress. In-process (django.test.Client against the
    same database, CaptureQueriesContext) the SQL queries of each request are counted.
-4. gunicorn with one sync worker per core (DEBUG=1, RATE_LIMITS=0, ALLOWED_HOSTS=127.0.0.1); one sign-in
+4. gunicorn with one sync worker per core, as deployed (DEBUG off; BENCH_DEBUG=1 for on), RATE_LIMITS=0, ALLOWED_HOSTS=127.0.0.1; one sign-in
    through /accounts/login/, then 2 x workers client threads request the same URL with that session cookie
    for BENCH_SECONDS, per scenario: first page, page 150, a search (q=bakery), a filter (access=invited), for
    /partner/clients/ and /api/v1/practice/clients.
@@ -64,6 +64,7 @@ from bench_login import (
     machine_busy,
     manage,
     parse_set_cookies,
+    prepare_static,
     stop_gunicorn,
     worker_pids,
 )
@@ -462,7 +463,7 @@ BARE_SETTINGS = '''
 from django.http import HttpResponse
 from django.urls import path
 
-DEBUG = True
+DEBUG = False  # as the app runs
 SECRET_KEY = "bench-bare-view-not-a-secret"
 ALLOWED_HOSTS = ["127.0.0.1"]
 ROOT_URLCONF = __name__
@@ -814,6 +815,7 @@ def run(tmp: str) -> int:
         env = child_env(url, port)
         manage(env, "migrate", "--noinput")
         manage(env, "createcachetable")
+        prepare_static(env)
         generated, took = ensure_data(url, size)
         print(f"  data generated in {took:.0f}s" if generated else "  data reused (already generated at this size)")
         inproc = inprocs[size] = in_process(env, explain)

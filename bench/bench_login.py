@@ -11,7 +11,9 @@ What it does, all on loopback and for a bounded time:
    the database is created when missing. No PostgreSQL: a message and exit status 2.
 2. ``migrate``, ``createcachetable`` and a set of bench users with a verified primary email address,
    their passwords hashed by the project's hasher (Argon2id, t=2, m=19 MiB, p=1).
-3. gunicorn with one sync worker per core (DEBUG=1, RATE_LIMITS=0, ALLOWED_HOSTS=127.0.0.1).
+3. gunicorn with one sync worker per core, configured as deployed (DEBUG off, static files collected; the
+   checkout's own secrets from var/; BENCH_DEBUG=1 runs it with DEBUG on instead), RATE_LIMITS=0,
+   ALLOWED_HOSTS=127.0.0.1.
 4. 2 x cores client threads, each looping: fresh cookies, GET /accounts/login/, POST the form.
    A sign-in counts only as a 302 to the post-login URL that sets a ``sessionid`` cookie.
 5. The ceiling (BENCH_CEILING=0 leaves it out): the same load against a WSGI app that only checks the form
@@ -25,7 +27,7 @@ database, the server not starting, more than 1% failed sign-ins, or no sign-in a
 
 Environment: BENCH_DATABASE_URL, BENCH_SECONDS (20), BENCH_WARMUP_SECONDS (3), BENCH_WORKERS
 (os.cpu_count()), BENCH_THREADS (1: sync workers; more: gthread), BENCH_CEILING (1), BENCH_CLIENTS
-(2 x workers x threads), BENCH_USERS (2000; sign-ins go round them).
+(2 x workers x threads), BENCH_USERS (2000; sign-ins go round them), BENCH_DEBUG (0).
 """
 
 from __future__ import annotations
@@ -131,11 +133,29 @@ def ensure_database(url: str) -> None:
         ) from None
 
 
+# The checkout's own secrets (made by a DEBUG run, kept in var/, never in the repository), passed in the
+# environment as a deployment passes its own.
+DEPLOYED_SECRETS = {
+    "SECRET_KEY": "dev-secret-key",
+    "FIELD_ENCRYPTION_KEY": "dev-field-encryption-key",
+    "OIDC_PRIVATE_KEY": "dev-oidc-private-key.pem",
+}
+
+
+def bench_debug() -> bool:
+    return env_int("BENCH_DEBUG", 0) == 1
+
+
 def child_env(db_url: str, port: int) -> dict[str, str]:
+    """The app's environment: as deployed (DEBUG off) unless BENCH_DEBUG=1.
+
+    DEBUG on logs every SQL statement in memory and keeps the templates' debug information: it measures a
+    development server, not the product.
+    """
     env = dict(os.environ)
     env.update(
         {
-            "DEBUG": "1",
+            "DEBUG": "1" if bench_debug() else "0",
             "DATABASE_URL": db_url,
             "RATE_LIMITS": "0",
             "PORT": str(port),
@@ -145,9 +165,28 @@ def child_env(db_url: str, port: int) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
-    env.pop("EMAIL_URL", None)  # DEBUG's developer inbox: a sign-in sends no email anyway
     env.pop("REDIS_URL", None)  # the database cache, as in the embedded default deployment
+    if bench_debug():
+        env.pop("EMAIL_URL", None)  # DEBUG's developer inbox: a sign-in sends no email anyway
+        return env
+    var = ROOT / "var"
+    if not all((var / name).exists() for name in DEPLOYED_SECRETS.values()):
+        manage({**env, "DEBUG": "1"}, "check")  # a DEBUG start makes the checkout's secrets
+    env.update({key: (var / name).read_text().strip() for key, name in DEPLOYED_SECRETS.items()})
+    env.update(
+        {
+            "EMAIL_URL": "locmem://",  # nothing here sends email; the outbox rows stay in the database
+            "SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback (a deployment terminates TLS in front)
+            "SECURE_HSTS_SECONDS": "0",
+        }
+    )
     return env
+
+
+def prepare_static(env: dict[str, str]) -> None:
+    """DEBUG off serves static files from the collected manifest (WhiteNoise), as deployed."""
+    if env.get("DEBUG") == "0":
+        manage(env, "collectstatic", "--noinput", "-v", "0")
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -202,6 +241,7 @@ print(json.dumps({{
 def prepare(env: dict[str, str], users: int) -> dict[str, str]:
     manage(env, "migrate", "--noinput")
     manage(env, "createcachetable")
+    prepare_static(env)
     code = SETUP_USERS.format(count=users, pattern=EMAIL_PATTERN, password=PASSWORD)
     out = manage(env, "shell", "-c", code)
     return json.loads(out.strip().splitlines()[-1])
@@ -690,7 +730,8 @@ def hash_worker(encoded: str, seconds: float, barrier: object, results: object) 
 
 def run_hash_rate(env: dict[str, str], encoded: str, processes: int, seconds: float) -> tuple[float, float, float]:
     """(verifications/s in total, CPU seconds per verification, share of a core each process got)."""
-    os.environ.update({k: env[k] for k in ("DEBUG", "DATABASE_URL", "RATE_LIMITS", "DJANGO_SETTINGS_MODULE")})
+    keys = ("DEBUG", "DATABASE_URL", "RATE_LIMITS", "DJANGO_SETTINGS_MODULE", "ALLOWED_HOSTS", "EMAIL_URL")
+    os.environ.update({k: env[k] for k in (*keys, *DEPLOYED_SECRETS) if k in env})
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(processes), ctx.Queue()
     procs = [ctx.Process(target=hash_worker, args=(encoded, seconds, barrier, results)) for _ in range(processes)]
