@@ -304,3 +304,54 @@ def test_delete_refused_while_final_accounts_data_exists_then_allowed(page, prac
     screenshot("lifecycle-delete-done")
     assert Client.all_objects.get(pk=dale.pk).ended_reason == "deleted"
     expect_clean(console_messages)
+
+
+# --- 4. A person asks to use a non-participating client's subscription; the practice approves ---------------
+
+
+def test_the_practice_approves_a_request_then_both_have_access_and_disable_works(
+    page, practice, client_browser: BrowserContext, console_messages, screenshot
+):
+    from partnerdesk.identity.models import Company
+    from partnerdesk.identity.tests.factories import UserFactory
+
+    acme = managed_client(practice, "Copper Kettle Ltd", contact_name="Jean Kettle", email="jean@kettle.test")
+    Company.objects.filter(pk=acme.company_id).update(owner_email="jean@kettle.test")
+    jean = UserFactory(email="jean@kettle.test", full_name="Jean Kettle")
+
+    # The client's owner asks to link their account; their accountant decides.
+    client_page = client_browser.new_page()
+    sign_in(client_page, jean.email, PASSWORD)
+    client_page.goto("/account/link/")
+    client_page.get_by_label("Customer Number or Registration ID").fill(acme.company.customer_number)
+    client_page.get_by_label("Email Address").fill("jean@kettle.test")
+    client_page.get_by_role("button", name="Submit").click()
+    expect(client_page.get_by_role("status")).to_contain_text("the accountant who manages Copper Kettle Ltd")
+
+    # The practice's admin opens the email's Approve link, reads what approving does, and confirms.
+    approval = last_email("helen@hartley.test", "access-request-approval")
+    sign_in(page, "helen@hartley.test", PASSWORD)
+    page.goto(approval.context["request_path"] + "?decision=approve")
+    expect(page.get_by_role("main")).to_contain_text("becomes its Subscription Owner with their own login")
+    screenshot("lifecycle-request-approve-confirm")
+    page.get_by_role("button", name="Approve").click()
+
+    # Straight to the client: the status, the Manage menu and the list all say the client has access.
+    panel = page.locator("#side-panel")
+    expect(page.get_by_role("status")).to_contain_text("jean@kettle.test is now the Subscription Owner")
+    expect(panel.locator(".status-line")).to_contain_text("My company and client both have access")
+    screenshot("lifecycle-request-approved")
+    panel = open_manage(page, acme)
+    expect(panel.get_by_role("link", name="Give client access")).to_have_count(0)
+    expect(page.get_by_role("table").get_by_role("row", name=re.compile("Copper Kettle Ltd"))).to_contain_text(
+        "My company and client both have access"
+    )
+    panel.get_by_role("link", name="Disable", exact=True).click()
+    page.get_by_role("button", name="Yes").click()
+    expect(page.locator("#side-panel .status-line")).to_contain_text("Client access disabled")
+
+    # The new owner is told why they can't reach their company.
+    client_page.goto(f"/companies/{acme.company.customer_number}/")
+    expect(client_page.get_by_text("has disabled your access to this company.")).to_be_visible()
+    expect_clean(console_messages)
+    expect_clean(client_browser.console_messages, expected_statuses=(403,))  # type: ignore[attr-defined]

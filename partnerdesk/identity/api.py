@@ -154,7 +154,14 @@ def access_request_list(request: HttpRequest, role: str = "requester") -> Any:
 
 
 @router.post(
-    "/access-requests/{request_id}/approve", response={200: AccessRequestOut, **ERRORS}, summary="Approve a request"
+    "/access-requests/{request_id}/approve",
+    response={200: AccessRequestOut, **ERRORS},
+    summary="Approve a request",
+    description="The Subscription Owner's approval makes the requester a user of the company. For a client your "
+    "practice manages that has no owner yet, your approval gives the client access: the requester becomes the "
+    "Subscription Owner and the client's access becomes 'both' (409 `client_details_incomplete` until the business "
+    "details are complete, as for Give client access; 409 `requester_is_practice_member` for someone of your "
+    "practice).",
 )
 def access_request_approve(request: HttpRequest, request_id: uuid.UUID) -> Any:
     return _request_out(services.access_request_approve(actor=api_user(request), public_id=request_id, request=request))

@@ -177,6 +177,32 @@ def managing_practice(*, company: Company) -> Practice | None:
     return client.practice if client else None
 
 
+def deciding_client(*, company: Company) -> Client | None:
+    """The client relationship through which a practice decides the access requests of a company it manages that
+    has no owner yet (non-participating: DESIGN.md, "Link to a subscription"); None for a company with an owner or
+    that no practice manages. Approving one gives that client access (``practice.lifecycle``)."""
+    if company.owner_id is not None:
+        return None
+    return (
+        Client.objects.filter(company=company, tab=Client.Tab.ACTIVE)
+        .select_related("practice", "company")
+        .order_by("created_at")
+        .first()
+    )
+
+
+def decided_by_my_practice(*, user: User, access_request: AccessRequest) -> bool:
+    """The request was decided by this person, or by someone of the practice they are an admin of (the practice
+    decided for a client without an owner): they may read what became of it, though the decision is no longer
+    theirs (the approved requester became the owner)."""
+    if access_request.decided_by_id is None:
+        return False
+    if access_request.decided_by_id == user.pk:
+        return True
+    mine = PracticeMember.objects.filter(user=user, role=PracticeMember.Role.ADMIN).values("practice_id")
+    return PracticeMember.objects.filter(user_id=access_request.decided_by_id, practice_id__in=mine).exists()
+
+
 def company_notices(*, membership: CompanyMembership, limit: int = 5) -> QuerySet[Any]:
     """The company's latest in-app messages this member may see (the owner's own are the owner's)."""
     notices = membership.company.messages.order_by("-created_at")

@@ -7,10 +7,11 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
@@ -30,6 +31,9 @@ from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, Not
 from partnerdesk.lib.ratelimit import LINK_LOOKUP_PER_IP, LINK_LOOKUP_PER_USER
 from partnerdesk.lib.request import client_ip
 from partnerdesk.notifications.services import message_post, send_email
+
+if TYPE_CHECKING:
+    from partnerdesk.practice.models import Client
 
 ACCESS_REQUEST_DAYS = 14
 NUMBER_FORMAT_MESSAGE = (
@@ -125,6 +129,18 @@ def _managing_practice_id(company: Company) -> int | None:
     )
 
 
+def _managing_client(company: Company) -> Client | None:
+    from partnerdesk.identity.selectors import deciding_client
+
+    return deciding_client(company=company)
+
+
+def _practice_scope(client: Client | None) -> dict[str, Any]:
+    """An access request's audit event also belongs to the practice's client when the practice decides it, so it
+    shows in the client's History."""
+    return {} if client is None else {"practice": client.practice, "client": client}
+
+
 def _has_verified_email(user: User, email: str) -> bool:
     return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
 
@@ -199,7 +215,8 @@ def _company_link_matched(*, user: User, company: Company, email: str, request: 
         actor=user,
         request=request,
         company=company,
-        data={"access_request": str(access_request.public_id)},
+        data={"access_request": str(access_request.public_id), "requester": user.email},
+        **_practice_scope(_managing_client(company)),
     )
     deciders = _decider_emails(company)
     if deciders:  # else the request waits in the deciders' portal (Home, "Waiting for your approval")
@@ -212,6 +229,8 @@ def _company_link_matched(*, user: User, company: Company, email: str, request: 
                 "business_name": company.business_name,
                 "request_path": f"/account/requests/{access_request.public_id}/",
                 "expires_on": f"{timezone.localtime(access_request.expires_at):%-d %B %Y}",
+                # The practice decides for a client without an owner: approving makes the requester its owner.
+                "decided_by_accountant": managed_without_owner,
             },
         )
     return LinkResult(
@@ -237,13 +256,45 @@ def may_decide(*, user: User, access_request: AccessRequest) -> bool:
 
 
 def _lock_request(public_id: uuid.UUID | str) -> AccessRequest:
+    """Lock the request's own row only (not its company's: whoever needs the company locks it first, decision 74)."""
     try:
         found = (
-            AccessRequest.objects.select_for_update().select_related("company", "requester").get(public_id=public_id)
+            AccessRequest.objects.select_for_update(of=("self",))
+            .select_related("company", "requester")
+            .get(public_id=public_id)
         )
-    except (AccessRequest.DoesNotExist, ValueError, TypeError):
+    except (AccessRequest.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound("No such request") from None
     return found
+
+
+def _lock_company_of_request(public_id: uuid.UUID | str) -> Company | None:
+    """Lock the company a request is about, before the request itself (decision 74: company, client, links)."""
+    try:
+        company_id = AccessRequest.objects.filter(public_id=public_id).values_list("company_id", flat=True).first()
+    except (ValueError, TypeError, ValidationError):
+        return None
+    if company_id is None:
+        return None
+    return Company.objects.select_for_update().get(pk=company_id)
+
+
+def _lock_managing_client(company: Company) -> Client | None:
+    """Lock the client through which a practice decides for this company (after the company), or None."""
+    from partnerdesk.practice.models import Client
+
+    if company.owner_id is None:
+        client = (
+            Client.objects.select_for_update(of=("self",))
+            .select_related("practice")
+            .filter(company=company, tab=Client.Tab.ACTIVE)
+            .order_by("created_at")
+            .first()
+        )
+        if client is not None:
+            client.company = company
+            return client
+    return None
 
 
 def _expire_if_due(access_request: AccessRequest, now: datetime) -> None:
@@ -254,7 +305,8 @@ def _expire_if_due(access_request: AccessRequest, now: datetime) -> None:
         record_event(
             action=Action.ACCESS_REQUEST_EXPIRE,
             company=access_request.company,
-            data={"access_request": str(access_request.public_id)},
+            data={"access_request": str(access_request.public_id), "requester": access_request.requester.email},
+            **_practice_scope(_managing_client(access_request.company)),
         )
 
 
@@ -269,6 +321,10 @@ def _refuse_if_closed(access_request: AccessRequest) -> None:
 def _lock_for_decision(*, actor: User, public_id: uuid.UUID | str, now: datetime) -> AccessRequest:
     """Lock a request for ``actor`` to decide on (404 for anyone else), expiring it first if its time is up."""
     access_request = _lock_request(public_id)
+    if access_request.decided_by_id == actor.pk:
+        # Their own decision, sent again (a double click; the practice's approval made the requester the owner, who
+        # decides from then on): its outcome, or why it can no longer be changed, rather than a 404.
+        return access_request
     if not may_decide(user=actor, access_request=access_request):
         raise NotFound("No such request")
     _expire_if_due(access_request, now)  # committed with the caller's block, even when it then refuses
@@ -278,12 +334,28 @@ def _lock_for_decision(*, actor: User, public_id: uuid.UUID | str, now: datetime
 def access_request_approve(
     *, actor: User, public_id: uuid.UUID | str, request: HttpRequest | None = None
 ) -> AccessRequest:
+    """Approve: the requester becomes a user of the company; or, when the managing practice decides for a client
+    with no owner yet, its Subscription Owner with access given (``practice.lifecycle.client_access_from_request``).
+    """
     now = timezone.now()
     with transaction.atomic():
+        # The company, then the practice's client, then the request (decision 74), as the practice's changes to the
+        # client and the owner's own: a Stop Managing or Give client access at the same moment waits or makes it wait.
+        company = _lock_company_of_request(public_id)
+        client = _lock_managing_client(company) if company is not None else None
         access_request = _lock_for_decision(actor=actor, public_id=public_id, now=now)
         if access_request.status == AccessRequest.Status.PENDING:
-            company = Company.objects.select_for_update().get(pk=access_request.company_id)
-            if company.owner_id is None and _managing_practice_id(company) is None:
+            company = company or Company.objects.select_for_update().get(pk=access_request.company_id)
+            access_request.company = company
+            details: dict[str, object] = {}
+            if client is not None:
+                from partnerdesk.practice.lifecycle import client_access_from_request
+
+                # The practice gives its client access by approving: the requester is the owner, access "both".
+                details = client_access_from_request(
+                    client=client, requester=access_request.requester, actor=actor, request=request
+                )
+            elif company.owner_id is None:
                 # The holder of the recorded owner email decides for the first time: they become the owner.
                 company.owner = actor
                 company.save(update_fields=["owner"])
@@ -294,7 +366,15 @@ def access_request_approve(
             CompanyMembership.objects.get_or_create(
                 user=access_request.requester, company=company, defaults={"role": CompanyMembership.Role.USER}
             )
-            _decide(access_request, AccessRequest.Status.APPROVED, actor=actor, now=now, request=request)
+            _decide(
+                access_request,
+                AccessRequest.Status.APPROVED,
+                actor=actor,
+                now=now,
+                request=request,
+                client=client,
+                details=details,
+            )
     if access_request.status != AccessRequest.Status.APPROVED:  # approving twice is harmless
         _refuse_if_closed(access_request)
     return access_request
@@ -307,15 +387,31 @@ def access_request_decline(
     with transaction.atomic():
         access_request = _lock_for_decision(actor=actor, public_id=public_id, now=now)
         if access_request.status == AccessRequest.Status.PENDING:
-            _decide(access_request, AccessRequest.Status.DECLINED, actor=actor, now=now, request=request)
+            _decide(
+                access_request,
+                AccessRequest.Status.DECLINED,
+                actor=actor,
+                now=now,
+                request=request,
+                client=_managing_client(access_request.company),
+            )
     if access_request.status != AccessRequest.Status.DECLINED:
         _refuse_if_closed(access_request)
     return access_request
 
 
 def _decide(
-    access_request: AccessRequest, status: str, *, actor: User, now: datetime, request: HttpRequest | None
+    access_request: AccessRequest,
+    status: str,
+    *,
+    actor: User,
+    now: datetime,
+    request: HttpRequest | None,
+    client: Client | None = None,
+    details: dict[str, object] | None = None,
 ) -> None:
+    """Record the decision, its audit event (also the practice's client's, when the practice decided) and the
+    requester's email. ``details``: what approving changed for the practice's client (its audit data)."""
     access_request.status = status
     access_request.decided_at = now
     access_request.decided_by = actor
@@ -326,7 +422,12 @@ def _decide(
         actor=actor,
         request=request,
         company=access_request.company,
-        data={"access_request": str(access_request.public_id), "requester": access_request.requester.email},
+        data={
+            "access_request": str(access_request.public_id),
+            "requester": access_request.requester.email,
+            **(details or {}),
+        },
+        **_practice_scope(client),
     )
     send_email(
         template="access-request-approved" if approved else "access-request-declined",
@@ -334,6 +435,9 @@ def _decide(
         context={
             "business_name": access_request.company.business_name,
             "requester_name": access_request.requester.full_name or access_request.requester.email,
+            # Approved by the practice that manages it: the requester is now its Subscription Owner.
+            "practice_name": client.practice.name if client is not None else "",
+            "owner": approved and client is not None,
         },
     )
 
@@ -356,7 +460,8 @@ def access_request_cancel(
             actor=actor,
             request=request,
             company=access_request.company,
-            data={"access_request": str(access_request.public_id)},
+            data={"access_request": str(access_request.public_id), "requester": access_request.requester.email},
+            **_practice_scope(_managing_client(access_request.company)),
         )
     return access_request
 
@@ -367,8 +472,8 @@ def access_requests_expire(*, now: datetime | None = None) -> int:
     expired = 0
     with transaction.atomic():
         due = list(
-            AccessRequest.objects.select_for_update(skip_locked=True)
-            .select_related("company")
+            AccessRequest.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("company", "requester")
             .filter(status=AccessRequest.Status.PENDING, expires_at__lte=now)[:1000]
         )
         for access_request in due:

@@ -182,8 +182,15 @@ def access_request_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpRes
         raise Http404("No such request")
     can_decide = services.may_decide(user=user, access_request=access_request)
     is_requester = access_request.requester_id == user.pk
-    if not (can_decide or is_requester):
+    if not (can_decide or is_requester or selectors.decided_by_my_practice(user=user, access_request=access_request)):
         raise Http404("No such request")
+    # A client the practice manages without an owner: the practice decides, and approving gives the client access.
+    practice_client = selectors.deciding_client(company=access_request.company)
+    missing_details: list[str] = []
+    if practice_client is not None and can_decide:
+        from partnerdesk.practice.lifecycle import field_label, missing_for_access
+
+        missing_details = [field_label(field) for field in missing_for_access(practice_client)]
     return render(
         request,
         "identity/access_request.html",
@@ -191,6 +198,9 @@ def access_request_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpRes
             "access_request": access_request,
             "can_decide": can_decide,
             "is_requester": is_requester,
+            "practice_client": practice_client if can_decide else None,
+            "decided_by_accountant": practice_client is not None,
+            "missing_details": missing_details,
             "decision": request.GET.get("decision", ""),  # the email's Approve or Decline link: asked to confirm
         },
     )
@@ -211,6 +221,21 @@ def _request_action(request: HttpRequest, public_id: uuid.UUID, action: str) -> 
         messages.error(request, exc.message)
         return redirect("identity:access_request", public_id)
     business_name = access_request.company.business_name
+    if action == "approve" and access_request.company.owner_id == access_request.requester_id:
+        # The practice gave its client access by approving: show it the client, now with access.
+        member = membership_for_user(user=user)
+        client = (
+            Client.objects.filter(practice_id=member.practice_id, company=access_request.company).first()
+            if member is not None
+            else None
+        )
+        if client is not None:
+            messages.success(
+                request,
+                f"Request approved: {access_request.requester.email} is now the Subscription Owner of {business_name}. "
+                "You and your client both have access.",
+            )
+            return redirect(_next_url(request) or reverse("practice:client", args=[client.pk]))
     if action == "cancel":  # the requester's own request
         messages.success(request, f"Your request to use {business_name} is cancelled.")
     else:

@@ -64,6 +64,15 @@ class EmailIsPracticeMember(DomainError):
     title = "That address belongs to someone in your practice. Enter your client's own email address."
 
 
+class RequesterIsPracticeMember(DomainError):
+    code = "requester_is_practice_member"
+    status = 409
+    title = (
+        "This person works in your practice: they already reach this client through Partner Edition. "
+        "Decline the request; to give your client access, use Manage → Give client access."
+    )
+
+
 class ClientEmailMissing(DomainError):
     code = "client_email_missing"
     status = 409
@@ -275,6 +284,63 @@ def client_access_invite(
         _event(Action.CLIENT_ACCESS_INVITE, member=member, client=client, request=request, email=address)
         _send_activation(client=client, email=address, token=token, purpose="access", grace_ends_on=None)
     return client, token
+
+
+def client_access_from_request(
+    *, client: Client, requester: User, actor: User, request: HttpRequest | None = None
+) -> dict[str, object]:
+    """A practice admin approved ``requester``'s request to use the subscription of a client the practice manages
+    that has no owner yet (non-participating; DESIGN.md, "Link to a subscription"). Giving the client a login is
+    Give client access and its activation in one step, so the state is theirs: the requester becomes the company's
+    Subscription Owner (its owner email and the client's email become their login address), any invitation awaiting
+    activation is cancelled, and access is "My company and client both have access". Who pays does not change.
+
+    The same rules as Give client access: complete business details first, and not someone of the practice itself.
+    Runs inside the caller's transaction (``identity.services.access_request_approve``), which has locked the
+    company and then this client (decision 74) and records the audit event with what this returns."""
+    if client.tab != Client.Tab.ACTIVE or client.access not in (Client.Access.NONE, Client.Access.INVITED):
+        raise InvalidTransition(
+            "Only a non-participating client on the Active tab without access can be given access.",
+            code="client_not_invitable",
+        )
+    missing = missing_for_access(client)
+    if missing:
+        labels = ", ".join(field_label(f) for f in missing)
+        raise ClientDetailsIncomplete(
+            f"Amend {client.business_name}'s business details before you give them access: {labels} missing.",
+            missing=missing,
+        )
+    if PracticeMember.objects.filter(practice_id=client.practice_id, user=requester).exists():
+        raise RequesterIsPracticeMember()
+    company = client.company
+    company.owner = requester
+    company.owner_email = requester.email
+    company.save(update_fields=["owner", "owner_email"])
+    CompanyMembership.objects.update_or_create(
+        user=requester, company=company, defaults={"role": CompanyMembership.Role.OWNER}
+    )
+    cancelled = ClientAccessInvitation.objects.filter(
+        client=client, status=ClientAccessInvitation.Status.PENDING, purpose=ClientAccessInvitation.Purpose.ACCESS
+    ).update(status=ClientAccessInvitation.Status.CANCELLED)
+    was = client.access
+    client.access = Client.Access.BOTH
+    client.email = requester.email
+    _touch(client, "access", "email")
+    name = requester.get_full_name()
+    message_post(
+        client=client,
+        practice=client.practice,
+        subject=f"{client.business_name} now has access",
+        body=f"{actor.get_full_name()} approved {name}'s request to use {client.business_name}: {name} is its "
+        "Subscription Owner. You and your client both have access.",
+        link=f"/partner/clients/{client.pk}/",
+    )
+    return {
+        "business_name": client.business_name,
+        "owner": requester.email,
+        "access": {"from": was, "to": Client.Access.BOTH.value},
+        "invitation_cancelled": bool(cancelled),
+    }
 
 
 def client_access_resend(*, member: PracticeMember, client_id: int, request: HttpRequest | None = None) -> str:

@@ -151,6 +151,11 @@ def client_history(*, client: Client, limit: int = 50) -> list[HistoryEntry]:
         name = event.data.get("name") or event.data.get("user")
         summary = ASSIGNMENT_SUMMARIES.get(str(event.action)) if name else None
         what = summary.format(name=name) if summary else event.get_action_display()
+        requester = event.data.get("requester")
+        if requester and str(event.action) in REQUEST_SUMMARIES:
+            # Someone's request to use the subscription, which the practice decides for a client without an owner.
+            key = f"{event.action}:owner" if event.data.get("owner") else str(event.action)
+            what = REQUEST_SUMMARIES.get(key, REQUEST_SUMMARIES[str(event.action)]).format(requester=requester)
         changes = event.data.get("changes") if event.action == Action.CLIENT_UPDATE else None
         if isinstance(changes, dict):
             # In the Details form's order (PostgreSQL's jsonb does not keep the keys' order).
@@ -164,6 +169,18 @@ def client_history(*, client: Client, limit: int = 50) -> list[HistoryEntry]:
 ASSIGNMENT_SUMMARIES: dict[str, str] = {
     Action.STAFF_ASSIGN.value: "Assigned to {name}",
     Action.STAFF_UNASSIGN.value: "Unassigned from {name}",
+}
+
+
+REQUEST_SUMMARIES: dict[str, str] = {
+    Action.ACCESS_REQUEST_CREATE.value: "Access requested by {requester}",
+    Action.ACCESS_REQUEST_APPROVE.value: "Access request from {requester} approved",
+    f"{Action.ACCESS_REQUEST_APPROVE.value}:owner": (
+        "Access request from {requester} approved: they are the Subscription Owner, and the client has access"
+    ),
+    Action.ACCESS_REQUEST_DECLINE.value: "Access request from {requester} declined",
+    Action.ACCESS_REQUEST_CANCEL.value: "Access request from {requester} cancelled",
+    Action.ACCESS_REQUEST_EXPIRE.value: "Access request from {requester} expired",
 }
 
 

@@ -232,7 +232,14 @@ def test_ownerless_company_managed_by_a_practice_goes_to_its_admins(company):
     staff = UserFactory.create(email="staff@ledger.test")
     PracticeMember.objects.create(practice=practice, user=admin, role="admin")
     PracticeMember.objects.create(practice=practice, user=staff, role="staff")
-    Client.objects.create(practice=practice, company=company, business_name=company.business_name)
+    client = Client.objects.create(
+        practice=practice,
+        company=company,
+        business_name=company.business_name,
+        contact_name="Olive Owner",
+        address="1 High Street",
+        postcode="AB1 2CD",
+    )
     # Even the holder of the owner email asks: the practice keeps this client's data.
     holder = UserFactory.create(email="owner@acme.test")
     result = company_link(user=holder, number=company.customer_number, email="owner@acme.test")
@@ -241,7 +248,12 @@ def test_ownerless_company_managed_by_a_practice_goes_to_its_admins(company):
     with pytest.raises(NotFound):
         services.access_request_approve(actor=staff, public_id=requested(result).public_id)
     services.access_request_approve(actor=admin, public_id=requested(result).public_id)
-    assert CompanyMembership.objects.get(user=holder, company=company).role == "user"
+    # Approving gives the client a login: the requester is the owner and the client has access (participating).
+    assert CompanyMembership.objects.get(user=holder, company=company).role == "owner"
+    company.refresh_from_db()
+    assert company.owner == holder
+    client.refresh_from_db()
+    assert (client.access, client.email) == (Client.Access.BOTH, "owner@acme.test")
 
 
 def test_a_managed_company_whose_practice_has_no_admin_login_asks_its_contact_address_or_waits(company):

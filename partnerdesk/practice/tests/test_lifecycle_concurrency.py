@@ -148,3 +148,55 @@ def test_choosing_a_password_on_one_link_in_three_browsers_makes_one_account_the
     assert all("already been used" in e.message for e in errors)
     assert User.objects.filter(email__iexact="client@acme.test").count() == 1
     assert ClientAccessInvitation.objects.get(client=client).status == ClientAccessInvitation.Status.ACCEPTED
+
+
+def _requested_by_ada(practice):
+    """A non-participating client whose owner email's holder asked to use it: the practice decides."""
+    from partnerdesk.identity.models import Company
+    from partnerdesk.identity.services import company_link
+    from partnerdesk.identity.tests.factories import requested
+
+    client = managed_client(practice, email="ada@acme.test")
+    Company.objects.filter(pk=client.company_id).update(owner_email="ada@acme.test")
+    ada = UserFactory.create(email="ada@acme.test")
+    return client, ada, requested(company_link(user=ada, number=client.company.customer_number, email="ada@acme.test"))
+
+
+@pytest.mark.parametrize("practice_side", ["transfer", "give_access", "decline"])
+def test_the_practice_approving_a_request_while_a_colleague_changes_the_client_one_order_no_deadlock(practice_side):
+    """Approving locks the company, the client, then the request (decision 74), as the practice's changes do."""
+    from partnerdesk.identity import services as identity_services
+
+    practice, admin = make_practice()
+    member = PracticeMember.objects.get(user=admin)
+    colleague = add_member(practice, "second-admin@hartley.test", role=PracticeMember.Role.ADMIN)
+    client, ada, access_request = _requested_by_ada(practice)
+    other = {
+        "transfer": lambda: lifecycle.client_stop_managing(member=colleague, client_id=client.pk, mode="transfer"),
+        "give_access": lambda: lifecycle.client_access_invite(
+            member=colleague, client_id=client.pk, email="ada@acme.test", email_confirm="ada@acme.test"
+        ),
+        "decline": lambda: identity_services.access_request_decline(
+            actor=colleague.user, public_id=access_request.public_id
+        ),
+    }[practice_side]
+    # Approving holds the company a moment before it locks the client and the request.
+    with slowed("partnerdesk.identity.services._lock_managing_client"):
+        approved, changed = race(
+            lambda: identity_services.access_request_approve(actor=member.user, public_id=access_request.public_id),
+            other,
+        )
+    _no_server_errors([approved, changed])
+    client = Client.all_objects.select_related("company").get(pk=client.pk)
+    if practice_side == "give_access":  # both go through, in either order: the approved person is the owner
+        assert client.company.owner_id == ada.pk
+        assert client.access == Client.Access.BOTH
+        return
+    assert isinstance(approved, DomainError) != isinstance(changed, DomainError), (approved, changed)
+    if isinstance(approved, DomainError):  # the colleague was first: the practice no longer decides, or it's decided
+        assert client.company.owner_id is None
+        assert CompanyMembership.objects.filter(company=client.company).count() == 0
+    else:
+        assert changed.code in ("client_is_participating", "access_request_approved")
+        assert client.company.owner_id == ada.pk
+        assert (client.access, client.ended_at) == (Client.Access.BOTH, None)

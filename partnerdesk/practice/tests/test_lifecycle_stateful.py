@@ -5,11 +5,14 @@ action, legal or not, with the invariants checked after every step:
 - a disabled (or suspended) client's users see nothing of the company;
 - a company whose data was deleted has no ledger rows;
 - at most one open activation link per client;
+- nobody signs in to a live client's company while the practice sees "No client access" or "Awaiting Client
+  Activation" (a request the practice approved gives the client access, as an accepted invitation does);
 - an illegal step changes nothing and raises a DomainError (never another exception).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 
@@ -20,7 +23,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from partnerdesk.billing.models import Licence
-from partnerdesk.identity.models import User
+from partnerdesk.identity import services as identity_services
+from partnerdesk.identity.models import AccessRequest, Company, CompanyMembership, User
 from partnerdesk.identity.selectors import companies_claim
 from partnerdesk.identity.tests.factories import UserFactory
 from partnerdesk.ledger.models import Entry
@@ -44,6 +48,8 @@ class ClientLifecycle(RuleBasedStateMachine):
         self.member = PracticeMember.objects.get(user=admin)
         self.email = f"owner{n}@client.test"
         self.client = managed_client(practice, f"Client {n} Ltd", email=self.email)
+        # As Add client with an email records it: the address a person types to link to the subscription.
+        Company.objects.filter(pk=self.client.company_id).update(owner_email=self.email)
         Entry.objects.create(company=self.client.company, date=timezone.localdate(), description="x", amount="1.00")
         self.ever_client_paying = False
 
@@ -138,8 +144,30 @@ class ClientLifecycle(RuleBasedStateMachine):
     def remove_accountant(self) -> None:
         owner = User.objects.get(email=self.email)
         self._try(lifecycle.accountant_remove, actor=owner, company=self._fresh().company)
-        if self._fresh().ended_at is not None:
+        # Only a removal hands the licence to the client (not a refused one after a delete, which cancelled it).
+        if self._fresh().ended_reason == Client.Ended.REVOKED_BY_CLIENT:
             self.ever_client_paying = True
+
+    @rule()
+    def ask_to_use_the_subscription(self) -> None:
+        """The owner email's holder links their account: the owner decides, the practice for a client without
+        one, or they become the owner at once once no practice manages it."""
+        person = User.objects.filter(email=self.email).first() or UserFactory.create(email=self.email)
+        with contextlib.suppress(DomainError):  # already linked, or already asked
+            identity_services.company_link(user=person, number=self._fresh().company.customer_number, email=self.email)
+
+    @precondition(
+        lambda self: AccessRequest.objects.filter(
+            company__client_relationships=self.client.pk, status="pending"
+        ).exists()
+    )
+    @rule(approve=st.booleans())
+    def practice_decides(self, approve: bool) -> None:
+        access_request = AccessRequest.objects.filter(company_id=self._fresh().company_id, status="pending").first()
+        if access_request is None:
+            return
+        decide = identity_services.access_request_approve if approve else identity_services.access_request_decline
+        self._try(decide, actor=self.member.user, public_id=access_request.public_id)
 
     @rule()
     def stranger_tries_to_accept(self) -> None:
@@ -187,6 +215,13 @@ class ClientLifecycle(RuleBasedStateMachine):
         if client.access == Client.Access.INVITED:
             assert ClientAccessInvitation.objects.filter(client=client, status="pending", purpose="access").exists()
         if client.access in (Client.Access.BOTH, Client.Access.DISABLED) and client.ended_at is None:
+            assert client.company.owner_id is not None
+
+    @invariant()
+    def whoever_signs_in_is_shown_as_access(self) -> None:
+        client = self._fresh()
+        if client.ended_at is None and CompanyMembership.objects.filter(company=client.company).exists():
+            assert client.access in (Client.Access.BOTH, Client.Access.DISABLED), client.access
             assert client.company.owner_id is not None
 
 
