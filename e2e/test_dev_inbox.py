@@ -66,7 +66,9 @@ def test_inbox_lists_newest_first_and_opens_a_message_in_the_side_panel(
     expect(panel).to_contain_text("new@example.test")
     expect(page).to_have_url(f"{live_server.url}/dev/mail/{newer.pk}/")  # hx-push-url
     assert page.evaluate("window.__sameDocument") is True
-    expect(panel).to_be_focused()  # app.js moves focus into the panel for screen readers
+    # app.js moves focus into the panel, to its heading (the subject is read out), and the title says it too.
+    expect(panel.get_by_role("heading", name="Your sign-in code")).to_be_focused()
+    expect(page).to_have_title("Your sign-in code · Developer inbox · Partnerdesk")
     # The list stays in place beside the panel.
     expect(rows).to_have_count(2)
     screenshot("dev-inbox-panel")
@@ -82,6 +84,7 @@ def test_inbox_lists_newest_first_and_opens_a_message_in_the_side_panel(
     expect(page).to_have_url(f"{live_server.url}/dev/mail/")
     expect(panel).to_be_hidden()
     expect(page.get_by_role("heading", name="Your sign-in code")).to_have_count(0)
+    expect(page).to_have_title("Developer inbox · Partnerdesk")
 
     assert csp_violations(console_messages) == []
     assert console_errors(console_messages) == []
@@ -105,7 +108,7 @@ def test_inbox_message_opens_from_the_keyboard(page, live_server, mails):
     expect(panel).to_contain_text("This one was sent first.")
     expect(panel).not_to_contain_text(newer.subject)
     expect(page).to_have_url(f"{live_server.url}/dev/mail/{older.pk}/")
-    expect(panel).to_be_focused()
+    expect(panel.get_by_role("heading", name="Older message")).to_be_focused()
 
     # The close link is reachable from the panel with Tab and works with Enter.
     page.keyboard.press("Tab")

@@ -13,7 +13,7 @@ from django.urls import reverse
 from partnerdesk.identity.models import CompanyMembership, User
 from partnerdesk.practice.demo import load_demo
 from partnerdesk.practice.models import Client
-from partnerdesk.tests.markup import by_id, elements, markup_problems, text_of
+from partnerdesk.tests.markup import by_id, elements, markup_problems, text_of, title_of
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +167,24 @@ def test_stop_managing_errors_are_tied_to_what_they_are_about(demo):
     assert transfer is not None
     assert transfer.attrs["aria-describedby"] == "id_mode_0_helptext"
     assert "aria-invalid" not in transfer.attrs
+
+
+def test_the_title_names_the_client_whose_panel_is_open(demo):
+    admin = _browser("admin@hartleymoss.test")
+    cafe = Client.objects.get(business_name="Riverside Café")
+    panel = reverse("practice:client", args=[cafe.pk])
+    assert title_of(admin.get(reverse("practice:clients")).content.decode()) == "Clients · Partnerdesk"
+    full = admin.get(panel).content.decode()
+    assert title_of(full) == "Riverside Café · Clients · Partnerdesk"
+    # Closing the panel (app.js) puts the list's title back.
+    aside = by_id(full, "side-panel")
+    assert aside is not None
+    assert aside.attrs["data-list-title"] == "Clients · Partnerdesk"
+    # The htmx fragment carries its title (htmx sets document.title from it) and a heading focus can go to.
+    fragment = admin.get(panel + "?panel=history", HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.lstrip().startswith("<title>Riverside Café · Clients · Partnerdesk</title>")
+    heading = by_id(fragment, "client-heading")
+    assert heading is not None
+    assert heading.attrs["tabindex"] == "-1"
+    # Not in the body of a full page.
+    assert full.count("<title>") == 1

@@ -7,31 +7,78 @@
     return document.getElementById("side-panel");
   }
 
-  // Remember what opened the side panel, so closing it can give focus back.
+  // Remember what opened the side panel (a row's link, not the panel's own Manage or History), so closing it can
+  // give focus back.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var target = event.detail.target;
-    if (target && target.id === "side-panel") opener = event.detail.elt;
+    if (target && target.id === "side-panel" && !target.contains(event.detail.elt)) opener = event.detail.elt;
   });
 
-  // After htmx fills the side panel, move keyboard focus into it; if it came back with errors, show them
-  // (they sit above the form, often scrolled out of view).
+  // Where keyboard focus goes when a page (or the side panel) arrives, so a screen reader says what happened:
+  // a form's error box, else its first field in error (its label, "invalid" and its error are read out), else a
+  // box the page marks for it (data-focus-on-load), else the messages an action left ("Details saved.").
+  // A live region that is already there when the page loads is not announced; moving focus to it is.
+  function focusable(element) {
+    if (!element.hasAttribute("tabindex") && !element.matches("a[href], button, input, select, textarea")) {
+      element.setAttribute("tabindex", "-1");
+    }
+    return element;
+  }
+
+  function problemOrNews(root, withMessages) {
+    var box = root.querySelector(".form-errors");
+    if (box) return focusable(box);
+    var failed = root.querySelector(".message-error");
+    if (failed) return focusable(failed.closest(".messages") || failed);
+    var field = root.querySelector('[aria-invalid="true"]');
+    if (field) return field;
+    var marked = root.querySelector("[data-focus-on-load]");
+    if (marked) return focusable(marked);
+    var news = withMessages && root.querySelector(".messages");
+    return news ? focusable(news) : null;
+  }
+
+  // A field is scrolled into view with its label and error (its .field), not just its box.
+  function moveFocus(element) {
+    element.focus({ preventScroll: true });
+    (element.closest(".field, fieldset") || element).scrollIntoView({ block: "nearest" });
+  }
+
+  // A full page: only when nothing has focus yet (an autofocus field keeps it) and the address does not point
+  // somewhere in the page (#row-3) for anything but errors.
+  (function () {
+    var layout = document.querySelector(".layout");
+    if (!layout || (document.activeElement && document.activeElement !== document.body)) return;
+    var target = problemOrNews(layout, !location.hash);
+    if (target && (!location.hash || target.matches('.form-errors, .messages, [aria-invalid="true"]'))) {
+      moveFocus(target);
+    }
+  })();
+
+  // After htmx fills the side panel, move keyboard focus into it: to its errors or its message as above, else
+  // to its heading (the client's name is read out, not just "Details, complementary").
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     if (!target || target.id !== "side-panel") return;
-    target.focus();
-    var errors = target.querySelector(".form-errors, .field-invalid");
-    if (errors) errors.scrollIntoView({ block: "nearest" });
+    var heading = target.querySelector("h2, h1");
+    var into = problemOrNews(target, true) || (heading && focusable(heading)) || target;
+    moveFocus(into);
   });
 
   function closePanel(link) {
     var aside = panel();
     if (!aside || !aside.firstElementChild) return false;
+    // A panel that came with the page (a link from an email, a reload) has no opener: its row's link, when the
+    // list shows it, takes the focus back instead.
+    var row = document.querySelector('main a[hx-get="' + location.pathname + '"]');
+    var back = opener && document.body.contains(opener) ? opener : row || document.getElementById("main");
     aside.innerHTML = "";
+    if (aside.getAttribute("data-list-title")) document.title = aside.getAttribute("data-list-title");
     history.pushState({ partnerdeskPanelClosed: true }, "", link.href);
-    var back = opener && document.body.contains(opener) ? opener : document.getElementById("main");
     if (back) back.focus();
     return true;
   }
+
 
   // "Close" empties the panel in place (no reload) and returns focus to the row link that opened it.
   document.addEventListener("click", function (event) {
@@ -39,10 +86,12 @@
     if (link && closePanel(link)) event.preventDefault();
   });
 
-  // Escape closes the panel, unless the person is typing in a field.
+  // Escape closes the panel, unless the person is typing in a field or an open menu (Show/Hide) is what Escape
+  // closes first.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
     if (event.target.closest && event.target.closest("input, textarea, select, [contenteditable]")) return;
+    if (document.querySelector("details.menu[open]")) return;
     var link = document.querySelector("#side-panel .panel-close");
     if (link && closePanel(link)) event.preventDefault();
   });

@@ -241,7 +241,7 @@ def test_side_panel_has_a_real_url_and_an_htmx_partial(mine):
     client = _client(practice, "Alpha Ltd", contact_name="Ann")
     full = http.get(f"/partner/clients/{client.pk}/").content.decode()
     assert 'id="side-panel"' in full
-    assert '<h2 id="client-heading">Alpha Ltd</h2>' in full
+    assert '<h2 id="client-heading" tabindex="-1">Alpha Ltd</h2>' in full  # focus goes to it (app.js)
     partial = http.get(f"/partner/clients/{client.pk}/", headers={"HX-Request": "true"}).content.decode()
     assert "<html" not in partial
     assert "Alpha Ltd" in partial
