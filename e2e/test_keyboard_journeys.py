@@ -72,6 +72,19 @@ def test_add_client_errors_focus_the_first_field_in_error(page, live_server, pra
     assert console_errors(console_messages) == []
 
 
+def test_the_focus_ring_shows_on_white_and_on_the_green_header(page, live_server, practice_admin):
+    sign_in(page, practice_admin.email, PASSWORD)
+    page.goto("/partner/clients/")
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Tab")  # the brand, on the green header
+    ring = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement); return [s.outlineColor, s.boxShadow]; }"
+    )
+    # Yellow (3.8:1 on the green) around a dark ring (16:1 on white): 3:1 or more wherever it lands.
+    assert ring[0] == "rgb(255, 191, 71)"
+    assert "rgb(27, 31, 36)" in ring[1]
+
+
 def test_an_action_message_takes_the_focus(page, live_server, practice_admin):
     sign_in(page, practice_admin.email, PASSWORD)
     page.goto("/partner/clients/")

@@ -30,10 +30,7 @@ def _browser(email: str) -> Browser:
 
 
 def _page(response):
-    assert response.status_code in {200, 400, 409, 422}, (
-        response.status_code,
-        response.get("Location"),
-    )
+    assert response.status_code in {200, 400, 409, 422}, (response.status_code, response.get("Location"))
     return response.content.decode()
 
 
@@ -46,8 +43,7 @@ def test_signed_out_pages_and_their_errors(client):
         "sign in: wrong": client.post(reverse("account_login"), {"login": "x@example.test", "password": "nope"}),
         "create account": client.get(reverse("account_signup")),
         "create account: errors": client.post(
-            reverse("account_signup"),
-            {"email": "not-an-email", "password1": "short", "password2": "other"},
+            reverse("account_signup"), {"email": "not-an-email", "password1": "short", "password2": "other"}
         ),
         "forgot password": client.get(reverse("account_reset_password")),
         "forgot password: error": client.post(reverse("account_reset_password"), {"email": "not-an-email"}),
@@ -62,12 +58,7 @@ def test_practice_pages_and_their_errors(demo):
     panel = reverse("practice:client", args=[cafe.pk])
     upload = admin.post(
         reverse("practice:import_upload"),
-        {
-            "file": SimpleUploadedFile(
-                "c.csv",
-                b"Business name,Email,VAT number\nAlpha Ltd,bad@,GB1\n,x@y.test,\n",
-            )
-        },
+        {"file": SimpleUploadedFile("c.csv", b"Business name,Email,VAT number\nAlpha Ltd,bad@,GB1\n,x@y.test,\n")},
     )
     preview = upload["Location"]
     pages = {
@@ -82,8 +73,7 @@ def test_practice_pages_and_their_errors(demo):
         ),
         "add client": admin.get(reverse("practice:client_add")),
         "add client: errors": admin.post(
-            reverse("practice:client_add"),
-            {"business_name": "", "email": "bad@", "vat_number": "X"},
+            reverse("practice:client_add"), {"business_name": "", "email": "bad@", "vat_number": "X"}
         ),
         "import": admin.get(reverse("practice:import_upload")),
         "import: no file": admin.post(reverse("practice:import_upload"), {"file": ""}),
@@ -93,8 +83,7 @@ def test_practice_pages_and_their_errors(demo):
         "stop managing": admin.get(reverse("practice:stop_managing", args=[cafe.pk])),
         "stop managing: nothing chosen": admin.post(reverse("practice:stop_managing", args=[cafe.pk]), {"mode": ""}),
         "stop managing: name mistyped": admin.post(
-            reverse("practice:stop_managing", args=[cafe.pk]),
-            {"mode": "delete", "confirm_business_name": "x"},
+            reverse("practice:stop_managing", args=[cafe.pk]), {"mode": "delete", "confirm_business_name": "x"}
         ),
         "subscriptions": admin.get(f"/partner/clients/{cafe.pk}/subscriptions/"),
         "subscriptions: remove": admin.get(f"/partner/clients/{cafe.pk}/subscriptions/?step=remove"),
@@ -117,15 +106,7 @@ def test_owner_pages(demo):
     owner = _browser("owner@brightsparks.test")
     number = CompanyMembership.objects.get(user__email="owner@brightsparks.test").company.customer_number
     pages = {"home": owner.get("/")}
-    for suffix in (
-        "",
-        "users/",
-        "payment/",
-        "invoices/",
-        "accountant/",
-        "details/",
-        "subscriptions/",
-    ):
+    for suffix in ("", "users/", "payment/", "invoices/", "accountant/", "details/", "subscriptions/"):
         pages[suffix or "company"] = owner.get(f"/companies/{number}/{suffix}")
     problems = {name: markup_problems(_page(response)) for name, response in pages.items()}
     assert {name: found for name, found in problems.items() if found} == {}
@@ -188,3 +169,29 @@ def test_the_title_names_the_client_whose_panel_is_open(demo):
     assert heading.attrs["tabindex"] == "-1"
     # Not in the body of a full page.
     assert full.count("<title>") == 1
+
+
+def test_import_preview_fits_its_problems_in_the_page(demo):
+    admin = _browser("admin@hartleymoss.test")
+    upload = admin.post(
+        reverse("practice:import_upload"),
+        {"file": SimpleUploadedFile("c.csv", b"Business name,VAT number\nAlpha Ltd,GB1\n")},
+    )
+    page = admin.get(upload["Location"]).content.decode()
+    found = elements(page)
+    table = next(e for e in found if e.tag == "table")
+    assert table.parent is not None
+    assert table.parent.attrs.get("class") == "table-scroll"
+    problems = [e for e in found if e.tag == "td" and e.attrs.get("class") == "problems"]
+    assert problems
+    assert "Enter a UK VAT number" in text_of(problems[0])
+    # The breadcrumb's separator is not read out.
+    assert '<span aria-hidden="true">\u203a</span>' in page
+
+
+def test_past_clients_table_scrolls_in_its_own_box(demo):
+    admin = _browser("admin@hartleymoss.test")
+    page = admin.get(reverse("practice:former_clients")).content.decode()
+    table = next(e for e in elements(page) if e.tag == "table")
+    assert table.parent is not None
+    assert table.parent.attrs.get("class") == "table-scroll"
