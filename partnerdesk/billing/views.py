@@ -165,6 +165,8 @@ def _render_list(
         {
             "items": items,
             "chosen": set(chosen),
+            # What "You chose to remove" names, in the table's order.
+            "chosen_items": [item for item in items if item.service_id in set(chosen) and item.ends_on is None],
             "removing": removing and bool(chosen),
             "continue_url": f"{wizard.summary_url}?{urlencode({'service': chosen}, doseq=True)}",
             "add_form": add_form

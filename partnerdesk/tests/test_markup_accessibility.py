@@ -195,3 +195,16 @@ def test_past_clients_table_scrolls_in_its_own_box(demo):
     table = next(e for e in elements(page) if e.tag == "table")
     assert table.parent is not None
     assert table.parent.attrs.get("class") == "table-scroll"
+
+
+def test_remove_step_names_only_the_chosen_services_and_takes_the_focus(demo):
+    admin = _browser("admin@hartleymoss.test")
+    cafe = Client.objects.get(business_name="Riverside Café")
+    services = list(cafe.company.subscription_items.filter(ends_on=None).order_by("service__name"))
+    assert len(services) >= 2
+    first = services[0]
+    page = admin.get(f"/partner/clients/{cafe.pk}/subscriptions/?step=remove&service={first.service_id}")
+    text = page.content.decode()
+    assert f"You chose to remove: <strong>{first.service.name}</strong>. Continue to check what changes." in text
+    box = next(e for e in elements(text) if "data-focus-on-load" in e.attrs)
+    assert text_of(box).startswith("You chose to remove: ")
