@@ -28,7 +28,14 @@ def demo():
 def test_main_screens_have_no_accessibility_violations(page, live_server, demo):
     axe = Axe()
     found: list[str] = []
-    for path in ("/", "/signin/", "/accounts/signup/", "/accounts/login/", "/accounts/password/reset/"):
+    for path in (
+        "/",
+        "/signin/",
+        "/accounts/signup/",
+        "/accounts/login/",
+        "/accounts/password/reset/",
+        "/admin/login/",
+    ):
         page.goto(path)
         found += violations(page, axe)
 

@@ -171,6 +171,14 @@ def test_the_title_names_the_client_whose_panel_is_open(demo):
     assert full.count("<title>") == 1
 
 
+def test_delete_client_title_names_the_client(demo):
+    admin = _browser("admin@hartleymoss.test")
+    pending = Client.objects.filter(tab=Client.Tab.PENDING).exclude(business_name="").first()
+    assert pending is not None
+    page = admin.get(reverse("practice:client_delete", args=[pending.pk])).content.decode()
+    assert title_of(page) == f"Delete Client · {pending.business_name} · Partnerdesk"
+
+
 def test_import_preview_fits_its_problems_in_the_page(demo):
     admin = _browser("admin@hartleymoss.test")
     upload = admin.post(
@@ -208,3 +216,14 @@ def test_remove_step_names_only_the_chosen_services_and_takes_the_focus(demo):
     assert f"You chose to remove: <strong>{first.service.name}</strong>. Continue to check what changes." in text
     box = next(e for e in elements(text) if "data-focus-on-load" in e.attrs)
     assert text_of(box).startswith("You chose to remove: ")
+
+
+def test_back_office_sign_in_page_has_its_heading(client):
+    page = client.get("/admin/login/").content.decode()
+    headings = [e for e in elements(page) if e.tag == "h1"]
+    assert len(headings) == 1
+    assert text_of(headings[0]) == "Partnerdesk back office"
+    # Signed in, the back office's name is not a heading (each page has its own h1).
+    client.force_login(User.objects.create_user(email="bo@example.test", password="x" * 16, is_staff=True))
+    index = client.get("/admin/").content.decode()
+    assert [text_of(h) for h in elements(index) if h.tag == "h1"] == ["Site administration"]
