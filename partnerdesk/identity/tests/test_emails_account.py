@@ -9,11 +9,12 @@ from typing import Any
 
 import allauth
 import pytest
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from partnerdesk.identity.adapters import email_template_name, outbox_context
+from partnerdesk.identity.adapters import AccountAdapter, email_template_name, outbox_context
 from partnerdesk.identity.models import User
 from partnerdesk.notifications.models import OutboundEmail
 from partnerdesk.notifications.tasks import render_email
@@ -40,7 +41,7 @@ def _notification(**extra: Any) -> dict[str, Any]:
 CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
     "account/email/email_confirmation_signup": (
         {"user": _user(), "code": CODE},
-        [CODE, "10 minutes", "didn't sign up", "Siân O"],
+        [CODE, "10 minutes", "didn't sign up", "Hello there,"],
     ),
     "account/email/email_confirmation": ({"user": _user(), "code": CODE}, [CODE, "10 minutes"]),
     "account/email/account_already_exists": (
@@ -78,9 +79,11 @@ CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
 }
 
 
-def _render(prefix: str, context: dict[str, Any]):
-    """As in production: the adapter reduces the context, the outbox stores it as JSON, the worker renders it."""
+def _render(prefix: str, context: dict[str, Any], *, recipient_name: str = ""):
+    """As in production: the adapter reduces the context, the outbox stores it as JSON, the worker renders it.
+    ``recipient_name``: what ``send_email`` adds, the name of the person whose verified address it goes to."""
     stored = json.loads(json.dumps(outbox_context(context), cls=DjangoJSONEncoder))
+    stored["recipient_name"] = recipient_name
     email = OutboundEmail(template=email_template_name(prefix), to=[TO], context=stored)
     message = render_email(email)
     [(html, mimetype)] = message.alternatives
@@ -132,7 +135,9 @@ def test_reset_link_is_a_clickable_link_in_html():
 
 def test_plain_text_is_not_html_escaped_but_html_is():
     message, html = _render(
-        "account/email/email_confirmation_signup", CASES["account/email/email_confirmation_signup"][0]
+        "account/email/password_reset_key",
+        CASES["account/email/password_reset_key"][0],
+        recipient_name="Siân O'Brien",
     )
     assert "Hello Siân O'Brien," in message.body
     assert "&#x27;" not in message.body
@@ -141,10 +146,37 @@ def test_plain_text_is_not_html_escaped_but_html_is():
 
 def test_greeting_falls_back_when_the_user_has_no_name():
     message, html = _render(
-        "account/email/email_confirmation_signup", {"user": User(email=TO, full_name=""), "code": CODE}
+        "account/email/password_reset_key", {**CASES["account/email/password_reset_key"][0], "user": User(email=TO)}
     )
     assert "Hello there," in message.body
     assert "Hello there," in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("prefix", ["email_confirmation_signup", "email_confirmation", "password_reset_key"])
+def test_a_name_typed_at_sign_up_is_never_sent_to_an_address_nobody_proved(prefix):
+    """Create account with someone else's address and a "name" that is a message: the code email goes to that
+    address, so it greets nobody by the typed name (decision 69's rule: by name only when the address is verified)."""
+    lure = "Your account is locked - call 0800 000 0000 now"
+    user = User.objects.create(email=TO, full_name=lure)
+    EmailAddress.objects.create(user=user, email=TO, verified=False, primary=True)
+    context = {**CASES[f"account/email/{prefix}"][0], "user": user}
+
+    def sent() -> tuple[str, str]:
+        AccountAdapter().send_mail(f"account/email/{prefix}", TO, context)
+        message = render_email(
+            OutboundEmail.objects.filter(template=email_template_name(f"account/email/{prefix}")).latest("created_at")
+        )
+        return str(message.body), str(message.alternatives[0][0])
+
+    body, html = sent()
+    assert lure not in body
+    assert lure not in html
+    assert body.startswith("Hello there,")
+
+    EmailAddress.objects.filter(user=user).update(verified=True)  # once proved, the person's own name is theirs
+    body, _ = sent()
+    assert body.startswith(f"Hello {lure},")
 
 
 def test_notification_time_is_shown_in_uk_time():
