@@ -78,6 +78,8 @@ class Action(models.TextChoices):
     INVOICE_RUN = "billing.invoice.run", "Invoice run"
     PRICE_CHANGE = "billing.price.change", "Service price changed"
     PRACTICE_DISCOUNT_CHANGE = "backoffice.practice.discount_change", "Practice discount rate changed"
+    PRACTICE_SET_UP = "backoffice.practice.create", "Practice set up by customer services"
+    PRACTICE_FIRST_ADMIN = "practice.staff.first_admin", "Subscription Owner became the practice's first admin"
     LEDGER_ENTRY_ADD = "ledger.entry.add", "Bookkeeping entry added"
     LEDGER_IMPORT = "ledger.entry.import", "Bookkeeping entries imported"
     ACCOUNTS_PERIOD_CREATE = "compliance.period.create", "Accounts period created"

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -9,7 +15,10 @@ from django.utils import timezone
 from partnerdesk.audit.models import Action
 from partnerdesk.audit.services import record_event
 from partnerdesk.backoffice.models import ChangeRequest
-from partnerdesk.identity.models import User
+from partnerdesk.identity.models import Company, User
+from partnerdesk.lib.errors import Conflict, DomainError
+from partnerdesk.lib.text import HIDDEN_CHARACTERS, HIDDEN_CHARACTERS_MESSAGE
+from partnerdesk.practice.models import Practice, PracticeInvitation, PracticeMember
 
 CUSTOMER_SERVICES = "Customer services"
 # What the back office's staff need (app_label.codename), as migration 0003 first made the group.
@@ -34,6 +43,8 @@ CUSTOMER_SERVICES_PERMISSIONS = [
     "billing.view_service",
     "billing.view_serviceprice",
     "billing.view_directdebitmandate",
+    # Set up a new practice (Practices -> "Set up a practice", migration 0004): the form's one permission.
+    "practice.add_practice",
 ]
 
 
@@ -73,3 +84,132 @@ def change_requests_mark_done(*, actor: User, ids: list[int], request: HttpReque
                 data={"change_request": change.pk},
             )
     return len(pending)
+
+
+# --- setting up a new practice ---------------------------------------------------------------------------------
+
+# Who the first admin's invitation says invited them: the firm knows Partnerdesk, not the back office's staff.
+SETUP_INVITER_NAME = "Partnerdesk Customer Services"
+
+
+class PracticeSetupInvalid(DomainError):
+    """Bad input for Set up a practice; ``extra["field"]`` names the form's field."""
+
+    code = "invalid_input"
+    status = 422
+    title = "Check the details you entered"
+
+
+class AdminOfAnotherPractice(Conflict):
+    code = "member_of_another_practice"
+    title = "That address already belongs to a member of another practice."
+
+
+@dataclass(frozen=True)
+class PracticeSetUp:
+    practice: Practice
+    company: Company
+    invitation: PracticeInvitation
+
+
+def _setup_email(value: str, *, field: str) -> str:
+    email = (value or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise PracticeSetupInvalid("Enter a valid email address.", code="email_invalid", field=field) from None
+    return email
+
+
+def _member_elsewhere(email: str) -> PracticeMember | None:
+    """A practice member whose login (or a verified address of theirs) is ``email``: a person belongs to one
+    practice (decision 71), so they could never accept the new practice's invitation."""
+    verified = EmailAddress.objects.filter(email__iexact=email, verified=True).values("user_id")
+    return (
+        PracticeMember.objects.select_related("practice")
+        .filter(Q(user__email__iexact=email) | Q(user_id__in=verified))
+        .order_by("pk")
+        .first()
+    )
+
+
+def practice_set_up(
+    *,
+    actor: User,
+    business_name: str,
+    contact_email: str,
+    admin_email: str,
+    discount_rate: Decimal,
+    request: HttpRequest | None = None,
+) -> PracticeSetUp:
+    """Customer services sets up a new accountancy practice, in one transaction: its company (fresh customer number;
+    the first admin's address as the company's owner email, so they can later link it as its Subscription Owner),
+    the practice, its discount from today (dated, ``billing.practice_discount_set``), the contact email waiting for
+    its confirmation link (decision 71: an address counts once proven), and the first admin's invitation (role
+    admin, every client, 14 days, single-use). Audited as ``backoffice.practice.create``; the emails are queued in
+    the outbox, so a failure anywhere leaves nothing behind and sends nothing.
+
+    Partner Edition itself is the practice (its members get the product: OIDC claims, the client list); the practice's
+    own company gets no billed service or licence, as the demo's practice has none."""
+    from partnerdesk.billing.services import practice_discount_set
+    from partnerdesk.identity.services import company_create
+    from partnerdesk.practice import contact_email as contact_addresses
+    from partnerdesk.practice.staff_services import first_admin_invite
+
+    name = " ".join((business_name or "").split())
+    if not name:
+        raise PracticeSetupInvalid(
+            "Enter the practice's business name.", code="business_name_required", field="business_name"
+        )
+    if len(name) > 200:
+        raise PracticeSetupInvalid("Use 200 characters or fewer.", code="business_name_too_long", field="business_name")
+    if HIDDEN_CHARACTERS.search(name):
+        raise PracticeSetupInvalid(HIDDEN_CHARACTERS_MESSAGE, code="hidden_characters", field="business_name")
+    contact = _setup_email(contact_email, field="contact_email")
+    admin = _setup_email(admin_email, field="admin_email")
+    try:
+        rate = Decimal(discount_rate).quantize(Decimal("0.01"))
+    except (InvalidOperation, TypeError, ValueError):
+        rate = Decimal("-1")
+    if not Decimal("0") <= rate <= Decimal("100"):
+        raise PracticeSetupInvalid(
+            "Enter a discount rate from 0 to 100 percent.", code="discount_invalid", field="discount_rate"
+        )
+    with transaction.atomic():
+        other = contact_addresses.practice_for_address(contact)
+        if other is not None:
+            raise contact_addresses.ContactEmailTaken(
+                f"{contact} is already the contact email of {other.name}: a practice's contact email leads an "
+                "owner's invitation to one practice only. Use another address.",
+                field="contact_email",
+            )
+        elsewhere = _member_elsewhere(admin)
+        if elsewhere is not None:
+            raise AdminOfAnotherPractice(
+                f"{admin} already belongs to a member of {elsewhere.practice.name}, and a person belongs to one "
+                "practice. Ask the firm for another address for its first admin.",
+                field="admin_email",
+            )
+        company = company_create(business_name=name, owner_email=admin)
+        practice = Practice.objects.create(company=company, name=name)
+        practice_discount_set(practice=practice, rate=rate, actor=actor, request=request)
+        contact_addresses.request_change(practice=practice, actor=actor, email=contact)
+        invitation = first_admin_invite(
+            actor=actor, practice=practice, email=admin, inviter_name=SETUP_INVITER_NAME, request=request
+        )
+        record_event(
+            action=Action.PRACTICE_SET_UP,
+            actor=actor,
+            request=request,
+            practice=practice,
+            company=company,
+            data={
+                "business_name": name,
+                "customer_number": company.customer_number,
+                "contact_email": contact,
+                "admin_email": admin,
+                "discount_rate": str(rate),
+                "invitation": invitation.pk,
+            },
+        )
+    return PracticeSetUp(practice=practice, company=company, invitation=invitation)

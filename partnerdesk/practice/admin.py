@@ -2,8 +2,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeInvitation, PracticeMember
 
@@ -58,6 +61,31 @@ class PracticeAdminForm(forms.ModelForm[Practice]):
         return cleaned
 
 
+class PracticeSetupForm(forms.Form):
+    """Set up a practice: what customer services takes from a new accountancy firm."""
+
+    business_name = forms.CharField(
+        label="Business name", max_length=200, help_text="The firm's name, as its clients and invoices will see it."
+    )
+    contact_email = forms.EmailField(
+        label="Contact email",
+        help_text="The firm's address for clients' invitations. It counts once someone opens the confirmation link "
+        "emailed to it.",
+    )
+    admin_email = forms.EmailField(
+        label="First admin's email",
+        help_text="Gets an invitation to join as admin (14 days). Also the company's owner email.",
+    )
+    discount_rate = forms.DecimalField(
+        label="Discount rate (%)",
+        min_value=0,
+        max_value=100,
+        decimal_places=2,
+        initial=0,
+        help_text="Percent off RRP on accountant-paying licences, from today.",
+    )
+
+
 @admin.register(Practice)
 class PracticeAdmin(admin.ModelAdmin[Practice]):
     form = PracticeAdminForm
@@ -78,6 +106,45 @@ class PracticeAdmin(admin.ModelAdmin[Practice]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # its clients, invoices and audit trail point at it
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """ "Set up a practice" (the list's add button): one form, one service that makes the company, the practice,
+        its discount and the first admin's invitation together. Needs ``practice.add_practice``."""
+        from partnerdesk.backoffice.services import practice_set_up
+        from partnerdesk.identity.models import User
+        from partnerdesk.lib.errors import DomainError
+
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = PracticeSetupForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            assert isinstance(request.user, User)
+            try:
+                done = practice_set_up(actor=request.user, request=request, **form.cleaned_data)
+            except DomainError as exc:
+                field = exc.extra.get("field")
+                form.add_error(field if field in form.fields else None, exc.message)
+            else:
+                self.message_user(
+                    request,
+                    f"{done.practice.name} is set up (Customer Number {done.company.customer_number}). "
+                    f"{done.invitation.email} has been invited as its first admin; the invitation expires on "
+                    f"{done.invitation.expires_at:%-d %B %Y}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:practice_practice_change", args=[done.practice.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            **(extra_context or {}),
+            "title": "Set up a practice",
+            "subtitle": None,
+            "opts": self.opts,
+            "form": form,
+            "has_view_permission": self.has_view_permission(request),
+        }
+        return TemplateResponse(request, "admin/practice/practice/set_up.html", context)
 
     def get_fields(self, request: HttpRequest, obj: Practice | None = None) -> Any:
         """Someone who may only view a practice sees its discount history, not two empty "new rate" fields."""

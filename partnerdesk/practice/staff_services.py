@@ -114,13 +114,13 @@ def _other_admins(practice: Practice, member: PracticeMember) -> bool:
     )
 
 
-def _send_invitation(invitation: PracticeInvitation, token: str, *, actor: User) -> None:
+def _send_invitation(invitation: PracticeInvitation, token: str, *, actor: User, inviter_name: str = "") -> None:
     send_email(
         template="practice-staff-invitation",
         to=invitation.email,
         context={
             "practice_name": invitation.practice.name,
-            "inviter_name": actor.full_name or actor.email,
+            "inviter_name": inviter_name or actor.full_name or actor.email,
             "role": invitation.get_role_display().lower(),
             "invitation_path": invitation_path(token),
             "expires_on": f"{timezone.localtime(invitation.expires_at):%-d %B %Y}",
@@ -174,6 +174,38 @@ def invitation_create(
             _send_invitation(invitation, token, actor=actor)
     except IntegrityError:  # a concurrent invitation to the same address won the partial unique index
         raise AlreadyInvited() from None
+    return invitation
+
+
+def first_admin_invite(
+    *, actor: User, practice: Practice, email: str, inviter_name: str, request: HttpRequest | None = None
+) -> PracticeInvitation:
+    """Customer services invites a new practice's first admin (setting up the practice): the same invitation as an
+    admin's (role admin, sees every client, single-use hashed link, 14 days, the same email and audit event), but the
+    inviter is not a member. Runs inside the caller's transaction, with ``practice`` just created; ``email`` is
+    clean and lower-case."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("first_admin_invite must run inside the calling service's transaction")
+    now = timezone.now()
+    token = new_token(INVITATION_TOKEN_PREFIX)
+    invitation = PracticeInvitation.objects.create(
+        practice=practice,
+        email=email,
+        role=PracticeMember.Role.ADMIN,
+        sees_all_clients=True,
+        token_hash=hash_token(token),
+        invited_by=actor,
+        created_at=now,
+        expires_at=now + timedelta(days=INVITATION_DAYS),
+    )
+    record_event(
+        action=Action.STAFF_INVITE,
+        actor=actor,
+        request=request,
+        practice=practice,
+        data={"invitation": invitation.pk, "email": email, "role": "admin", "sees_all_clients": True},
+    )
+    _send_invitation(invitation, token, actor=actor, inviter_name=inviter_name)
     return invitation
 
 
