@@ -168,6 +168,31 @@ class LinkResult:
     company: Company
     access_request: AccessRequest | None = None
     decided_by: str = ""  # a request's decider: "owner", or "accountant" for a managed company without an owner
+    first_admin_of: str = ""  # the practice whose first admin the new Subscription Owner became (its name)
+
+
+def _become_first_admin(*, user: User, company: Company, request: HttpRequest | None) -> str:
+    """The company is a practice's own and the practice has no admin yet (set up by customer services, its invited
+    admin not in yet): its Subscription Owner becomes its first admin, in the caller's transaction (the company is
+    locked; the practice is locked next, as every change to its people does). Not when they belong to another
+    practice (a person belongs to one). Returns the practice's name, or "" when nothing changed."""
+    from partnerdesk.practice.models import Practice, PracticeMember
+
+    practice = Practice.objects.select_for_update().filter(company=company).first()
+    if practice is None or PracticeMember.objects.filter(practice=practice, role=PracticeMember.Role.ADMIN).exists():
+        return ""
+    if PracticeMember.objects.filter(user=user).exists():
+        return ""
+    PracticeMember.objects.create(practice=practice, user=user, role=PracticeMember.Role.ADMIN, sees_all_clients=True)
+    record_event(
+        action=Action.PRACTICE_FIRST_ADMIN,
+        actor=user,
+        request=request,
+        practice=practice,
+        company=company,
+        data={"email": user.email, "role": PracticeMember.Role.ADMIN},
+    )
+    return practice.name
 
 
 def company_link(*, user: User, number: str, email: str, request: HttpRequest | None = None) -> LinkResult:
@@ -203,7 +228,9 @@ def _company_link_matched(*, user: User, company: Company, email: str, request: 
         company.save(update_fields=["owner"])
         CompanyMembership.objects.create(user=user, company=company, role=CompanyMembership.Role.OWNER)
         record_event(action=Action.COMPANY_LINK_OWNER, actor=user, request=request, company=company)
-        return LinkResult("owner", company)
+        return LinkResult(
+            "owner", company, first_admin_of=_become_first_admin(user=user, company=company, request=request)
+        )
     if AccessRequest.objects.filter(requester=user, company=company, status=AccessRequest.Status.PENDING).exists():
         raise RequestAlreadyOpen()
     now = timezone.now()

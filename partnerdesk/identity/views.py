@@ -24,7 +24,7 @@ from partnerdesk.identity.products import PRODUCTS_BY_SLUG
 from partnerdesk.lib.errors import DomainError, NotFound
 from partnerdesk.practice import services as practice_services
 from partnerdesk.practice.models import Client
-from partnerdesk.practice.selectors import clients_with_product, membership_for_user
+from partnerdesk.practice.selectors import clients_with_product, membership_for_user, own_practices_admins
 
 
 def _user(request: HttpRequest) -> User:
@@ -112,6 +112,8 @@ def product_home(request: HttpRequest, product: str) -> HttpResponse:
     practice_clients, practice_clients_total = (
         clients_with_product(member=member, product=chosen.slug) if member is not None else ([], 0)
     )
+    # Someone linked to a practice's own company without being in it: whom to ask for an invitation.
+    own_practices = own_practices_admins(user=user) if chosen.slug == "partner" and member is None else []
     return render(
         request,
         "identity/product_home.html",
@@ -125,6 +127,7 @@ def product_home(request: HttpRequest, product: str) -> HttpResponse:
             "member": member,
             "practice_clients": practice_clients,
             "practice_clients_total": practice_clients_total,
+            "own_practices": own_practices,
         },
     )
 
@@ -154,6 +157,13 @@ def link_subscription(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
+            if result.outcome == "owner" and result.first_admin_of:
+                messages.success(
+                    request,
+                    f"Your account is linked to {result.company.business_name} as its Subscription Owner. "
+                    f"You are the first admin of {result.first_admin_of}: invite your colleagues from Staff.",
+                )
+                return redirect(next_url or reverse("practice:clients"))
             if result.outcome == "owner":
                 messages.success(
                     request, f"Your account is linked to {result.company.business_name} as its Subscription Owner."

@@ -35,6 +35,26 @@ def admin_emails(*, practice_id: int) -> list[str]:
     )
 
 
+def own_practices_admins(*, user: User) -> list[tuple[str, list[str]]]:
+    """For someone who is not in a practice: the practices whose own company they are linked to, each with its
+    admins ("Name (email)"), so Partner Edition can say whom to ask for an invitation."""
+    practices = Practice.objects.filter(company__memberships__user=user).order_by("name", "pk")
+    found: list[tuple[str, list[str]]] = []
+    for practice in practices:
+        admins = (
+            PracticeMember.objects.filter(practice=practice, role=PracticeMember.Role.ADMIN)
+            .select_related("user")
+            .order_by("user__email")
+        )
+        found.append(
+            (
+                practice.name,
+                [f"{m.user.full_name} ({m.user.email})" if m.user.full_name else m.user.email for m in admins],
+            )
+        )
+    return found
+
+
 def client_list(
     *, member: PracticeMember, tab: str = Client.Tab.ACTIVE, include_hidden: bool = False
 ) -> QuerySet[Client]:
