@@ -65,15 +65,20 @@ class PracticeSetupForm(forms.Form):
     """Set up a practice: what customer services takes from a new accountancy firm."""
 
     business_name = forms.CharField(
-        label="Business name", max_length=200, help_text="The firm's name, as its clients and invoices will see it."
+        label="Business name",
+        max_length=200,
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+        help_text="The firm's name, as its clients and invoices will see it.",
     )
     contact_email = forms.EmailField(
         label="Contact email",
+        widget=forms.EmailInput(attrs={"class": "vTextField"}),
         help_text="The firm's address for clients' invitations. It counts once someone opens the confirmation link "
         "emailed to it.",
     )
     admin_email = forms.EmailField(
         label="First admin's email",
+        widget=forms.EmailInput(attrs={"class": "vTextField"}),
         help_text="Gets an invitation to join as admin (14 days). Also the company's owner email.",
     )
     discount_rate = forms.DecimalField(
@@ -131,7 +136,8 @@ class PracticeAdmin(admin.ModelAdmin[Practice]):
                     request,
                     f"{done.practice.name} is set up (Customer Number {done.company.customer_number}). "
                     f"{done.invitation.email} has been invited as its first admin; the invitation expires on "
-                    f"{done.invitation.expires_at:%-d %B %Y}.",
+                    f"{done.invitation.expires_at:%-d %B %Y}. The contact email {done.practice.contact_email_pending} "
+                    "has been sent a confirmation link: it is used once confirmed.",
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(reverse("admin:practice_practice_change", args=[done.practice.pk]))

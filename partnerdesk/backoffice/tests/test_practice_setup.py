@@ -88,6 +88,7 @@ def test_setting_up_a_practice_makes_everything_in_one_go(customer_services):
     company = practice.company
     assert f"Fenwick Rowe Accountants LLP is set up (Customer Number {company.customer_number})" in body
     assert "jo.fenwick@fenwickrowe.test has been invited as its first admin" in body
+    assert "The contact email hello@fenwickrowe.test has been sent a confirmation link" in body
     # The company: a fresh customer number, the first admin's address as its owner email, no owner yet.
     assert company.business_name == "Fenwick Rowe Accountants LLP"
     assert len(company.customer_number) == 8
@@ -311,3 +312,16 @@ def test_the_invited_admin_accepts_after_creating_an_account(customer_services):
     member = PracticeMember.objects.get(practice=practice)
     assert member.user == person
     assert member.role == PracticeMember.Role.ADMIN
+
+
+def test_a_new_practice_empty_client_list_says_how_to_add_clients(customer_services):
+    _, actor = customer_services
+    practice = _set_up(actor)
+    admin = UserFactory.create(email="jo.fenwick@fenwickrowe.test")
+    PracticeMember.objects.create(practice=practice, user=admin, role=PracticeMember.Role.ADMIN)
+    http = HttpClient()
+    http.force_login(admin)
+    body = http.get("/partner/clients/").content.decode()
+    assert "No clients yet. Add your first with Add client, ask an existing subscriber" in body
+    assert "No clients match." not in body
+    assert "No clients match." in http.get("/partner/clients/?q=zzz").content.decode()
