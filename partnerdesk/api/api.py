@@ -12,9 +12,9 @@ from ninja.openapi.schema import OpenAPISchema
 
 from partnerdesk.api import services
 from partnerdesk.api.auth import BearerTokenAuth, BrowserSessionAuth, api_user
-from partnerdesk.api.models import PersonalAccessToken
 from partnerdesk.api.problems import document_problems_as_problem_json, install_problem_handlers
 from partnerdesk.api.schemas import Me, PathId, TokenCreated, TokenIn, TokenOut, problems
+from partnerdesk.api.selectors import tokens_for_user
 from partnerdesk.identity.api import router as identity_router
 from partnerdesk.lib.errors import PermissionDenied
 
@@ -70,7 +70,7 @@ def me(request: HttpRequest) -> Any:
 
 @account.get("/tokens", response={200: list[TokenOut], **ERRORS}, summary="Your API tokens")
 def token_list(request: HttpRequest) -> Any:
-    return PersonalAccessToken.objects.filter(user=api_user(request))
+    return tokens_for_user(user=api_user(request))
 
 
 @account.post("/tokens", response={201: TokenCreated, **ERRORS}, summary="Create an API token (shown once)")

@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from partnerdesk.api import services as api_services
-from partnerdesk.api.models import PersonalAccessToken
+from partnerdesk.api.selectors import tokens_for_user
 from partnerdesk.identity import selectors, services
 from partnerdesk.identity.disabled import company_disabled_page
 from partnerdesk.identity.forms import ApiTokenForm, InviteAccountantForm, LinkSubscriptionForm, PortalChoiceForm
@@ -53,7 +53,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
             request.session[_TOKEN_ONCE] = created_token
             return redirect("identity:api_tokens")
     shown_once: str | None = request.session.pop(_TOKEN_ONCE, None) if request.method == "GET" else None
-    tokens = PersonalAccessToken.objects.filter(user=user)
+    tokens = tokens_for_user(user=user)
     response = render(
         request, "identity/api_tokens.html", {"form": form, "tokens": tokens, "created_token": shown_once}
     )

@@ -74,3 +74,31 @@ def test_revoking_someone_elses_token_changes_nothing(user_client, client):
 
 def test_revoke_refuses_get(user_client):
     assert user_client.get(f"{URL}1/revoke/").status_code == 405
+
+
+def test_token_list_query_count_does_not_grow_with_tokens(user_client, django_assert_max_num_queries):
+    """Each row's Active/Expired reads the token's login: joined once, not fetched per token."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    PersonalAccessToken.objects.bulk_create(
+        [
+            PersonalAccessToken(
+                user=user_client.user,
+                name=f"Token {i}",
+                token_hash=hash_token(f"token-{i}"),
+                hint=f"pdt_{i:04d}",
+                created_at=now - timedelta(days=60),
+                expires_at=now + timedelta(days=-1 if i % 3 == 0 else 30),
+            )
+            for i in range(25)
+        ]
+    )
+    user_client.get(URL)  # the first request records the device (usersessions): not what is counted
+    with django_assert_max_num_queries(6):  # session, user, device, nav, tokens: 20 without the join
+        response = user_client.get(URL)
+    page = response.content.decode()
+    assert page.count(">Active<") == 16
+    assert page.count(">Expired<") == 9
