@@ -83,17 +83,21 @@ def home_summary(*, user: User | AnonymousUser) -> dict[str, Any]:
 
 def payment_prompts(*, memberships: list[CompanyMembership]) -> list[dict[str, Any]]:
     """ "Your client can still log in but is prompted to enter their Direct Debit details": each company the person
-    owns that pays for itself without a Direct Debit, for the banner where they land after signing in."""
-    from partnerdesk.billing.grace import payment_prompt
+    owns that pays for itself without a Direct Debit, for the banner where they land after signing in (in at most
+    three queries, however many companies the person owns)."""
+    from partnerdesk.billing.grace import payment_prompts_for
 
-    prompts = []
-    for membership in memberships:
-        if membership.role != CompanyMembership.Role.OWNER or getattr(membership, "access_disabled", False):
-            continue
-        prompt = payment_prompt(company=membership.company)
-        if prompt is not None:
-            prompts.append({**prompt, "company": membership.company})
-    return prompts
+    owned = [
+        membership
+        for membership in memberships
+        if membership.role == CompanyMembership.Role.OWNER and not getattr(membership, "access_disabled", False)
+    ]
+    prompts = payment_prompts_for(companies=[membership.company for membership in owned])
+    return [
+        {**prompts[membership.company_id], "company": membership.company}
+        for membership in owned
+        if membership.company_id in prompts
+    ]
 
 
 def companies_claim(*, user: User) -> list[dict[str, Any]]:

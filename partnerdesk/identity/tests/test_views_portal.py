@@ -243,3 +243,47 @@ def test_owner_without_an_account_is_led_through_sign_up_to_the_request(client):
     assert response["Location"] == path
     page = client.get(path).content.decode()
     assert ">Approve</button>" in page
+
+
+@pytest.mark.parametrize("url", ["/", "/products/accounting/"])
+def test_home_query_count_does_not_grow_with_the_companies_a_person_owns(url, django_assert_max_num_queries):
+    """The Direct Debit banners of every company the person owns come from three queries, not three per company;
+    a company with a mandate, or whose accountant pays, gets no banner."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from partnerdesk.billing.models import DirectDebitMandate, Licence
+    from partnerdesk.lib import crypto
+
+    owner = UserFactory.create(email="many@owner.test")
+    starts = timezone.localdate() - dt.timedelta(days=30)
+    companies = []
+    for i in range(12):
+        company = company_create(business_name=f"Owned {i:02d} Ltd", owner_email=owner.email, owner=owner)
+        CompanyMembership.objects.create(user=owner, company=company, role="owner")
+        companies.append(company)
+        if i != 1:
+            Licence.objects.create(company=company, payer="client", starts_on=starts)
+    practice_company = company_create(business_name="Practice Ltd")
+    practice = Practice.objects.create(company=practice_company, name="Practice")
+    Licence.objects.create(company=companies[1], payer="accountant", practice=practice, starts_on=starts)
+    DirectDebitMandate.objects.create(
+        company=companies[0],
+        reference="PD-TEST-1",
+        account_holder="Owner",
+        sort_code_encrypted=crypto.encrypt("123456"),
+        account_number_encrypted=crypto.encrypt("12345678"),
+        sort_code_masked="**-**-56",
+        account_number_masked="******78",
+        declaration_accepted_at=timezone.now(),
+    )
+    client = HttpClient()
+    client.force_login(owner)
+    client.get(url)  # the first request records the device (usersessions): not what is counted
+    with django_assert_max_num_queries(20):  # 13 and 17 now; 43 and 47 with three queries per company
+        page = client.get(url).content.decode()
+    assert page.count(": enter your Direct Debit details.") == 10
+    assert "Owned 00 Ltd: enter" not in page  # it has a mandate
+    assert "Owned 01 Ltd: enter" not in page  # its accountant pays
+    assert page.index("Owned 02 Ltd: enter") < page.index("Owned 11 Ltd: enter")  # in the companies' order
