@@ -173,7 +173,7 @@ def stop_managing(request: HttpRequest, client_id: PathId, payload: StopIn) -> A
     summary="Former clients whose Final Accounts data the practice still holds",
 )
 def former_client_list(request: HttpRequest) -> Any:
-    return list(former_clients(member=_member(request)))
+    return list(former_clients(member=_member(request), with_services=True))
 
 
 @router.get(

@@ -237,18 +237,21 @@ def clients_with_product(*, member: PracticeMember, product: str) -> tuple[list[
     return first, total
 
 
-def former_clients(*, member: PracticeMember) -> QuerySet[Client]:
-    """Ended clients the practice still holds Final Accounts data for (compliance data only)."""
+def former_clients(*, member: PracticeMember, with_services: bool = False) -> QuerySet[Client]:
+    """Ended clients the practice still holds Final Accounts data for (compliance data only). ``with_services``:
+    each company's services in force prefetched as ``services_in_force`` (the API lists them), in one more query."""
+    from partnerdesk.billing.selectors import services_prefetch
     from partnerdesk.compliance.models import AccountsPeriod
 
     periods = AccountsPeriod.objects.filter(client=OuterRef("pk"))
-    return (
+    clients = (
         visible_clients(member=member, include_ended=True)
         .filter(ended_at__isnull=False)
         .filter(Exists(periods))
         .select_related("company")
         .order_by("business_name", "id")
     )
+    return clients.prefetch_related(services_prefetch()) if with_services else clients
 
 
 def admin_membership_for_user(*, user: User) -> PracticeMember | None:

@@ -722,3 +722,25 @@ def test_the_openapi_document_declares_410_for_the_activation_link():
     stop = paths["/api/v1/practice/clients/{client_id}/stop"]["post"]
     assert "token" not in str(spec["components"]["schemas"]["StopOut"])
     assert "200" in stop["responses"]
+
+
+def test_former_clients_query_count_does_not_grow_with_them(django_assert_max_num_queries):
+    """Each former client's services in force come from one prefetch for them all, not a query each."""
+    from partnerdesk.billing.models import Service, SubscriptionItem
+    from partnerdesk.compliance.models import AccountsPeriod
+
+    practice, _, http = _practice()
+    payroll = Service.objects.get(code="payroll")
+    for i in range(15):
+        client = _managed(practice, f"Former {i:02d} Ltd")
+        SubscriptionItem.objects.create(company=client.company, service=payroll, starts_on=dt.date(2026, 1, 1))
+        AccountsPeriod.objects.create(
+            practice=practice, client=client, period_start=dt.date(2024, 4, 1), period_end=dt.date(2025, 3, 31)
+        )
+    Client.objects.filter(practice=practice).update(ended_at=timezone.now(), ended_reason="transferred")
+    http.get(f"{API}/practice/former-clients")  # the first request records the device (usersessions)
+    with django_assert_max_num_queries(6):  # session, user, member, clients, services; 19 with a query each
+        response = http.get(f"{API}/practice/former-clients")
+    listed = response.json()
+    assert [c["business_name"] for c in listed] == [f"Former {i:02d} Ltd" for i in range(15)]
+    assert all(c["services"] == ["payroll"] for c in listed)
