@@ -136,7 +136,7 @@ def practice_claim(*, user: User) -> dict[str, Any] | None:
 
 
 def access_requests_by(*, user: User) -> QuerySet[AccessRequest]:
-    return AccessRequest.objects.filter(requester=user).select_related("company")
+    return AccessRequest.objects.filter(requester=user).select_related("company", "requester")
 
 
 def access_requests_to_decide(*, user: User) -> QuerySet[AccessRequest]:

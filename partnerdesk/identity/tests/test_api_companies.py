@@ -232,3 +232,19 @@ def test_a_disabled_companys_owner_can_still_remove_their_accountant(setup):
     assert Client.all_objects.get(company=company).ended_at is not None
     assert api.get("/api/v1/companies").json()[0]["access_disabled"] is False
     assert api.get(f"/api/v1/companies/{company.customer_number}/ledger").status_code == 200
+
+
+def test_own_access_requests_list_in_a_fixed_number_of_queries(django_assert_max_num_queries):
+    """Each request names its requester: joined, not fetched per request."""
+    requester = UserFactory.create(email="asks@example.test")
+    for i in range(12):
+        company = company_create(business_name=f"Asked {i:02d} Ltd", owner_email=f"owner{i}@asked.test")
+        AccessRequest.objects.create(
+            requester=requester, company=company, expires_at=timezone.now() + dt.timedelta(days=14)
+        )
+    api = _api(requester)
+    api.get("/api/v1/access-requests")  # the first request records the device (usersessions)
+    with django_assert_max_num_queries(3):  # session, user, requests; 15 with the requester fetched each time
+        listed = api.get("/api/v1/access-requests").json()
+    assert len(listed) == 12
+    assert {r["requester_email"] for r in listed} == {"asks@example.test"}
