@@ -146,6 +146,7 @@ class SubscriptionItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[SubscriptionIte
 @admin.register(Licence)
 class LicenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Licence]):
     list_display = ["company", "payer", "practice", "discounted", "starts_on", "ends_on"]
+    list_select_related = ["company", "practice"]  # the practice is nullable: Django would not join it by itself
     list_filter = ["payer", "discounted"]
     search_fields = ["company__business_name", "company__customer_number", "practice__name"]
 

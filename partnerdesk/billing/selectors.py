@@ -66,6 +66,16 @@ def discount_rate_in_force(*, practice: Practice | int, on: dt.date) -> Decimal:
     return rate if rate is not None else Decimal("0.00")
 
 
+def discount_rate_subquery(*, on: dt.date, practice_field: str = "pk") -> Subquery:
+    """``discount_rate_in_force`` as a subquery for many practices at once (``practice_field``: the outer query's
+    practice id). NULL before the practice's first row, which callers read as no discount (0.00)."""
+    return Subquery(
+        PracticeDiscount.objects.filter(practice_id=OuterRef(practice_field), effective_from__lte=on)
+        .order_by("-effective_from")
+        .values("rate")[:1]
+    )
+
+
 def discounts_scheduled(*, practice: Practice, after: dt.date) -> list[PracticeDiscount]:
     """The practice's discount changes dated after ``after`` (announced, not yet in force), soonest first."""
     return list(PracticeDiscount.objects.filter(practice=practice, effective_from__gt=after).order_by("effective_from"))

@@ -12,6 +12,10 @@ class SubmissionInline(admin.TabularInline[Submission, AccountsPeriod]):
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
 
+    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+        # Each row shows who recorded it: joined, not fetched per submission.
+        return super().get_queryset(request).select_related("created_by")
+
 
 @admin.register(AccountsPeriod)
 class AccountsPeriodAdmin(admin.ModelAdmin[AccountsPeriod]):

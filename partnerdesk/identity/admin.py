@@ -2,6 +2,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from partnerdesk.identity.models import AccessRequest, Company, CompanyMembership, User
@@ -38,6 +39,10 @@ class MembershipInline(admin.TabularInline[CompanyMembership, Company]):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CompanyMembership]:
+        # Each row shows its login and is named "user @ company": joined, not fetched per row.
+        return super().get_queryset(request).select_related("user", "company")
+
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin[Company]):
@@ -45,6 +50,7 @@ class CompanyAdmin(admin.ModelAdmin[Company]):
     name"): saving a new name records who did it and tells the company's owner."""
 
     list_display = ["business_name", "customer_number", "registration_id", "owner_email", "owner"]
+    list_select_related = ["owner"]  # nullable: Django would not join it by itself
     search_fields = ["business_name", "customer_number", "registration_id", "owner_email"]
     fields = ["business_name", "customer_number", "registration_id", "owner_email", "owner", "created_at"]
     readonly_fields = ["customer_number", "registration_id", "owner_email", "owner", "created_at"]

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from partnerdesk.identity.models import User
 from partnerdesk.notifications.models import DevMail, Message, OutboundEmail
 from partnerdesk.notifications.services import outbox_give_up, outbox_send_again
+from partnerdesk.practice.models import PracticeMember
 
 
 @admin.register(OutboundEmail)
@@ -77,7 +78,13 @@ class OutboundEmailAdmin(admin.ModelAdmin[OutboundEmail]):
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin[Message]):
     list_display = ["created_at", "subject", "company", "practice", "read_at"]
+    list_select_related = ["company", "practice"]  # both nullable: Django would not join them by itself
     raw_id_fields = ["company", "practice"]
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "visible_to":  # each choice is named "login @ practice (role)": joined, not per choice
+            kwargs["queryset"] = PracticeMember.objects.select_related("user", "practice")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # what a company or practice was told stays on record

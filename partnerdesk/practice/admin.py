@@ -1,3 +1,4 @@
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -15,6 +16,10 @@ class MemberInline(admin.TabularInline[PracticeMember, Practice]):
     model = PracticeMember
     extra = 0
     raw_id_fields = ["user"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PracticeMember]:
+        # Each row is named "login @ practice (role)": joined, not fetched per row.
+        return super().get_queryset(request).select_related("user", "practice")
 
 
 class PracticeAdminForm(forms.ModelForm[Practice]):
@@ -159,11 +164,21 @@ class PracticeAdmin(admin.ModelAdmin[Practice]):
             fields = [name for name in fields if not (isinstance(name, str) and name.startswith("new_discount_"))]
         return fields
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Practice]:
+        from partnerdesk.billing.selectors import discount_rate_subquery, today
+
+        # The list's "Discount rate today" in the same query, not one query per practice.
+        return super().get_queryset(request).annotate(discount_rate_today=discount_rate_subquery(on=today()))
+
     @admin.display(description="Discount rate today")
     def discount_today(self, obj: Practice) -> str:
         from partnerdesk.billing.selectors import discount_rate_in_force, today
 
-        return f"{discount_rate_in_force(practice=obj, on=today())}%"
+        if not hasattr(obj, "discount_rate_today"):  # not from get_queryset
+            return f"{discount_rate_in_force(practice=obj, on=today())}%"
+        rate = getattr(obj, "discount_rate_today", None)  # NULL before the practice's first rate: none
+        # Two places as the column holds them (SQLite gives a subquery's decimal without its scale).
+        return f"{Decimal('0.00') if rate is None else Decimal(rate).quantize(Decimal('0.01'))}%"
 
     @admin.display(description="Discount rates")
     def discount_history(self, obj: Practice) -> str:
@@ -263,6 +278,8 @@ class PracticeInvitationAdmin(admin.ModelAdmin[PracticeInvitation]):
 @admin.register(ClientAssignment)
 class ClientAssignmentAdmin(admin.ModelAdmin[ClientAssignment]):
     list_display = ["client", "member", "assigned_by", "created_at"]
+    # A member is named "login @ practice (role)"; assigned_by is nullable (Django would not join it by itself).
+    list_select_related = ["client", "member__user", "member__practice", "assigned_by"]
     raw_id_fields = ["client", "member"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
