@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
@@ -301,13 +302,13 @@ def invitation_for_token(*, token: str) -> PracticeInvitation | None:
     return PracticeInvitation.objects.select_related("practice").filter(token_hash=hash_token(token)).first()
 
 
-def assigned_client_ids(*, member: PracticeMember) -> set[int]:
-    """The member's live clients (a stopped client's assignment is kept only for its Final Accounts data)."""
-    return set(
-        ClientAssignment.objects.filter(member=member, client__ended_at__isnull=True).values_list(
-            "client_id", flat=True
-        )
-    )
+def assigned_client_ids(*, member: PracticeMember, among: Iterable[int] | None = None) -> set[int]:
+    """The member's live clients (a stopped client's assignment is kept only for its Final Accounts data); with
+    ``among``, only which of those clients (a page of the assignments list)."""
+    assignments = ClientAssignment.objects.filter(member=member, client__ended_at__isnull=True)
+    if among is not None:
+        assignments = assignments.filter(client_id__in=list(among))
+    return set(assignments.values_list("client_id", flat=True))
 
 
 def assignable_clients(*, practice: Practice, q: str = "") -> QuerySet[Client]:

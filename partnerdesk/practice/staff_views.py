@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from allauth.account.models import EmailAddress
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -216,6 +217,9 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
     )
 
 
+ASSIGNABLE_PER_PAGE = 50
+
+
 @login_required
 def member_clients(request: HttpRequest, member_id: int) -> HttpResponse:
     """Assignments: which of the practice's clients a staff member sees when restricted (bulk assign/unassign)."""
@@ -257,18 +261,26 @@ def member_clients(request: HttpRequest, member_id: int) -> HttpResponse:
                 verb = "unassigned from" if unassigning else "assigned to"
                 messages.success(request, f"{changed} client{'s' if changed != 1 else ''} {verb} {name}.")
         back = reverse("practice:staff_clients", args=[target.pk])
-        q = request.POST.get("q", "").strip()
-        return redirect(f"{back}?{urlencode({'q': q})}" if q else back)
+        # Back to the same search and page of the list.
+        params = {"q": request.POST.get("q", "").strip(), "page": request.POST.get("page", "")}
+        kept = {key: value for key, value in params.items() if value and (key != "page" or value.isdigit())}
+        return redirect(f"{back}?{urlencode(kept)}" if kept else back)
     q = request.GET.get("q", "").strip()[:200]
+    page = Paginator(selectors.assignable_clients(practice=admin.practice, q=q), ASSIGNABLE_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    clients = list(page.object_list)
     return render(
         request,
         "practice/staff_clients.html",
         {
             "member": admin,
             "target": target,
-            "clients": selectors.assignable_clients(practice=admin.practice, q=q),
+            "page": page,
+            "clients": clients,
             "q": q,
-            "assigned": selectors.assigned_client_ids(member=target),
+            "page_query": urlencode({"q": q}) if q else "",
+            "assigned": selectors.assigned_client_ids(member=target, among=[client.pk for client in clients]),
         },
     )
 

@@ -338,3 +338,47 @@ def test_assignments_show_in_the_clients_history(setup):
     history = client.get(f"/partner/clients/{target.pk}/?panel=history").content.decode()
     assert f"Assigned to {staff.user.full_name}" in history
     assert f"Unassigned from {staff.user.full_name}" in history
+
+
+def test_assign_page_shows_50_clients_a_page_and_keeps_the_search_and_page(setup, django_assert_max_num_queries):
+    """A practice with thousands of clients gets pages, not one table of all of them; the search and the page are
+    kept on the page links and after assigning, and only the page's clients are looked up as assigned."""
+    from partnerdesk.identity.models import Company
+    from partnerdesk.practice.models import Client
+
+    practice, admin, staff, *_ = setup
+    companies = Company.objects.bulk_create(
+        [
+            Company(business_name=f"C{i}", customer_number=f"{20000000 + i}", registration_id=f"MBR{i:08d}")
+            for i in range(70)
+        ]
+    )
+    Client.objects.bulk_create(
+        [
+            Client(practice=practice, company=company, business_name=f"{'Alpha' if i < 60 else 'Beta'} {i:02d}")
+            for i, company in enumerate(companies)
+        ]
+    )
+    ClientAssignment.objects.bulk_create(
+        [ClientAssignment(member=staff, client=c) for c in Client.objects.filter(practice=practice)]
+    )
+    client = _as(admin)
+    url = f"/partner/staff/{staff.pk}/clients/"
+    client.get(url)  # the first request records the device (usersessions)
+    with django_assert_max_num_queries(8):
+        first = client.get(url, {"q": "alpha"}).content.decode()
+    assert first.count('name="client_ids"') == 50
+    assert "Alpha 49" in first
+    assert "Alpha 50" not in first
+    assert first.count("<td>Yes</td>") == 50
+    assert "Page 1 of 2" in first
+    assert 'href="?q=alpha&amp;page=2"' in first
+    second = client.get(url, {"q": "alpha", "page": "2"}).content.decode()
+    assert second.count('name="client_ids"') == 10
+    assert 'href="?q=alpha&amp;page=1"' in second
+    assert '<input type="hidden" name="page" value="2">' in second
+    alpha_55 = Client.objects.get(business_name="Alpha 55")
+    done = client.post(url, {"action": "unassign", "client_ids": [alpha_55.pk], "q": "alpha", "page": "2"})
+    assert done["Location"] == f"{url}?q=alpha&page=2"
+    assert not ClientAssignment.objects.filter(member=staff, client=alpha_55).exists()
+    assert "Page 1 of 2" in client.get(url).content.decode()  # no search: 70 clients
