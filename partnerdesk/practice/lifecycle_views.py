@@ -11,6 +11,7 @@ from allauth.account.models import EmailAddress
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -240,11 +241,15 @@ def _stopped_message(result: lifecycle.StopResult) -> str:
     return f"You no longer manage {name}. They now pay for their own subscription and have been told."
 
 
+FORMER_CLIENTS_PER_PAGE = 50
+
+
 @login_required
 def former(request: HttpRequest) -> HttpResponse:
     """Former clients whose Final Accounts data the practice still holds (compliance data only)."""
     member = _member(request)
-    return render(request, "practice/former_clients.html", {"clients": former_clients(member=member)})
+    page = Paginator(former_clients(member=member), FORMER_CLIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "practice/former_clients.html", {"page": page, "clients": page.object_list})
 
 
 # --- The client's activation link -------------------------------------------------------------------

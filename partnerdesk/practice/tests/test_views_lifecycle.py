@@ -349,3 +349,45 @@ def test_after_a_stop_the_owner_sees_the_direct_debit_banner_and_the_message(adm
     assert "Enter your Direct Debit details." in page
     assert reverse("identity:company_payment", args=[owned.company.customer_number]) in page
     assert "no longer manages Owned Ltd" in page
+
+
+def test_former_clients_show_50_a_page(admin_client):
+    from partnerdesk.identity.models import Company
+
+    practice = admin_client.practice
+    companies = Company.objects.bulk_create(
+        [
+            Company(business_name=f"F{i}", customer_number=f"{30000000 + i}", registration_id=f"MBR{i:08d}")
+            for i in range(55)
+        ]
+    )
+    ended = timezone.now()
+    formers = Client.all_objects.bulk_create(
+        [
+            Client(
+                practice=practice,
+                company=company,
+                business_name=f"Former {i:02d}",
+                ended_at=ended,
+                ended_reason=Client.Ended.REVOKED_BY_CLIENT,
+            )
+            for i, company in enumerate(companies)
+        ]
+    )
+    AccountsPeriod.objects.bulk_create(
+        [
+            AccountsPeriod(
+                practice=practice, client=former, period_start=dt.date(2024, 4, 1), period_end=dt.date(2025, 3, 31)
+            )
+            for former in formers
+        ]
+    )
+    url = reverse("practice:former_clients")
+    first = admin_client.get(url).content.decode()
+    assert first.count("Final Accounts</a>") == 50
+    assert "Former 49" in first
+    assert "Former 50" not in first
+    assert 'href="?page=2"' in first
+    second = admin_client.get(url, {"page": "2"}).content.decode()
+    assert second.count("Final Accounts</a>") == 5
+    assert "Page 2 of 2" in second
