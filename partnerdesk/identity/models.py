@@ -103,6 +103,13 @@ class Company(models.Model):
                 condition=models.Q(registration_id__regex=r"^MBR[0-9]{8}$"), name="company_registration_id_format"
             ),
         ]
+        indexes = [
+            # Access requests for an ownerless company are decided by whoever proves its recorded owner email:
+            # looked up on every home page (identity.selectors.access_requests_to_decide).
+            models.Index(
+                fields=["owner_email"], condition=models.Q(owner__isnull=True), name="company_ownerless_email_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.business_name
