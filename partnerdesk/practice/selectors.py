@@ -261,11 +261,21 @@ def admin_membership_for_user(*, user: User) -> PracticeMember | None:
     return member if member is not None and member.role == PracticeMember.Role.ADMIN else None
 
 
-def staff_list(*, practice: Practice) -> QuerySet[PracticeMember]:
-    """A practice's members with their login and how many clients are assigned to each (one query)."""
+def practice_members(*, practice: Practice) -> QuerySet[PracticeMember]:
+    """A practice's members with their login, admins first: who is who, without counting anyone's clients (the
+    client list's Assigned to filter, whom to ask; "is there another admin")."""
     return (
         PracticeMember.objects.filter(practice=practice)
         .select_related("user")
+        .order_by("role", "user__full_name", "user__email", "id")  # admins first
+    )
+
+
+def staff_list(*, practice: Practice) -> QuerySet[PracticeMember]:
+    """A practice's members with their login and how many clients are assigned to each (one query, over every
+    assignment of the practice: for the Staff page and the API's members, not for a page that only names people)."""
+    return (
+        practice_members(practice=practice)
         # Live clients only: a former client's assignment stays (its Final Accounts data) but is not a client to do.
         .annotate(
             assigned_count=Count("assignments", filter=Q(assignments__client__ended_at__isnull=True)),
@@ -275,7 +285,6 @@ def staff_list(*, practice: Practice) -> QuerySet[PracticeMember]:
                 filter=Q(assignments__client__ended_at__isnull=True, assignments__client__hidden=True),
             ),
         )
-        .order_by("role", "user__full_name", "user__email", "id")  # admins first
     )
 
 

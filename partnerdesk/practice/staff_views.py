@@ -154,7 +154,7 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
     demoting_self = (
         target.user_id == admin.user_id
         and request.POST.get("role") == PracticeMember.Role.STAFF
-        and selectors.staff_list(practice=admin.practice)
+        and selectors.practice_members(practice=admin.practice)
         .filter(role=PracticeMember.Role.ADMIN)
         .exclude(pk=target.pk)
         .exists()  # the last admin's demotion is refused as it is, with its message
@@ -209,7 +209,7 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
             "target": target,
             "is_self": target.user_id == admin.user_id,
             "sole_admin": target.role == PracticeMember.Role.ADMIN
-            and not selectors.staff_list(practice=admin.practice)
+            and not selectors.practice_members(practice=admin.practice)
             .filter(role=PracticeMember.Role.ADMIN)
             .exclude(pk=target.pk)
             .exists(),

@@ -30,9 +30,9 @@ from partnerdesk.practice.selectors import (
     client_history,
     client_search,
     membership_for_user,
+    practice_members,
     practice_messages,
     sees_every_client,
-    staff_list,
     tab_counts,
 )
 
@@ -144,7 +144,7 @@ def _list_context(
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    people = list(staff_list(practice=member.practice))
+    people = list(practice_members(practice=member.practice))  # names only: counting assignments is the Staff page's
     return {
         "member": member,
         "query": query,

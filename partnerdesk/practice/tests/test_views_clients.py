@@ -94,3 +94,27 @@ def test_sort_links_keep_the_service_filter_and_imported_rows_have_no_payer_yet(
     row = imported.split("Waiting Import Ltd", 1)[1].split("</tr>", 1)[0]
     assert "Accountant paying" not in row
     assert "<td>—</td>" in row
+
+
+def test_client_list_names_the_staff_without_counting_their_assignments(client):
+    """The Assigned to filter and "ask your admin" only name people: the list never goes through the practice's
+    assignments (the Staff page counts them; on a practice with many assigned clients that was most of the list's
+    database time)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from partnerdesk.practice.models import ClientAssignment
+    from partnerdesk.practice.tests.staff_factories import add_member
+
+    practice, me = _practice("Mine LLP", "me@mine.test")
+    staff = add_member(practice, "raj@mine.test", sees_all_clients=False)
+    for i in range(3):
+        ClientAssignment.objects.create(member=staff, client=_client(practice, f"Client {i:02d} Ltd"))
+    client.force_login(me)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/partner/clients/").content.decode()
+    assert f'<option value="{staff.pk}">' in page  # Assigned to: the staff member, by name
+    assert not [q["sql"] for q in queries.captured_queries if "practice_clientassignment" in q["sql"]]
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/partner/clients/", {"assigned": staff.pk})
+    assert [q["sql"] for q in queries.captured_queries if "practice_clientassignment" in q["sql"]]  # the filter
