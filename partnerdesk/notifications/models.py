@@ -102,6 +102,12 @@ class Message(models.Model):
                 name="message_client_only_for_practice",
             ),
         ]
+        indexes = [
+            # Newest first for one recipient: a practice's Messages page (paged) and a company's latest notices,
+            # read from the index instead of sorting every message the recipient ever got.
+            models.Index(fields=["practice", "-created_at", "-id"], name="message_practice_recent_idx"),
+            models.Index(fields=["company", "-created_at"], name="message_company_recent_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.subject
