@@ -579,11 +579,25 @@ def sessions_clear_expired() -> int:
     return deleted
 
 
+def company_business_name_apply(*, company: Company, business_name: str) -> None:
+    """Give a company a new business name, and the practices' client records of it with it (customer services'
+    rename, and a practice renaming itself in Settings: its own company). The caller holds the company's row (the
+    first lock, decision 74), records the audit event and tells whoever needs telling."""
+    from partnerdesk.practice.models import Client
+
+    company.business_name = business_name
+    company.save(update_fields=["business_name"])
+    # A new version of the practices' details: a Details form opened before it can't write the old name back.
+    Client.objects.filter(company=company).update(
+        business_name=business_name, version=F("version") + 1, updated_at=timezone.now()
+    )
+
+
 def company_rename(*, actor: User, company_id: int, business_name: str, request: HttpRequest | None = None) -> Company:
     """Customer services renames a business (participating clients cannot rename themselves): recorded and
     the owner is told (email and a message on the company's page). The practices' client records follow the new
     name, and so does the practice whose own company this is (Partner Edition and its emails use its name)."""
-    from partnerdesk.practice.models import Client, Practice
+    from partnerdesk.practice.models import Practice
 
     business_name = " ".join(business_name.split())
     if not business_name:
@@ -593,12 +607,7 @@ def company_rename(*, actor: User, company_id: int, business_name: str, request:
         old = company.business_name
         if old == business_name:
             return company
-        company.business_name = business_name
-        company.save(update_fields=["business_name"])
-        # A new version of the practices' details: a Details form opened before it can't write the old name back.
-        Client.objects.filter(company=company).update(
-            business_name=business_name, version=F("version") + 1, updated_at=timezone.now()
-        )
+        company_business_name_apply(company=company, business_name=business_name)
         record_event(
             action=Action.COMPANY_RENAME,
             actor=actor,

@@ -99,7 +99,13 @@ class SettingsOut(Schema):
 
 
 class SettingsIn(Schema):
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="The practice's name, which is also the business name of its own company (its subscription "
+        "and invoices): both change together",
+    )
     contact_email: str | None = Field(
         None,
         max_length=254,

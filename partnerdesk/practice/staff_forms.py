@@ -48,7 +48,11 @@ class VisibilityForm(forms.Form):
 
 
 class SettingsForm(forms.Form):
-    name = forms.CharField(label="Practice name", max_length=200)
+    name = forms.CharField(
+        label="Practice name",
+        max_length=200,
+        help_text="Also the business name on your practice's own subscription and invoices.",
+    )
     contact_email = forms.EmailField(
         label="Contact email", required=False, help_text="Where clients and Partnerdesk reach the practice."
     )

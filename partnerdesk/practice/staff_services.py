@@ -15,13 +15,14 @@ from django.utils import timezone
 
 from partnerdesk.audit.models import Action
 from partnerdesk.audit.services import record_event
-from partnerdesk.identity.models import User
-from partnerdesk.identity.services import product_tokens_revoke
+from partnerdesk.identity.models import Company, User
+from partnerdesk.identity.services import company_business_name_apply, product_tokens_revoke
 from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied
 from partnerdesk.lib.text import HIDDEN_CHARACTERS, HIDDEN_CHARACTERS_MESSAGE
 from partnerdesk.lib.tokens import hash_token, new_token
-from partnerdesk.notifications.services import send_email
+from partnerdesk.notifications.services import message_post, send_email
 from partnerdesk.practice import contact_email as contact_addresses
+from partnerdesk.practice.locks import lock_companies
 from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeInvitation, PracticeMember
 
 INVITATION_DAYS = 14
@@ -504,7 +505,12 @@ def practice_update_settings(
     request: HttpRequest | None = None,
 ) -> Practice:
     """An admin changes the practice's name and contact email (the discount rate is not theirs to change). A new
-    contact email waits for confirmation through a link emailed to it (``contact_addresses.request_change``)."""
+    contact email waits for confirmation through a link emailed to it (``contact_addresses.request_change``).
+
+    The practice is its own billing company (a Company with the Partner Edition subscription): a new name is the
+    company's business name too (invoices, the products' claims, another practice's client record of the firm), in
+    the same transaction and audit event, as customer services' rename of that company renames the practice. The
+    company's owner is told on the company's page when someone else renamed it."""
     changes: dict[str, str] = {}
     if name is not None:
         name = " ".join(name.split())
@@ -517,13 +523,23 @@ def practice_update_settings(
         contact_email = contact_email.strip().lower()
         changes["contact_email"] = _clean_email(contact_email) if contact_email else ""
     with transaction.atomic():
+        if "name" in changes:
+            lock_companies([practice.company_id])  # the company before anything else (decision 74)
         _lock_practice_as_admin(actor=actor, practice=practice)
-        locked = Practice.objects.get(pk=practice.pk)
+        locked = Practice.objects.select_related("company__owner").get(pk=practice.pk)
         diff: dict[str, object] = {}
-        if "name" in changes and locked.name != changes["name"]:
-            diff["name"] = {"from": locked.name, "to": changes["name"]}
-            locked.name = changes["name"]
-            locked.save(update_fields=["name"])
+        renamed_company = False
+        if "name" in changes:
+            new_name = changes["name"]
+            if locked.name != new_name:
+                diff["name"] = {"from": locked.name, "to": new_name}
+                locked.name = new_name
+                locked.save(update_fields=["name"])
+            company = locked.company
+            if company.business_name != new_name:
+                diff["company_business_name"] = {"from": company.business_name, "to": new_name}
+                _rename_own_company(actor=actor, company=company, business_name=new_name)
+                renamed_company = True
         if "contact_email" in changes:
             diff.update(
                 contact_addresses.request_change(
@@ -532,6 +548,29 @@ def practice_update_settings(
             )
         if diff:
             record_event(
-                action=Action.PRACTICE_SETTINGS_UPDATE, actor=actor, request=request, practice=locked, data=diff
+                action=Action.PRACTICE_SETTINGS_UPDATE,
+                actor=actor,
+                request=request,
+                practice=locked,
+                company=locked.company if renamed_company else None,
+                data=diff,
             )
     return locked
+
+
+def _rename_own_company(*, actor: User, company: Company, business_name: str) -> None:
+    """The practice's own company takes the practice's new name (its row is locked). Its Subscription Owner, when
+    that is not the admin who did it, finds a note on the company's page (owner-only, as customer services' rename
+    posts one)."""
+    old = company.business_name
+    company_business_name_apply(company=company, business_name=business_name)
+    if company.owner_id is not None and company.owner_id != actor.pk:
+        who = actor.full_name or actor.email
+        subject = f"Your business name is now {business_name}"
+        message_post(
+            company=company,
+            subject=subject if len(subject) <= 200 else subject[:199] + "…",  # a name can be 200 characters
+            body=f'{who} renamed your practice in Partner Edition Settings from "{old}" to "{business_name}". '
+            "It is also the business name on this subscription and on your invoices.",
+            owner_only=True,
+        )

@@ -190,3 +190,14 @@ def test_amounts_of_a_thousand_pounds_and_more_are_grouped(billed):
     assert "£1,402.50" in detail
     assert "\u2212£280.50" in detail  # a minus sign
     assert "£1,346.40" in detail
+
+
+def test_a_practice_renamed_in_settings_is_billed_under_its_new_name(billed):
+    from partnerdesk.practice.staff_services import practice_update_settings
+
+    practice, invoice = billed["practice"], billed["practice_invoice"]
+    practice_update_settings(actor=billed["admin"], practice=practice, name="Hartley & Moss LLP")
+    body = _as(billed["admin"]).get(f"/partner/invoices/{invoice.number}/").content.decode()
+    assert "<dt>Billed to</dt><dd>Hartley &amp; Moss LLP</dd>" in body
+    invoice.refresh_from_db()
+    assert invoice.account.business_name == "Hartley & Moss LLP"  # the billed company, as customer services see it

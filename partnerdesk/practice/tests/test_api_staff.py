@@ -2,6 +2,8 @@ import pytest
 from django.test import Client as HttpClient
 from django.utils import timezone
 
+from partnerdesk.audit.models import Event
+from partnerdesk.identity.models import Company
 from partnerdesk.identity.tests.factories import UserFactory
 from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeInvitation, PracticeMember
 from partnerdesk.practice.tests.staff_factories import add_member, invitation_token, make_client, make_practice
@@ -158,6 +160,22 @@ def test_settings_read_and_update(setup):
     spoofed = api.patch("/api/v1/practice/settings", {"name": "Hartley\u202e & Moss"}, content_type="application/json")
     assert (spoofed.status_code, spoofed.json()["code"]) == (422, "invalid_name")
     assert api.get("/api/v1/practice/settings").json()["name"] == "Hartley & Moss"
+
+
+def test_renaming_through_the_api_renames_the_practices_own_company(setup):
+    practice, admin, *_ = setup
+    api = _api(admin)
+    response = api.patch("/api/v1/practice/settings", {"name": "Hartley & Moss"}, content_type="application/json")
+    assert response.json()["name"] == "Hartley & Moss"
+    assert Company.objects.get(pk=practice.company_id).business_name == "Hartley & Moss"
+    event = Event.objects.get(action="practice.settings.update")
+    assert (event.actor, event.practice_id, event.company_id) == (admin, practice.pk, practice.company_id)
+    # Only the contact email: the name (and the company's) stay as they are, with no second event.
+    api.patch("/api/v1/practice/settings", {"contact_email": ""}, content_type="application/json")
+    assert Company.objects.get(pk=practice.company_id).business_name == "Hartley & Moss"
+    assert Event.objects.filter(action="practice.settings.update").count() == 1
+    properties = api.get("/api/v1/openapi.json").json()["components"]["schemas"]["SettingsIn"]["properties"]
+    assert "business name of its own company" in properties["name"]["description"]
 
 
 def test_staff_and_other_practices_get_404_on_every_endpoint(setup):

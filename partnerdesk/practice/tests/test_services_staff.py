@@ -197,6 +197,7 @@ def test_settings_name_and_contact_email_are_changed_and_audited(practice_admin)
     event = Event.objects.get(action="practice.settings.update")
     assert event.data == {
         "name": {"from": "Hartley LLP", "to": "Hartley & Moss"},
+        "company_business_name": {"from": "Hartley LLP", "to": "Hartley & Moss"},  # the practice's own company
         "contact_email_pending": {"from": "", "to": "office@hartley.test"},
     }
     services.practice_update_settings(actor=admin, practice=practice, name="Hartley & Moss")
