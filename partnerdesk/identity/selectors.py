@@ -177,6 +177,16 @@ def company_members(*, company: Company) -> QuerySet[CompanyMembership]:
     return CompanyMembership.objects.filter(company=company).select_related("user").order_by("role", "user__email")
 
 
+def own_practice_of(*, company: Company, user: User) -> dict[str, Any]:
+    """When the company is a practice's own (its Partner Edition subscription): the practice, and whether ``user``
+    is one of its admins, who rename both in Partner Edition Settings. Empty for any other company."""
+    practice = Practice.objects.filter(company=company).first()
+    if practice is None:
+        return {}
+    is_admin = PracticeMember.objects.filter(practice=practice, user=user, role=PracticeMember.Role.ADMIN).exists()
+    return {"own_practice": practice, "own_practice_admin": is_admin}
+
+
 def managing_practice(*, company: Company) -> Practice | None:
     client = (
         Client.objects.filter(company=company, tab=Client.Tab.ACTIVE)

@@ -469,7 +469,10 @@ def company_details(request: HttpRequest, customer_number: str) -> HttpResponse:
         customer_number,
         "identity/company_details.html",
         owner_only=True,
-        extra=lambda membership: {"customer_services_email": settings.CUSTOMER_SERVICES_EMAIL},
+        extra=lambda membership: {
+            "customer_services_email": settings.CUSTOMER_SERVICES_EMAIL,
+            **selectors.own_practice_of(company=membership.company, user=membership.user),
+        },
     )
 
 

@@ -102,7 +102,7 @@ class PracticeAdmin(admin.ModelAdmin[Practice]):
     list_display = ["name", "contact_email", "discount_today", "created_at"]
     search_fields = ["name"]
     raw_id_fields = ["company"]
-    readonly_fields = ["discount_history"]
+    readonly_fields = ["discount_history", "name_with_company"]
     fields = [
         "company",
         "name",
@@ -160,6 +160,8 @@ class PracticeAdmin(admin.ModelAdmin[Practice]):
     def get_fields(self, request: HttpRequest, obj: Practice | None = None) -> Any:
         """Someone who may only view a practice sees its discount history, not two empty "new rate" fields."""
         fields = list(super().get_fields(request, obj))
+        if obj is not None:  # its name is its company's business name: renamed there (or in its Settings), together
+            fields = ["name_with_company" if name == "name" else name for name in fields]
         if not self.has_change_permission(request, obj):
             fields = [name for name in fields if not (isinstance(name, str) and name.startswith("new_discount_"))]
         return fields
@@ -169,6 +171,13 @@ class PracticeAdmin(admin.ModelAdmin[Practice]):
 
         # The list's "Discount rate today" in the same query, not one query per practice.
         return super().get_queryset(request).annotate(discount_rate_today=discount_rate_subquery(on=today()))
+
+    @admin.display(description="Name")
+    def name_with_company(self, obj: Practice) -> str:
+        return (
+            f"{obj.name} (the business name of its own company, customer number {obj.company.customer_number}: "
+            "change it on that company, or the practice's admins do in Settings; both change together)"
+        )
 
     @admin.display(description="Discount rate today")
     def discount_today(self, obj: Practice) -> str:

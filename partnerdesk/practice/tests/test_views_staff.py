@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from partnerdesk.audit.models import Event
 from partnerdesk.billing.models import PracticeDiscount
+from partnerdesk.identity.models import Company, CompanyMembership
 from partnerdesk.identity.tests.factories import UserFactory
 from partnerdesk.practice import staff_services
 from partnerdesk.practice.models import ClientAssignment, PracticeInvitation, PracticeMember
@@ -187,6 +188,47 @@ def test_settings_page_edits_name_and_email_and_shows_discount_read_only(setup):
     bad = client.post("/partner/settings/", {"name": "", "contact_email": "nope"})
     assert bad.status_code == 200
     assert "field-invalid" in bad.content.decode()
+
+
+def test_renaming_the_practice_in_settings_renames_its_own_company_everywhere_it_shows(setup):
+    practice, admin, *_ = setup
+    company = practice.company
+    Company.objects.filter(pk=company.pk).update(owner=admin, owner_email=admin.email)
+    CompanyMembership.objects.create(user=admin, company=company, role=CompanyMembership.Role.OWNER)
+    client = _as(admin)
+    page = client.get("/partner/settings/").content.decode()
+    assert "Also the business name on your practice's own subscription and invoices." in page
+    details = client.get(f"/companies/{company.customer_number}/details/").content.decode()
+    assert "This is the subscription of your practice, Hartley LLP" in details
+    assert 'Change it in Partner Edition <a href="/partner/settings/">Settings</a>' in details
+    assert "contact Customer Services" not in details  # not for this company: its admins rename it themselves
+    response = client.post("/partner/settings/", {"name": "Hartley & Moss", "contact_email": ""}, follow=True)
+    assert "Practice settings saved" in response.content.decode()
+    company.refresh_from_db()
+    assert company.business_name == "Hartley & Moss"
+    details = client.get(f"/companies/{company.customer_number}/details/").content.decode()
+    assert "<dt>Business name</dt><dd>Hartley &amp; Moss</dd>" in details
+    assert "<h1>Hartley &amp; Moss</h1>" in details
+    event = Event.objects.get(action="practice.settings.update")
+    assert (event.company_id, event.data["company_business_name"]["to"]) == (company.pk, "Hartley & Moss")
+
+
+def test_my_details_of_a_practices_company_sends_an_owner_who_is_not_its_admin_to_the_admins(setup):
+    practice, _admin, staff, *_ = setup
+    Company.objects.filter(pk=practice.company_id).update(owner=staff.user, owner_email=staff.user.email)
+    CompanyMembership.objects.create(user=staff.user, company=practice.company, role=CompanyMembership.Role.OWNER)
+    details = _as(staff.user).get(f"/companies/{practice.company.customer_number}/details/").content.decode()
+    assert "Your practice's admins change it in Partner Edition Settings: both change together." in details
+    assert 'href="/partner/settings/"' not in details
+
+
+def test_the_back_office_shows_a_practices_name_read_only_as_its_companys(setup):
+    practice, *_ = setup
+    cs = UserFactory.create(is_staff=True, is_superuser=True)
+    page = _as(cs).get(f"/admin/practice/practice/{practice.pk}/change/").content.decode()
+    assert 'name="name"' not in page
+    assert f"the business name of its own company, customer number {practice.company.customer_number}" in page
+    assert 'name="name"' in _as(cs).get("/admin/practice/practice/add/").content.decode()
 
 
 def test_staff_list_query_count_does_not_grow_with_members(setup, django_assert_max_num_queries):
