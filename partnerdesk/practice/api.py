@@ -1,7 +1,7 @@
 """JSON API for a practice's people: staff invitations, members, roles, client visibility and assignments, and the
-practice's settings. Admin-only: for a staff member of the practice the members and invitations endpoints are a
-403 ("Only your practice's admins manage its members."); for anyone else (other practices) every object here is a
-404."""
+practice's settings. Every member may read the members list; everything else here is its admins': for a staff
+member of the practice the other members and invitations endpoints are a 403 ("Only your practice's admins manage
+its members.") and the settings a 404; for anyone else (other practices) every object here is a 404."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from partnerdesk.identity.models import User
 from partnerdesk.lib.errors import NotFound, PermissionDenied
 from partnerdesk.lib.ratelimit import INVITATION_LINK_PER_IP
 from partnerdesk.lib.request import client_ip
-from partnerdesk.practice import selectors, staff_services
+from partnerdesk.practice import permissions, selectors, staff_services
 from partnerdesk.practice.models import Practice, PracticeInvitation, PracticeMember
 
 router = Router(tags=["practice staff"])
@@ -125,9 +125,6 @@ def _admin(request: HttpRequest) -> tuple[User, PracticeMember]:
     return user, member
 
 
-MEMBERS_ADMIN_ONLY = "Only your practice's admins manage its members."
-
-
 def _members_admin(request: HttpRequest) -> tuple[User, PracticeMember]:
     """The admin for the members and invitations endpoints. A staff member of the practice is told these are
     for its admins (403: the practice is theirs, so saying it does not exist would be wrong); anyone outside a
@@ -137,8 +134,16 @@ def _members_admin(request: HttpRequest) -> tuple[User, PracticeMember]:
     if member is None:
         raise NotFound("No such practice")
     if member.role != PracticeMember.Role.ADMIN:
-        raise PermissionDenied(MEMBERS_ADMIN_ONLY, code="practice_admin_only")
+        raise PermissionDenied(permissions.MEMBERS_ADMIN_ONLY, code="practice_admin_only")
     return user, member
+
+
+def _practice_member(request: HttpRequest) -> PracticeMember:
+    """Any member of a practice, for what the whole team may read (the members list); a 404 for anyone else."""
+    member = selectors.membership_for_user(user=api_user(request))
+    if member is None:
+        raise NotFound("No such practice")
+    return member
 
 
 def _member_out(member: PracticeMember) -> dict[str, Any]:
@@ -182,10 +187,17 @@ def _assigned(member: PracticeMember) -> list[int]:
     return sorted(selectors.assigned_client_ids(member=member))
 
 
-@router.get("/practice/members", response={200: list[PracticeMemberOut], **ERRORS}, summary="The practice's members")
+@router.get(
+    "/practice/members",
+    response={200: list[PracticeMemberOut], **ERRORS},
+    summary="The practice's members",
+    description="Every member of the practice may read who is in its team (admins first): staff read it as they "
+    "see the Staff page, read-only. Changing members and invitations is for its admins: staff get 403 "
+    "`practice_admin_only` there.",
+)
 def member_list(request: HttpRequest) -> Any:
-    _, admin = _members_admin(request)
-    return [_member_out(m) for m in selectors.staff_list(practice=admin.practice)]
+    member = _practice_member(request)
+    return [_member_out(m) for m in selectors.staff_list(practice=member.practice)]
 
 
 @router.put(

@@ -4,7 +4,7 @@ ask them to offer only what will be allowed).
 Staff (restricted or not) run the day-to-day work on the clients they can see: amend details, Give client access,
 Disable and Enable, Accept or Decline a New Client Invitation. Decisions that cannot be undone and change what the
 practice is billed are its admins': Stop Managing This Client (the data is transferred or deleted for good and the
-licence goes to full price) and Delete Client."""
+licence goes to full price) and Delete Client. So is managing the team: staff see who is in it, read-only."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class AdminOnly(PermissionDenied):
 
 
 STOP_MANAGING_ADMIN_ONLY = "Only your practice's admins can stop managing a client."
+MEMBERS_ADMIN_ONLY = "Only your practice's admins manage its members."
 DELETE_CLIENT_ADMIN_ONLY = "Only your practice's admins can delete a client."
 
 
@@ -38,6 +39,12 @@ def require_may_stop_managing(member: PracticeMember) -> None:
 def require_may_delete_client(member: PracticeMember) -> None:
     if not may_end_clients(member):
         raise AdminOnly(DELETE_CLIENT_ADMIN_ONLY)
+
+
+def may_manage_members(member: PracticeMember) -> bool:
+    """Invite, change roles and what staff see, assign clients, remove members, resend or revoke invitations.
+    Every member may read who is in the team (the Staff page, read-only for staff; the API's members list)."""
+    return member.role == PracticeMember.Role.ADMIN
 
 
 def admin_only_page(request: HttpRequest, error: AdminOnly) -> HttpResponse:

@@ -1,5 +1,6 @@
-"""Pages for a practice's people (Staff), its settings, and accepting a staff invitation. Admin-only pages are a
-404 for everyone else; every write calls one service in staff_services."""
+"""Pages for a practice's people (Staff), its settings, and accepting a staff invitation. The Staff page is the
+whole team's (read-only for staff); the other pages are admin-only, a 404 for everyone else; every write calls one
+service in staff_services."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from partnerdesk.identity.models import User
 from partnerdesk.lib.errors import DomainError, NotFound, RateLimited
 from partnerdesk.lib.ratelimit import INVITATION_LINK_PER_IP
 from partnerdesk.lib.request import client_ip
-from partnerdesk.practice import selectors, staff_services
+from partnerdesk.practice import permissions, selectors, staff_services
 from partnerdesk.practice.models import PracticeInvitation, PracticeMember
 from partnerdesk.practice.staff_forms import InviteForm, RoleForm, SettingsForm, VisibilityForm
 from partnerdesk.views import rate_limited_page
@@ -46,8 +47,26 @@ def _member(admin: PracticeMember, member_id: int) -> PracticeMember:
 
 @login_required
 def staff(request: HttpRequest) -> HttpResponse:
-    """Staff: the practice's members (role, what they see), the invite form and pending invitations."""
-    admin = _admin(request)
+    """Staff: the practice's members (role, what they see), the invite form and pending invitations. Staff members
+    see the team read-only (names, addresses, roles, what each sees, whom to ask); inviting is the admins'."""
+    member = selectors.membership_for_user(user=_user(request))
+    if member is None:
+        raise Http404("No such page")
+    if not permissions.may_manage_members(member):
+        if request.method == "POST":
+            return permissions.admin_only_page(request, permissions.AdminOnly(permissions.MEMBERS_ADMIN_ONLY))
+        members = list(selectors.staff_list(practice=member.practice))
+        return render(
+            request,
+            "practice/staff.html",
+            {
+                "member": member,
+                "members": members,
+                "admins": [m for m in members if m.role == PracticeMember.Role.ADMIN],
+                "can_manage": False,
+            },
+        )
+    admin = member
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -71,6 +90,7 @@ def staff(request: HttpRequest) -> HttpResponse:
         {
             "member": admin,
             "members": members,
+            "can_manage": True,
             "invitations": selectors.pending_invitations(practice=admin.practice),
             "admin_count": sum(1 for m in members if m.role == PracticeMember.Role.ADMIN),
             "form": form,
@@ -147,8 +167,8 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
-    """Change a member's role. Demoting yourself is asked first (you lose the Staff and Settings pages), and then
-    leads to the client list: the Staff page is no longer yours."""
+    """Change a member's role. Demoting yourself is asked first (the Staff page becomes read-only for you and
+    Settings goes), and then leads to the client list."""
     admin = _admin(request)
     target = _member(admin, member_id)
     demoting_self = (

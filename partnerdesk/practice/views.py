@@ -159,7 +159,7 @@ def _list_context(
         "staff_choices": [
             (m.pk, m.user.get_full_name() or m.user.email) for m in people if m.role == PracticeMember.Role.STAFF
         ],
-        # Who to ask about what a staff member sees (staff cannot open the Staff page).
+        # Who to ask about what a staff member sees (staff see the Staff page read-only; only admins change it).
         "practice_admins": [m.user for m in people if m.role == PracticeMember.Role.ADMIN],
         "sees_every_client": sees_every_client(member),
         "sort_columns": [

@@ -205,8 +205,7 @@ def test_staff_and_other_practices_get_404_on_every_endpoint(setup):
             kwargs = {"data": data, "content_type": json} if data is not None else {}
             response = getattr(api, method)(url, **kwargs)
             assert response.status_code == status, (who.email, method, url, response.content)
-    for url in ("/api/v1/practice/members", "/api/v1/practice/invitations"):
-        assert _api(staff.user).get(url).status_code == 403
+    assert _api(staff.user).get("/api/v1/practice/invitations").status_code == 403
     assert _api(staff.user).get("/api/v1/practice/settings").status_code == 404
     assert _api(other_admin).get("/api/v1/practice/members").json()[0]["email"] == "boss@other.test"
     # the other admin cannot assign our client to their own staff either
@@ -224,15 +223,47 @@ def test_anonymous_gets_401():
     assert HttpClient().get("/api/v1/practice/members").status_code == 401
 
 
-def test_staff_asking_for_the_members_are_told_only_admins_manage_them(setup):
-    _practice, _admin, staff, *_ = setup
-    response = _api(staff.user).get("/api/v1/practice/members")
-    assert response.status_code == 403
-    body = response.json()
-    assert body["detail"] == "Only your practice's admins manage its members."
-    assert body["code"] == "practice_admin_only"
+def test_staff_read_the_members_list_and_are_told_only_admins_manage_them(setup):
+    practice, admin, staff, *_ = setup
+    restricted = add_member(practice, "raj@hartley.test", sees_all_clients=False)
+    ClientAssignment.objects.create(member=restricted, client=make_client(practice, "Mine"))
+    api = _api(staff.user)
+    listed = api.get("/api/v1/practice/members")
+    assert listed.status_code == 200
+    assert listed.json() == _api(admin).get("/api/v1/practice/members").json()  # the same list the admins read
+    by_email = {m["email"]: m for m in listed.json()}
+    assert (by_email["admin@hartley.test"]["role"], by_email["admin@hartley.test"]["sees_all_clients"]) == (
+        "admin",
+        True,
+    )
+    assert (by_email["raj@hartley.test"]["sees_all_clients"], by_email["raj@hartley.test"]["assigned_clients"]) == (
+        False,
+        1,
+    )
+    # Every change, the invitations and a member's clients stay the admins': 403 with a stable code.
+    json = "application/json"
+    for method, url, data in (
+        ("post", "/api/v1/practice/invitations", {"email": "new@example.test"}),
+        ("get", "/api/v1/practice/invitations", None),
+        ("put", f"/api/v1/practice/members/{restricted.pk}/role", {"role": "admin"}),
+        ("put", f"/api/v1/practice/members/{restricted.pk}/visibility", {"sees_all_clients": True}),
+        ("get", f"/api/v1/practice/members/{restricted.pk}/clients", None),
+        ("delete", f"/api/v1/practice/members/{restricted.pk}", None),
+    ):
+        kwargs = {"data": data, "content_type": json} if data is not None else {}
+        response = getattr(api, method)(url, **kwargs)
+        assert response.status_code == 403, (method, url)
+        body = response.json()
+        assert (body["code"], body["detail"]) == (
+            "practice_admin_only",
+            "Only your practice's admins manage its members.",
+        )
+    assert PracticeMember.objects.get(pk=restricted.pk).role == "staff"
+    assert not PracticeInvitation.objects.exists()
     outsider = UserFactory.create()
     assert _api(outsider).get("/api/v1/practice/members").status_code == 404
+    described = api.get("/api/v1/openapi.json").json()["paths"]["/api/v1/practice/members"]["get"]["description"]
+    assert "Every member of the practice may read" in described
 
 
 def test_reading_a_members_clients_returns_only_the_client_ids(setup):

@@ -59,7 +59,7 @@ def test_client_list_query_count_does_not_grow_with_clients(client, django_asser
     assert response.content.decode().count("<tr data-row-link") == 30
 
 
-def test_sidebar_shows_clients_to_members_and_staff_pages_to_admins(client):
+def test_sidebar_shows_clients_and_staff_to_members_and_settings_to_admins(client):
     practice, admin = _practice("Mine LLP", "me@mine.test")
     staff_user = UserFactory.create(email="raj@mine.test")
     PracticeMember.objects.create(practice=practice, user=staff_user, role="staff")
@@ -70,7 +70,8 @@ def test_sidebar_shows_clients_to_members_and_staff_pages_to_admins(client):
     client.force_login(staff_user)
     home = client.get("/").content.decode()
     assert 'href="/partner/clients/"' in home
-    assert 'href="/partner/staff/"' not in home
+    assert 'href="/partner/staff/"' in home  # read-only for staff
+    assert 'href="/partner/settings/"' not in home
     client.force_login(UserFactory.create())
     assert 'href="/partner/clients/"' not in client.get("/").content.decode()
 

@@ -30,7 +30,7 @@ def _as(user) -> HttpClient:
     return client
 
 
-def test_staff_page_lists_members_and_sidebar_links_only_for_admins(setup):
+def test_staff_page_lists_members_for_everyone_and_settings_only_for_admins(setup):
     _practice, admin, staff, *_ = setup
     body = _as(admin).get("/partner/staff/").content.decode()
     assert "staff@hartley.test" in body
@@ -40,9 +40,52 @@ def test_staff_page_lists_members_and_sidebar_links_only_for_admins(setup):
     home = _as(admin).get("/").content.decode()
     assert 'href="/partner/staff/"' in home
     staff_home = _as(staff.user).get("/").content.decode()
-    assert 'href="/partner/staff/"' not in staff_home
+    assert 'href="/partner/staff/"' in staff_home  # the team, read-only
     staff_clients = _as(staff.user).get("/partner/clients/").content.decode()
     assert 'href="/partner/settings/"' not in staff_clients
+    assert _as(UserFactory.create()).get("/partner/staff/").status_code == 404
+
+
+def test_staff_see_the_team_read_only_without_any_admin_action(setup):
+    practice, admin, staff, *_ = setup
+    restricted = add_member(practice, "raj@hartley.test", sees_all_clients=False)
+    ClientAssignment.objects.create(member=restricted, client=make_client(practice, "Mine"))
+    staff_services.invitation_create(actor=admin, practice=practice, email="invited@example.test", role="staff")
+    response = _as(staff.user).get("/partner/staff/")
+    assert response.status_code == 200
+    page = " ".join(response.content.decode().split())
+    for text in (
+        '<th scope="row">Helen Hartley</th> <td data-label="Email">admin@hartley.test</td>',
+        '<td data-label="Role"> Admin </td> <td data-label="Can see"> All clients (admin) </td>',
+        f'<th scope="row">{staff.user.full_name} (you)</th> <td data-label="Email">staff@hartley.test</td>',
+        '<td data-label="Role"> Staff </td> <td data-label="Can see"> All clients </td>',
+        '<td data-label="Email">raj@hartley.test</td>',
+        'Assigned clients only<p class="help">1 assigned</p>',
+        "Only your practice's admins invite, change or remove members: Helen Hartley "
+        '(<a href="mailto:admin@hartley.test">admin@hartley.test</a>).',
+    ):
+        assert text in page, text
+    # No admin action of any kind, and no pending invitations (the addresses of people not yet in the team).
+    for absent in (
+        "<form",
+        "<select",
+        "Send invitation",
+        "Change role",
+        "Assign clients",
+        "Remove",
+        "Revoke",
+        "Resend",
+        "invited@example.test",
+        "hidden)",
+        '<th scope="col">Actions</th>',
+    ):
+        assert absent not in page.split('<main id="main"')[1], absent
+    refused = _as(staff.user).post(
+        "/partner/staff/", {"email": "new@example.test", "role": "admin", "sees_all_clients": "1"}
+    )
+    assert refused.status_code == 403
+    assert "Only your practice&#x27;s admins manage its members." in refused.content.decode()
+    assert not PracticeInvitation.objects.filter(email="new@example.test").exists()
 
 
 def test_admin_only_pages_are_404_for_staff_and_non_members(setup):
@@ -51,7 +94,6 @@ def test_admin_only_pages_are_404_for_staff_and_non_members(setup):
     invitation = staff_services.invitation_create(actor=admin, practice=practice, email="x@example.test", role="staff")
     me = PracticeMember.objects.get(user=admin)
     gets = [
-        "/partner/staff/",
         "/partner/settings/",
         f"/partner/staff/{me.pk}/remove/",
         f"/partner/staff/{staff.pk}/clients/",
@@ -242,6 +284,11 @@ def test_staff_list_query_count_does_not_grow_with_members(setup, django_assert_
     with django_assert_max_num_queries(6):
         response = client.get("/partner/staff/")
     assert response.content.decode().count(' name="role"') == 27 + 1  # each member, and the invite form
+    staff = _as(PracticeMember.objects.get(user__email="member0@hartley.test").user)
+    staff.get("/partner/staff/")
+    with django_assert_max_num_queries(6):
+        read_only = staff.get("/partner/staff/")
+    assert read_only.content.decode().count('<td data-label="Email">') == 27
 
 
 def test_demoting_yourself_asks_first_then_leads_to_the_client_list(setup):
