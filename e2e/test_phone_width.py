@@ -52,3 +52,53 @@ def test_staff_page_and_client_list_fit_a_phone(phone):
             " + Math.round(e.getBoundingClientRect().right)).slice(0, 8)"
         )
         assert _scroll_width(phone) <= PHONE["width"], (path, _scroll_width(phone), wide)
+
+
+def test_the_team_table_stacks_on_a_phone_and_is_a_table_on_a_desktop(browser, live_server, phone):
+    """At 390 px each member is a card (name, then Email, Role, Can see, Actions under their labels) with nothing
+    scrolling sideways in its box; at 1280 px it is a table. Staff see the same team, read-only."""
+    practice, admin = make_practice("Hartley & Moss", "helen@hartley.test")
+    raj = add_member(practice, "raj.patel.with.a.long.address@example.test", sees_all_clients=False)
+    add_member(practice, "second.admin@example.test", role=PracticeMember.Role.ADMIN)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    desktop_context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    desktop = desktop_context.new_page()
+    try:
+        for who, name in ((admin.email, "admin"), (raj.user.email, "staff")):
+            phone.context.clear_cookies()
+            sign_in(phone, who, PASSWORD)
+            phone.goto("/partner/staff/")
+            phone.screenshot(path=str(SCREENSHOTS / f"phone-team-{name}.png"), full_page=True)
+            assert _scroll_width(phone) <= PHONE["width"]
+            boxes = phone.evaluate(
+                "[...document.querySelectorAll('.table-scroll')].map(b => b.scrollWidth - b.clientWidth)"
+            )
+            assert boxes
+            assert all(extra <= 0 for extra in boxes), boxes  # nothing scrolls sideways inside its box either
+            rows = phone.locator("#members-heading ~ .table-scroll tbody tr")
+            assert rows.count() == 3
+            assert rows.first.evaluate("tr => getComputedStyle(tr).display") == "block"
+            label = phone.locator("td[data-label='Email']").first.evaluate(
+                "td => getComputedStyle(td, '::before').content"
+            )
+            assert label == '"Email"'
+            for i in range(rows.count()):  # a card is a few lines, not a column of broken words
+                assert rows.nth(i).bounding_box()["height"] < 420, name  # type: ignore[index]
+
+            desktop.context.clear_cookies()
+            sign_in(desktop, who, PASSWORD)
+            desktop.goto("/partner/staff/")
+            desktop.screenshot(path=str(SCREENSHOTS / f"desktop-team-{name}.png"), full_page=True)
+            header = desktop.locator("#members-heading ~ .table-scroll thead")
+            assert header.evaluate("thead => getComputedStyle(thead).display") == "table-header-group"
+            assert (
+                desktop.locator("#members-heading ~ .table-scroll tbody tr").first.evaluate(
+                    "tr => getComputedStyle(tr).display"
+                )
+                == "table-row"
+            )
+        # The staff member's view: no admin actions at either width.
+        assert desktop.get_by_role("button", name="Change role").count() == 0
+        assert phone.get_by_role("link", name="Remove").count() == 0
+    finally:
+        desktop_context.close()
