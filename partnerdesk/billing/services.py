@@ -688,13 +688,12 @@ def may_manage_mandate(*, actor: User, company: Company) -> bool:
 
 def _mandate_recipients(company: Company, practice: Practice | None) -> list[tuple[str, str]]:
     """Who is told about a company's mandate, as (address, name): a practice's admins for the practice's own
-    company, otherwise the Subscription Owner (or the owner's address on record, nameless, before one is linked)."""
+    company (each by name, as every email to a practice), otherwise the Subscription Owner (or the owner's address on
+    record, nameless, before one is linked)."""
     if practice is not None:
-        return list(
-            PracticeMember.objects.filter(practice=practice, role=PracticeMember.Role.ADMIN)
-            .order_by("user__email")
-            .values_list("user__email", "user__full_name")
-        )
+        from partnerdesk.practice.selectors import admin_recipients
+
+        return admin_recipients(practice=practice)
     if company.owner_id is not None:
         owner = User.objects.get(pk=company.owner_id)
         return [(owner.email, owner.full_name)]

@@ -30,7 +30,7 @@ from partnerdesk.identity.models import (
 from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.ratelimit import LINK_LOOKUP_PER_IP, LINK_LOOKUP_PER_USER
 from partnerdesk.lib.request import client_ip
-from partnerdesk.notifications.services import message_post, send_email
+from partnerdesk.notifications.services import message_post, send_email, send_email_each
 
 if TYPE_CHECKING:
     from partnerdesk.practice.models import Client
@@ -145,21 +145,19 @@ def _has_verified_email(user: User, email: str) -> bool:
     return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
 
 
-def _decider_emails(company: Company) -> list[str]:
-    from partnerdesk.practice.selectors import admin_emails
+def _deciders(company: Company) -> list[tuple[str, str]]:
+    """Whom an access request is emailed to, as (address, name to greet; blank: the address's own, if known)."""
+    from partnerdesk.practice.selectors import admin_recipients
 
     if company.owner is not None:
-        return [company.owner.email]
+        return [(company.owner.email, "")]
     practice_id = _managing_practice_id(company)
     if practice_id is not None:
         from partnerdesk.practice.models import Practice
 
-        # As everywhere the practice is written to: its admins, else its contact address.
-        addresses = admin_emails(practice_id=practice_id) or list(
-            Practice.objects.filter(pk=practice_id).values_list("contact_email", flat=True)
-        )
-        return [a for a in addresses if a]
-    return [company.owner_email] if company.owner_email else []
+        # As everywhere the practice is written to: its admins, each by name, else its contact address.
+        return admin_recipients(practice=Practice.objects.get(pk=practice_id))
+    return [(company.owner_email, "")] if company.owner_email else []
 
 
 @dataclass(frozen=True)
@@ -245,21 +243,20 @@ def _company_link_matched(*, user: User, company: Company, email: str, request: 
         data={"access_request": str(access_request.public_id), "requester": user.email},
         **_practice_scope(_managing_client(company)),
     )
-    deciders = _decider_emails(company)
-    if deciders:  # else the request waits in the deciders' portal (Home, "Waiting for your approval")
-        send_email(
-            template="access-request-approval",
-            to=deciders,
-            context={
-                "requester_name": user.full_name or user.email,
-                "requester_email": user.email,
-                "business_name": company.business_name,
-                "request_path": f"/account/requests/{access_request.public_id}/",
-                "expires_on": f"{timezone.localtime(access_request.expires_at):%-d %B %Y}",
-                # The practice decides for a client without an owner: approving makes the requester its owner.
-                "decided_by_accountant": managed_without_owner,
-            },
-        )
+    # With nobody to write to, the request waits in the deciders' portal (Home, "Waiting for your approval").
+    send_email_each(
+        template="access-request-approval",
+        recipients=_deciders(company),
+        context={
+            "requester_name": user.full_name or user.email,
+            "requester_email": user.email,
+            "business_name": company.business_name,
+            "request_path": f"/account/requests/{access_request.public_id}/",
+            "expires_on": f"{timezone.localtime(access_request.expires_at):%-d %B %Y}",
+            # The practice decides for a client without an owner: approving makes the requester its owner.
+            "decided_by_accountant": managed_without_owner,
+        },
+    )
     return LinkResult(
         "requested", company, access_request, decided_by="accountant" if managed_without_owner else "owner"
     )

@@ -60,6 +60,19 @@ def send_email(
     return email
 
 
+def send_email_each(
+    *, template: str, recipients: Sequence[tuple[str, str]], context: dict[str, Any] | None = None
+) -> list[OutboundEmail]:
+    """One email per recipient, each greeting its own person: ``recipients`` are (address, name) pairs (a blank
+    name: the one ``send_email`` knows for the address, if any). For emails to a group, such as a practice's admins
+    (``practice.selectors.admin_recipients``), so that nobody is greeted with a bare "Hello,"."""
+    return [
+        send_email(template=template, to=address, context={**(context or {}), "recipient_name": name})
+        for address, name in recipients
+        if address
+    ]
+
+
 def message_post(
     *,
     subject: str,

@@ -33,10 +33,10 @@ from partnerdesk.identity.services import SubscriptionNumber, parse_subscription
 from partnerdesk.lib.errors import DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.ratelimit import RateLimiter
 from partnerdesk.lib.request import client_ip
-from partnerdesk.notifications.services import message_post, send_email
+from partnerdesk.notifications.services import message_post, send_email, send_email_each
 from partnerdesk.practice.locks import lock_companies
-from partnerdesk.practice.models import Client, Practice, PracticeMember
-from partnerdesk.practice.selectors import admin_emails, sees_every_client
+from partnerdesk.practice.models import Client, PracticeMember
+from partnerdesk.practice.selectors import admin_recipients, sees_every_client
 
 CONNECT_REQUEST_DAYS = 14
 CONNECT_REQUEST_SENT = (
@@ -90,10 +90,6 @@ def request_label(number: SubscriptionNumber) -> str:
 def _subject(text: str) -> str:
     """In-app message subjects hold 200 characters; names can be that long on their own."""
     return text if len(text) <= 200 else text[:199] + "…"
-
-
-def _practice_recipients(practice: Practice) -> list[str]:
-    return [e for e in admin_emails(practice_id=practice.pk) or [practice.contact_email] if e]
 
 
 def _match_for_update(number: SubscriptionNumber, email: str) -> Company | None:
@@ -318,18 +314,16 @@ def connect_request_accept(
             "Active tab; they keep paying for their own subscription.",
             link=client_path,
         )
-        recipients = _practice_recipients(client.practice)
-        if recipients:
-            send_email(
-                template="practice-connect-accepted",
-                to=recipients,
-                context={
-                    "business_name": locked.business_name,
-                    "owner_name": actor.get_full_name(),
-                    "practice_name": client.practice.name,
-                    "client_path": client_path,
-                },
-            )
+        send_email_each(
+            template="practice-connect-accepted",
+            recipients=admin_recipients(practice=client.practice),
+            context={
+                "business_name": locked.business_name,
+                "owner_name": actor.get_full_name(),
+                "practice_name": client.practice.name,
+                "client_path": client_path,
+            },
+        )
     return client
 
 
@@ -356,13 +350,11 @@ def connect_request_decline(
             subject="Your request to manage a client was declined",
             body=f"The owner of the subscription with {label} declined your request to manage it.",
         )
-        recipients = _practice_recipients(client.practice)
-        if recipients:
-            send_email(
-                template="practice-connect-declined",
-                to=recipients,
-                context={"request_label": label, "practice_name": client.practice.name},
-            )
+        send_email_each(
+            template="practice-connect-declined",
+            recipients=admin_recipients(practice=client.practice),
+            context={"request_label": label, "practice_name": client.practice.name},
+        )
         client.delete()
     return client
 

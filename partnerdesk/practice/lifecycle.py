@@ -28,11 +28,11 @@ from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.identity.services import product_tokens_revoke
 from partnerdesk.lib.errors import DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.tokens import hash_token, new_token
-from partnerdesk.notifications.services import message_post, send_email
+from partnerdesk.notifications.services import message_post, send_email, send_email_each
 from partnerdesk.practice.locks import lock_companies, lock_company_of
 from partnerdesk.practice.models import Client, ClientAccessInvitation, PracticeMember
 from partnerdesk.practice.permissions import require_may_stop_managing
-from partnerdesk.practice.selectors import admin_emails, visible_clients
+from partnerdesk.practice.selectors import admin_recipients, visible_clients
 
 ACTIVATION_DAYS = 14
 GRACE_DAYS = 30
@@ -824,13 +824,11 @@ def accountant_remove(*, actor: User, company: Company, request: HttpRequest | N
             f"{locked.business_name}. You no longer have access to their data; any Final Accounts data stays "
             "with you.",
         )
-        recipients = admin_emails(practice_id=client.practice_id) or [client.practice.contact_email]
-        if any(recipients):
-            send_email(
-                template="practice-client-left",
-                to=[r for r in recipients if r],
-                context={"business_name": locked.business_name, "practice_name": client.practice.name},
-            )
+        send_email_each(
+            template="practice-client-left",
+            recipients=admin_recipients(practice=client.practice),
+            context={"business_name": locked.business_name, "practice_name": client.practice.name},
+        )
         if was_accountant:
             has_mandate = DirectDebitMandate.objects.filter(company=locked, cancelled_at__isnull=True).exists()
             message_post(

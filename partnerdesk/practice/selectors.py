@@ -27,13 +27,26 @@ def member_for_user(*, user: User) -> PracticeMember:
     return member
 
 
-def admin_emails(*, practice_id: int) -> list[str]:
-    """Where a practice's admins are written to, in a stable order."""
-    return list(
-        PracticeMember.objects.filter(practice_id=practice_id, role=PracticeMember.Role.ADMIN)
-        .order_by("user__email")
-        .values_list("user__email", flat=True)
+def admin_recipients(*, practice: Practice) -> list[tuple[str, str]]:
+    """Whom a practice's emails go to, one email each, as (address, name to greet): its admins, by their full name
+    when their login address is verified (decision 69: an unverified address never chooses a greeting), else as
+    "<practice> team"; with no admin, its contact email (always a proven address), greeted as "<practice> team"."""
+    from allauth.account.models import EmailAddress
+
+    team = f"{practice.name} team"
+    verified = EmailAddress.objects.filter(
+        user=OuterRef("user_id"), email__iexact=OuterRef("user__email"), verified=True
     )
+    admins = (
+        PracticeMember.objects.filter(practice=practice, role=PracticeMember.Role.ADMIN)
+        .annotate(verified=Exists(verified))
+        .order_by("user__email")
+        .values_list("user__email", "user__full_name", "verified")
+    )
+    recipients = [(address, (name if is_verified and name else team)) for address, name, is_verified in admins]
+    if not recipients and practice.contact_email:
+        recipients = [(practice.contact_email, team)]
+    return recipients
 
 
 def own_practices_admins(*, user: User) -> list[tuple[str, list[str]]]:

@@ -20,14 +20,14 @@ from partnerdesk.identity.models import Company, User
 from partnerdesk.identity.services import company_create
 from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.request import client_ip
-from partnerdesk.notifications.services import message_post, send_email
+from partnerdesk.notifications.services import message_post, send_email, send_email_each
 from partnerdesk.practice.connect import ConnectRequestAwaitingClient, connect_request_withdrawn
 from partnerdesk.practice.contact_email import practice_for_address
 from partnerdesk.practice.forms import detail_label
 from partnerdesk.practice.locks import lock_companies, lock_company_of, lock_practice
-from partnerdesk.practice.models import AccountantInvitation, Client, ClientAssignment, Practice, PracticeMember
+from partnerdesk.practice.models import AccountantInvitation, Client, ClientAssignment, PracticeMember
 from partnerdesk.practice.permissions import require_may_delete_client
-from partnerdesk.practice.selectors import admin_emails, sees_every_client, visible_clients
+from partnerdesk.practice.selectors import admin_recipients, sees_every_client, visible_clients
 
 DETAIL_FIELDS = Client.DETAIL_FIELDS
 
@@ -366,9 +366,9 @@ def accountant_invite(
             body=f"{actor.get_full_name()} invited your practice to manage {locked.business_name}.",
             link=f"/partner/clients/{client.pk}/",
         )
-        send_email(
+        send_email_each(
             template="practice-client-invitation",
-            to=_admin_emails(practice),
+            recipients=admin_recipients(practice=practice),
             context={
                 "business_name": locked.business_name,
                 "owner_name": actor.get_full_name(),
@@ -425,17 +425,16 @@ def accountant_invitation_withdraw(*, actor: User, company: Company, request: Ht
                 f"{locked.business_name}.",
                 link="/partner/clients/?tab=pending",
             )
-            recipients = [address for address in _admin_emails(client.practice) if address]
-            if recipients:  # the practice was emailed the invitation; its link now leads nowhere
-                send_email(
-                    template="practice-client-invitation-withdrawn",
-                    to=recipients,
-                    context={
-                        "business_name": locked.business_name,
-                        "owner_name": actor.get_full_name(),
-                        "owner_email": actor.email,
-                    },
-                )
+            # The practice was emailed the invitation; its link now leads nowhere.
+            send_email_each(
+                template="practice-client-invitation-withdrawn",
+                recipients=admin_recipients(practice=client.practice),
+                context={
+                    "business_name": locked.business_name,
+                    "owner_name": actor.get_full_name(),
+                    "owner_email": actor.email,
+                },
+            )
             Client.objects.filter(pk=client.pk, tab=Client.Tab.PENDING).delete()
 
 
@@ -474,10 +473,6 @@ def client_invitation_decide(
         else:
             client.delete()
     return client
-
-
-def _admin_emails(practice: Practice) -> list[str]:
-    return admin_emails(practice_id=practice.pk) or [practice.contact_email]
 
 
 class AccountantInvitationPending(DomainError):
