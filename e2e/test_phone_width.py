@@ -4,8 +4,10 @@ product nav wraps."""
 from __future__ import annotations
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from e2e.conftest import SCREENSHOTS
+from e2e.test_accessibility import violations
 from e2e.test_portal_link import sign_in
 from partnerdesk.identity.tests.factories import PASSWORD
 from partnerdesk.practice.models import PracticeMember
@@ -70,6 +72,7 @@ def test_the_team_table_stacks_on_a_phone_and_is_a_table_on_a_desktop(browser, l
             phone.goto("/partner/staff/")
             phone.screenshot(path=str(SCREENSHOTS / f"phone-team-{name}.png"), full_page=True)
             assert _scroll_width(phone) <= PHONE["width"]
+            assert violations(phone, Axe()) == []  # the cards keep their labels, headers and contrast
             boxes = phone.evaluate(
                 "[...document.querySelectorAll('.table-scroll')].map(b => b.scrollWidth - b.clientWidth)"
             )

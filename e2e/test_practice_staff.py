@@ -53,8 +53,16 @@ def test_admin_invites_staff_who_accepts_in_another_browser(browser, live_server
         raj.screenshot(path=str(SCREENSHOTS / "practice-invitation.png"), full_page=True)
         raj.get_by_role("button", name="Accept invitation").click()
         expect(raj.get_by_role("status")).to_contain_text("You have joined Hartley & Moss")
-        expect(raj.get_by_role("navigation", name="Main").get_by_role("link", name="Staff")).to_have_count(0)
+        expect(raj.get_by_role("navigation", name="Main").get_by_role("link", name="Settings")).to_have_count(0)
         expect(raj.get_by_role("main")).to_contain_text("You see only the clients assigned to you.")
+        # The team, read-only: who is in it and whom to ask, no admin action.
+        raj.get_by_role("navigation", name="Main").get_by_role("link", name="Staff").click()
+        expect(raj.get_by_role("main")).to_contain_text("Only your practice's admins invite, change or remove members")
+        expect(raj.get_by_role("region", name="Members").get_by_role("row", name="Helen Hartley")).to_contain_text(
+            "All clients (admin)"
+        )
+        expect(raj.get_by_role("button")).to_have_count(1)  # Sign out, in the header
+        expect(raj.get_by_role("region", name="Invite a member")).to_have_count(0)
 
         helen.reload()
         members = helen.get_by_role("region", name="Members")
