@@ -222,13 +222,24 @@ class InvoiceLineInline(ReadOnlyAdminMixin, admin.TabularInline[InvoiceLine, Inv
 class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Invoice]):
     """Issued invoices, read-only: the invoice run writes them and nobody edits one afterwards."""
 
-    list_display = ["number", "month", "account", "customer_number", "kind", "net", "vat", "total_shown", "issued_at"]
+    list_display = [
+        "number",
+        "month",
+        "billed_to_name",
+        "customer_number",
+        "kind",
+        "net",
+        "vat",
+        "total_shown",
+        "issued_at",
+    ]
     list_filter = ["kind", "period"]
-    list_select_related = ["account"]
-    search_fields = ["number", "customer_number", "account__business_name", "practice__name"]
+    search_fields = ["number", "customer_number", "billed_to_name", "account__business_name", "practice__name"]
+    # "Billed to" is the name as issued; account and practice link to the records as they are today.
     INVOICE_FIELDS = (
         "number",
         "kind",
+        "billed_to_name",
         "account",
         "practice",
         "customer_number",

@@ -29,6 +29,10 @@ class InvoiceOut(Schema):
     number: str
     kind: str = Field(description="'practice' (a practice's clients) or 'company' (a client-paying company)")
     customer_number: str = Field(description="The billed account's Customer Number")
+    billed_to_name: str = Field(
+        description="Whom the invoice is billed to, as issued: the practice's name, or the company's business name. "
+        "A later rename does not change an issued invoice."
+    )
     period: date = Field(description="First day of the invoiced month")
     issued_at: datetime
     subtotal: Decimal
@@ -40,7 +44,7 @@ class InvoiceOut(Schema):
 
 class InvoiceLineOut(Schema):
     customer_number: str = Field(description="The client company's Customer Number")
-    business_name: str
+    business_name: str = Field(description="The client company's business name, as on the day the invoice was issued")
     service: str = Field(alias="service.code")
     service_name: str = Field(alias="service.name")
     payer: str

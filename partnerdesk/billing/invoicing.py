@@ -182,18 +182,22 @@ _ACCOUNT = "COALESCE(pr.company_id, l.company_id)"
 
 
 def _invoices_insert_sql(d: _Dialect) -> str:
-    """One invoice (totals still zero) for every account with a billable range and no invoice for the period."""
+    """One invoice (totals still zero) for every account with a billable range and no invoice for the period. What
+    the invoice says about whom it bills (customer number, name: the practice's for a practice, else the company's
+    business name) is copied onto it here, in the same statement, as the lines copy their client's: an issued
+    invoice never changes when a name does."""
     not_invoiced = f"NOT EXISTS (SELECT 1 FROM billing_invoice i WHERE i.account_id = {_ACCOUNT} AND i.period = %(p0)s)"  # noqa: S608
     # INSERT first, then WITH: Python's sqlite3 reports the row count only for statements starting with INSERT.
     return (
         """
 INSERT INTO billing_invoice
-    (number, account_id, kind, practice_id, customer_number, period, issued_at,
+    (number, account_id, kind, practice_id, customer_number, billed_to_name, period, issued_at,
      subtotal, discount_total, net_total, vat_total, total)"""  # noqa: S608
         + _segments_sql(d, licence_filter=not_invoiced)
         + """
 SELECT %(prefix)s || c.customer_number, a.account_id,
-    CASE WHEN pp.id IS NULL THEN 'company' ELSE 'practice' END, pp.id, c.customer_number, %(p0)s, %(now)s,
+    CASE WHEN pp.id IS NULL THEN 'company' ELSE 'practice' END, pp.id, c.customer_number,
+    CASE WHEN pp.id IS NULL THEN c.business_name ELSE pp.name END, %(p0)s, %(now)s,
     0, 0, 0, 0, 0
 FROM (SELECT DISTINCT seg.account_id FROM seg) a
 JOIN identity_company c ON c.id = a.account_id

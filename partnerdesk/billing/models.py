@@ -196,7 +196,11 @@ class DirectDebitMandate(models.Model):
 
 
 class Invoice(models.Model):
-    """One billing account's invoice for one calendar month, issued in arrears on the 1st of the next."""
+    """One billing account's invoice for one calendar month, issued in arrears on the 1st of the next.
+
+    An issued invoice is a record of what it said: who it was billed to (``billed_to_name``), like each line's
+    client name and customer number, is written by the invoice run and never read again from the practice or
+    company, so a later rename leaves it as issued."""
 
     class Kind(models.TextChoices):
         PRACTICE = "practice", "Practice"
@@ -212,6 +216,11 @@ class Invoice(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     practice = models.ForeignKey(Practice, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices")
     customer_number = models.CharField(max_length=8)
+    billed_to_name = models.CharField(
+        "billed to",
+        max_length=200,
+        help_text="Billed to, as issued: the practice's name (practice invoices) or the company's business name.",
+    )
     period = models.DateField(help_text="First day of the invoiced month.")
     issued_at = models.DateTimeField(default=timezone.now)
     subtotal = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
@@ -238,7 +247,8 @@ class Invoice(models.Model):
 
 
 class InvoiceLine(models.Model):
-    """One company's one service on an invoice, prorated by days active in the month."""
+    """One company's one service on an invoice, prorated by days active in the month. The client's business name
+    and customer number are as on the day of issue (written by the invoice run, never read live)."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")

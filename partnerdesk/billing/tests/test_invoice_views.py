@@ -4,6 +4,7 @@ company's own; everyone else gets a 404. CSV export and the printable invoice.""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -192,12 +193,18 @@ def test_amounts_of_a_thousand_pounds_and_more_are_grouped(billed):
     assert "£1,346.40" in detail
 
 
-def test_a_practice_renamed_in_settings_is_billed_under_its_new_name(billed):
+def test_a_practice_renamed_in_settings_keeps_its_issued_invoices_and_is_billed_under_its_new_name_next(billed):
+    from partnerdesk.billing.invoicing import invoice_run
     from partnerdesk.practice.staff_services import practice_update_settings
 
     practice, invoice = billed["practice"], billed["practice_invoice"]
     practice_update_settings(actor=billed["admin"], practice=practice, name="Hartley & Moss LLP")
-    body = _as(billed["admin"]).get(f"/partner/invoices/{invoice.number}/").content.decode()
-    assert "<dt>Billed to</dt><dd>Hartley &amp; Moss LLP</dd>" in body
+    admin = _as(billed["admin"])
+    body = admin.get(f"/partner/invoices/{invoice.number}/").content.decode()
+    assert '<dt>Billed to</dt><dd class="billed-to">Hartley LLP</dd>' in body  # as issued
     invoice.refresh_from_db()
     assert invoice.account.business_name == "Hartley & Moss LLP"  # the billed company, as customer services see it
+    invoice_run(period=dt.date(2026, 12, 1))
+    december = Invoice.objects.get(account=invoice.account, period=dt.date(2026, 12, 1))
+    body = admin.get(f"/partner/invoices/{december.number}/").content.decode()
+    assert '<dt>Billed to</dt><dd class="billed-to">Hartley &amp; Moss LLP</dd>' in body
