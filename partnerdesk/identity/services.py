@@ -30,7 +30,7 @@ from partnerdesk.identity.models import (
 from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.ratelimit import LINK_LOOKUP_PER_IP, LINK_LOOKUP_PER_USER
 from partnerdesk.lib.request import client_ip
-from partnerdesk.notifications.services import message_post, send_email, send_email_each
+from partnerdesk.notifications.services import message_post, message_subject, send_email, send_email_each
 
 if TYPE_CHECKING:
     from partnerdesk.practice.models import Client
@@ -576,6 +576,9 @@ def sessions_clear_expired() -> int:
     return deleted
 
 
+BUSINESS_NAME_MAX = Company._meta.get_field("business_name").max_length or 200
+
+
 def company_business_name_apply(*, company: Company, business_name: str) -> None:
     """Give a company a new business name, and the practices' client records of it with it (customer services'
     rename, and a practice renaming itself in Settings: its own company). The caller holds the company's row (the
@@ -599,6 +602,10 @@ def company_rename(*, actor: User, company_id: int, business_name: str, request:
     business_name = " ".join(business_name.split())
     if not business_name:
         raise DomainError("Enter the business name.", code="business_name_required")
+    if len(business_name) > BUSINESS_NAME_MAX:  # the column's size: on PostgreSQL a longer one is a DataError
+        raise DomainError(
+            f"Enter a business name of up to {BUSINESS_NAME_MAX} characters.", code="business_name_too_long"
+        )
     with transaction.atomic():
         company = Company.objects.select_for_update(of=("self",)).select_related("owner").get(pk=company_id)
         old = company.business_name
@@ -639,7 +646,7 @@ def company_rename(*, actor: User, company_id: int, business_name: str, request:
             )
         message_post(
             company=company,
-            subject=f"Your business name is now {business_name}",
+            subject=message_subject("Your business name is now {name}", name=business_name),
             body=f'Customer Services changed the business name on your subscription from "{old}" to '
             f'"{business_name}". If you did not ask for this, contact Customer Services at '
             f"{settings.CUSTOMER_SERVICES_EMAIL}.",

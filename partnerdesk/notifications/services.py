@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from partnerdesk.lib.text import fill, shorten
 from partnerdesk.notifications.models import Message, OutboundEmail
 
 if TYPE_CHECKING:
@@ -17,6 +18,17 @@ if TYPE_CHECKING:
 
     from partnerdesk.identity.models import Company, User
     from partnerdesk.practice.models import Client, Practice
+
+
+# An in-app message's subject column; a name alone can fill it (business and practice names hold 200 characters).
+MESSAGE_SUBJECT_LIMIT = Message._meta.get_field("subject").max_length or 200
+
+
+def message_subject(template: str, **names: str) -> str:
+    """A message's subject made from names people typed, e.g. ``message_subject("{practice} no longer manages
+    {business}", practice=..., business=...)``: it fits the column, long names shortened with an ellipsis so the
+    words saying what happened stay (``lib.text.fill``)."""
+    return fill(template, limit=MESSAGE_SUBJECT_LIMIT, **names)
 
 
 def known_name(address: str) -> str:
@@ -83,7 +95,8 @@ def message_post(
     owner_only: bool = False,
     client: Client | None = None,
 ) -> Message:
-    """Post an in-app message to a company's service or to a practice. ``owner_only``: what only the Subscription
+    """Post an in-app message to a company's service or to a practice. A subject made from names: build it with
+    ``message_subject`` (a longer one is cut at the end, with an ellipsis). ``owner_only``: what only the Subscription
     Owner acts on (payment, services, who manages the company); the company's other users don't see it.
     ``client``: the practice's client the message is about; the restricted staff assigned to it see the message
     too (``practice.selectors.practice_messages``), even once the client is gone. Call it before deleting the
@@ -93,7 +106,14 @@ def message_post(
     if client is not None and (practice is None or client.practice_id != practice.pk):
         raise ValueError("a message about a client goes to that client's practice")
     message = Message.objects.create(
-        company=company, practice=practice, subject=subject, body=body, link=link, owner_only=owner_only, client=client
+        company=company,
+        practice=practice,
+        # Whatever the caller built, it fits the column (on PostgreSQL a longer one is a DataError, a 500).
+        subject=shorten(subject, MESSAGE_SUBJECT_LIMIT),
+        body=body,
+        link=link,
+        owner_only=owner_only,
+        client=client,
     )
     if client is not None:
         from partnerdesk.practice.models import ClientAssignment, PracticeMember

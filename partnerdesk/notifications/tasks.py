@@ -13,9 +13,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
 
-from partnerdesk.notifications.models import OutboundEmail
+from partnerdesk.lib.text import fit
+from partnerdesk.notifications.models import DevMail, OutboundEmail
 
 logger = logging.getLogger(__name__)
+EMAIL_SUBJECT_LIMIT = min(
+    OutboundEmail._meta.get_field("subject").max_length or 255, DevMail._meta.get_field("subject").max_length or 255
+)
 
 
 def _render_text(name: str, context: dict[str, object]) -> str:
@@ -31,7 +35,11 @@ def render_email(email: OutboundEmail) -> EmailMultiAlternatives:
         "CUSTOMER_SERVICES_EMAIL": settings.CUSTOMER_SERVICES_EMAIL,
     }
     name = f"emails/{email.template}"
-    subject = " ".join(_render_text(f"{name}-subject.txt", context).split())
+    # Names people typed (up to 200 characters each) can make a subject longer than the outbox's and the developer
+    # inbox's column: the longest are shortened with an ellipsis until it fits, the words around them kept.
+    subject = fit(
+        lambda values: " ".join(_render_text(f"{name}-subject.txt", dict(values)).split()), context, EMAIL_SUBJECT_LIMIT
+    )
     body_text = _render_text(f"{name}-body.txt", context)
     body_html = render_to_string(f"{name}-body.html", context)
     message = EmailMultiAlternatives(
@@ -144,7 +152,7 @@ def deliver_email(email_id: str) -> str:
             return str(email.status)
         email.status = OutboundEmail.Status.SENT
         email.sent_at = now
-        email.subject = str(message.subject)[:255]
+        email.subject = str(message.subject)
         email.next_attempt_at = None
         # Codes and links live in the context: once delivered, the outbox keeps none of them.
         email.context = {}

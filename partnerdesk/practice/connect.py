@@ -33,7 +33,7 @@ from partnerdesk.identity.services import SubscriptionNumber, parse_subscription
 from partnerdesk.lib.errors import DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.ratelimit import RateLimiter
 from partnerdesk.lib.request import client_ip
-from partnerdesk.notifications.services import message_post, send_email, send_email_each
+from partnerdesk.notifications.services import message_post, message_subject, send_email, send_email_each
 from partnerdesk.practice.locks import lock_companies
 from partnerdesk.practice.models import Client, PracticeMember
 from partnerdesk.practice.selectors import admin_recipients, sees_every_client
@@ -85,11 +85,6 @@ def request_label(number: SubscriptionNumber) -> str:
     if number.kind == "registration_id":
         return f"Registration ID {number.value}"
     return f"Registration ID ending {number.value}"
-
-
-def _subject(text: str) -> str:
-    """In-app message subjects hold 200 characters; names can be that long on their own."""
-    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _match_for_update(number: SubscriptionNumber, email: str) -> Company | None:
@@ -175,7 +170,7 @@ def connect_request_create(
         practice_name = member.practice.name
         message_post(
             company=company,
-            subject=_subject(f"{practice_name} asks to be your accountant"),
+            subject=message_subject("{practice} asks to be your accountant", practice=practice_name),
             body=f"{practice_name} asked to manage {company.business_name} in Partner Edition. "
             f"Accept or decline by {expires_on}.",
             link=request_path,
@@ -309,7 +304,7 @@ def connect_request_accept(
         message_post(
             client=client,
             practice=client.practice,
-            subject=_subject(f"{locked.business_name} accepted your request"),
+            subject=message_subject("{business} accepted your request", business=locked.business_name),
             body=f"{actor.get_full_name()} accepted your request to manage {locked.business_name}. It is on your "
             "Active tab; they keep paying for their own subscription.",
             link=client_path,
@@ -367,7 +362,7 @@ def connect_request_withdrawn(*, client: Client) -> None:
     inside the deleting service's transaction, before the row goes."""
     message_post(
         company=client.company,
-        subject=_subject(f"{client.practice.name} withdrew its request"),
+        subject=message_subject("{practice} withdrew its request", practice=client.practice.name),
         body=f"{client.practice.name} no longer asks to manage {client.company.business_name}. "
         "You do not need to do anything.",
         owner_only=True,

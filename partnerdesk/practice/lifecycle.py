@@ -28,7 +28,7 @@ from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.identity.services import product_tokens_revoke
 from partnerdesk.lib.errors import DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.tokens import hash_token, new_token
-from partnerdesk.notifications.services import message_post, send_email, send_email_each
+from partnerdesk.notifications.services import message_post, message_subject, send_email, send_email_each
 from partnerdesk.practice.locks import lock_companies, lock_company_of
 from partnerdesk.practice.models import Client, ClientAccessInvitation, PracticeMember
 from partnerdesk.practice.permissions import require_may_stop_managing
@@ -509,7 +509,7 @@ def client_access_accept(*, token: str, user: User, request: HttpRequest | None 
             message_post(
                 client=client,
                 practice=client.practice,
-                subject=f"{company.business_name} activated their access",
+                subject=message_subject("{business} activated their access", business=company.business_name),
                 body=f"{user.get_full_name() or user.email} accepted your invitation. "
                 "You and your client both have access.",
                 link=f"/partner/clients/{client.pk}/",
@@ -696,7 +696,9 @@ def _tell_client_they_pay(client: Client) -> None:
     company = client.company
     message_post(
         company=company,
-        subject=f"{client.practice.name} no longer manages {company.business_name}",
+        subject=message_subject(
+            "{practice} no longer manages {business}", practice=client.practice.name, business=company.business_name
+        ),
         body="Your subscription continues at the full price. Enter your Direct Debit details to keep using it; "
         "you will receive your own invoices from now on.",
         link=f"/companies/{company.customer_number}/payment/",
@@ -729,7 +731,9 @@ def _stop_transfer(
     )
     message_post(
         company=client.company,
-        subject=f"{client.practice.name} transferred {client.business_name} to you",
+        subject=message_subject(
+            "{practice} transferred {business} to you", practice=client.practice.name, business=client.business_name
+        ),
         body=f"You have free access up to and including {last_free_day(grace_ends_on):%-d %B %Y}. Enter your Direct "
         "Debit details by then to keep using it.",
         link=f"/companies/{client.company.customer_number}/payment/",
@@ -819,7 +823,7 @@ def accountant_remove(*, actor: User, company: Company, request: HttpRequest | N
         message_post(
             client=client,
             practice=client.practice,
-            subject=f"{locked.business_name} removed your practice",
+            subject=message_subject("{business} removed your practice", business=locked.business_name),
             body=f"{actor.get_full_name() or actor.email} removed your practice as accountant for "
             f"{locked.business_name}. You no longer have access to their data; any Final Accounts data stays "
             "with you.",

@@ -20,7 +20,7 @@ from partnerdesk.identity.models import Company, User
 from partnerdesk.identity.services import company_create
 from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, NotFound
 from partnerdesk.lib.request import client_ip
-from partnerdesk.notifications.services import message_post, send_email, send_email_each
+from partnerdesk.notifications.services import message_post, message_subject, send_email, send_email_each
 from partnerdesk.practice.connect import ConnectRequestAwaitingClient, connect_request_withdrawn
 from partnerdesk.practice.contact_email import practice_for_address
 from partnerdesk.practice.forms import detail_label
@@ -362,7 +362,7 @@ def accountant_invite(
         message_post(
             client=client,
             practice=practice,
-            subject=f"New Client Invitation: {locked.business_name}",
+            subject=message_subject("New Client Invitation: {business}", business=locked.business_name),
             body=f"{actor.get_full_name()} invited your practice to manage {locked.business_name}.",
             link=f"/partner/clients/{client.pk}/",
         )
@@ -420,7 +420,7 @@ def accountant_invitation_withdraw(*, actor: User, company: Company, request: Ht
             message_post(
                 client=client,
                 practice=client.practice,
-                subject=f"Invitation withdrawn: {locked.business_name}",
+                subject=message_subject("Invitation withdrawn: {business}", business=locked.business_name),
                 body=f"{actor.get_full_name()} withdrew their invitation for your practice to manage "
                 f"{locked.business_name}.",
                 link="/partner/clients/?tab=pending",

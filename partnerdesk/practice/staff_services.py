@@ -20,7 +20,7 @@ from partnerdesk.identity.services import company_business_name_apply, product_t
 from partnerdesk.lib.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied
 from partnerdesk.lib.text import HIDDEN_CHARACTERS, HIDDEN_CHARACTERS_MESSAGE
 from partnerdesk.lib.tokens import hash_token, new_token
-from partnerdesk.notifications.services import message_post, send_email
+from partnerdesk.notifications.services import message_post, message_subject, send_email
 from partnerdesk.practice import contact_email as contact_addresses
 from partnerdesk.practice.locks import lock_companies
 from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeInvitation, PracticeMember
@@ -566,10 +566,9 @@ def _rename_own_company(*, actor: User, company: Company, business_name: str) ->
     company_business_name_apply(company=company, business_name=business_name)
     if company.owner_id is not None and company.owner_id != actor.pk:
         who = actor.full_name or actor.email
-        subject = f"Your business name is now {business_name}"
         message_post(
             company=company,
-            subject=subject if len(subject) <= 200 else subject[:199] + "…",  # a name can be 200 characters
+            subject=message_subject("Your business name is now {name}", name=business_name),
             body=f'{who} renamed your practice in Partner Edition Settings from "{old}" to "{business_name}". '
             "It is also the business name on this subscription and on your invoices.",
             owner_only=True,

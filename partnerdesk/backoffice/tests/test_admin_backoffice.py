@@ -5,9 +5,11 @@ from django.test import Client as HttpClient
 from partnerdesk.audit.models import Event
 from partnerdesk.backoffice.models import ChangeRequest
 from partnerdesk.identity.models import CompanyMembership, User
-from partnerdesk.identity.services import company_create
+from partnerdesk.identity.services import company_create, company_rename
 from partnerdesk.identity.tests.factories import UserFactory
-from partnerdesk.notifications.models import OutboundEmail
+from partnerdesk.lib.errors import DomainError
+from partnerdesk.notifications.models import Message, OutboundEmail
+from partnerdesk.notifications.tasks import render_email
 from partnerdesk.practice.models import Client, Practice
 
 pytestmark = pytest.mark.django_db
@@ -99,6 +101,55 @@ def test_customer_services_renames_a_business_and_the_owner_is_told(staff_client
     event = Event.objects.get(action="backoffice.company.rename")
     assert (event.actor, event.data) == (staff_user, {"from": "Acme Ltd", "to": "Acme Trading Ltd"})
     assert OutboundEmail.objects.get(template="company-renamed").to == ["owner@acme.test"]
+
+
+def _rename_post(http, company, business_name: str):
+    return http.post(
+        f"/admin/identity/company/{company.pk}/change/",
+        {
+            "business_name": business_name,
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "1",
+            "memberships-MIN_NUM_FORMS": "0",
+            "memberships-MAX_NUM_FORMS": "1000",
+            "memberships-0-id": str(CompanyMembership.objects.get(company=company).pk),
+            "memberships-0-company": str(company.pk),
+        },
+    )
+
+
+def test_a_rename_to_the_longest_business_name_posts_a_message_whose_subject_fits(staff_client, managed):
+    """The longest name the rename allows (200 characters): the owner's message subject ("Your business name is now
+    ...") was 226 characters, a DataError and a 500 on PostgreSQL. It is cut at a word's end with an ellipsis."""
+    http, _ = staff_client
+    company, _ = managed
+    longest = "Acme Trading and Holdings Limited " * 5 + "Northern Region Group Holdings"
+    assert len(longest) == 200
+    response = _rename_post(http, company, longest)
+    assert response.status_code == 302
+    company.refresh_from_db()
+    assert company.business_name == longest
+    posted = Message.objects.get(company=company)
+    assert len(posted.subject) <= 200
+    assert posted.subject.startswith("Your business name is now Acme Trading and Holdings Limited")
+    assert posted.subject.endswith("…")
+    assert longest in posted.body  # the body says it whole
+    email = OutboundEmail.objects.get(template="company-renamed")
+    assert longest in render_email(email).subject  # 226 characters: an email subject holds them
+
+
+def test_a_business_name_over_the_maximum_is_refused_by_the_form_and_the_service(staff_client, managed):
+    http, user = staff_client
+    company, _ = managed
+    response = _rename_post(http, company, "A" * 201)
+    assert response.status_code == 200
+    assert "at most 200 characters" in str(response.context["adminform"].form.errors)
+    with pytest.raises(DomainError) as refused:
+        company_rename(actor=user, company_id=company.pk, business_name="A" * 201)
+    assert refused.value.code == "business_name_too_long"
+    company.refresh_from_db()
+    assert company.business_name == "Acme Ltd"
+    assert not Message.objects.filter(company=company).exists()
 
 
 def test_change_requests_are_listed_and_marked_done(staff_client, managed):
