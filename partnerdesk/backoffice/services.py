@@ -16,9 +16,12 @@ from partnerdesk.audit.models import Action
 from partnerdesk.audit.services import record_event
 from partnerdesk.backoffice.models import ChangeRequest
 from partnerdesk.identity.models import Company, User
-from partnerdesk.lib.errors import Conflict, DomainError
+from partnerdesk.lib.errors import Conflict, DomainError, NotFound
 from partnerdesk.lib.text import HIDDEN_CHARACTERS, HIDDEN_CHARACTERS_MESSAGE
+from partnerdesk.notifications.services import message_post, message_subject
+from partnerdesk.practice import contact_email as contact_addresses
 from partnerdesk.practice.models import Practice, PracticeInvitation, PracticeMember
+from partnerdesk.practice.staff_services import InvalidInput
 
 CUSTOMER_SERVICES = "Customer services"
 # What the back office's staff need (app_label.codename), as migration 0003 first made the group.
@@ -89,7 +92,7 @@ def change_requests_mark_done(*, actor: User, ids: list[int], request: HttpReque
 # --- setting up a new practice ---------------------------------------------------------------------------------
 
 # Who the first admin's invitation says invited them: the firm knows Partnerdesk, not the back office's staff.
-SETUP_INVITER_NAME = "Partnerdesk Customer Services"
+SETUP_INVITER_NAME = "Partnerdesk Customer Services"  # = CUSTOMER_SERVICES_NAME
 
 
 class PracticeSetupInvalid(DomainError):
@@ -213,3 +216,55 @@ def practice_set_up(
             },
         )
     return PracticeSetUp(practice=practice, company=company, invitation=invitation)
+
+
+CUSTOMER_SERVICES_NAME = "Partnerdesk Customer Services"
+
+
+def practice_contact_email_send_confirmation(
+    *, actor: User, practice_id: int, email: str, request: HttpRequest | None = None
+) -> Practice:
+    """Customer services starts a change of a practice's contact email (the practice lost its old mailbox, say):
+    the same flow as the practice's Settings (decision 71), never a typed address taking effect. A link goes to the
+    new address and it becomes the contact email only once someone opens it; the address in use is told at once;
+    the practice's admins find a message saying who started it. Customer services' own login address proves
+    nothing. Always a fresh link (an older one stops working). One audit event, ``practice.settings.update`` with
+    ``via: backoffice``, as the practice's own change is recorded."""
+    address = (email or "").strip().lower()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise InvalidInput("Enter a valid email address.", code="email_invalid") from None
+    with transaction.atomic():
+        practice = Practice.objects.select_for_update().filter(pk=practice_id).first()
+        if practice is None:
+            raise NotFound("No such practice")
+        if address == practice.contact_email:
+            raise InvalidInput("That is already the practice's contact email.", code="contact_email_unchanged")
+        if Practice.objects.filter(contact_email__iexact=address).exclude(pk=practice.pk).exists():
+            raise contact_addresses.ContactEmailTaken()
+        diff = contact_addresses.request_change(
+            practice=practice,
+            actor=actor,
+            email=address,
+            resend=True,
+            requester_name=CUSTOMER_SERVICES_NAME,
+            actor_login_proves=False,
+        )
+        record_event(
+            action=Action.PRACTICE_SETTINGS_UPDATE,
+            actor=actor,
+            request=request,
+            practice=practice,
+            data={**diff, "via": "backoffice"},
+        )
+        current = practice.contact_email or "none"
+        message_post(
+            practice=practice,
+            subject=message_subject("Customer Services asked to change your contact email to {email}", email=address),
+            body=f"Partnerdesk Customer Services sent a confirmation link to {address}. It becomes your practice's "
+            f"contact email only once someone opens that link; until then it stays as it is ({current}). If your "
+            "practice did not ask for this, contact Customer Services. Your admins can see or change it in Settings.",
+            link="/partner/settings/",
+        )
+    return practice

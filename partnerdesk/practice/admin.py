@@ -5,9 +5,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from partnerdesk.practice.models import Client, ClientAssignment, Practice, PracticeInvitation, PracticeMember
 
@@ -42,7 +45,10 @@ class PracticeAdminForm(forms.ModelForm[Practice]):
 
     class Meta:
         model = Practice
-        fields = ["company", "name", "contact_email", "created_at"]
+        # No contact email: it is only ever an address the practice proved it receives (decision 71). Customer
+        # services starts the same confirmation flow as the practice's Settings ("Send confirmation to a new
+        # address"), never types one in.
+        fields = ["company", "name", "created_at"]
 
     def clean(self) -> dict[str, Any]:
         """The service's date rules, checked here too so that a refused rate is a form error on its field (the
@@ -96,17 +102,25 @@ class PracticeSetupForm(forms.Form):
     )
 
 
+class ContactEmailChangeForm(forms.Form):
+    email = forms.EmailField(
+        label="New contact email",
+        max_length=254,
+        help_text="A link is emailed to this address; it becomes the practice's contact email when someone opens it.",
+    )
+
+
 @admin.register(Practice)
 class PracticeAdmin(admin.ModelAdmin[Practice]):
     form = PracticeAdminForm
     list_display = ["name", "contact_email", "discount_today", "created_at"]
     search_fields = ["name"]
     raw_id_fields = ["company"]
-    readonly_fields = ["discount_history", "name_with_company"]
+    readonly_fields = ["discount_history", "name_with_company", "contact_email_status"]
     fields = [
         "company",
         "name",
-        "contact_email",
+        "contact_email_status",
         "created_at",
         "discount_history",
         "new_discount_rate",
@@ -162,6 +176,8 @@ class PracticeAdmin(admin.ModelAdmin[Practice]):
         fields = list(super().get_fields(request, obj))
         if obj is not None:  # its name is its company's business name: renamed there (or in its Settings), together
             fields = ["name_with_company" if name == "name" else name for name in fields]
+        else:  # a new practice has no contact email yet: its page then offers to send a confirmation link
+            fields = [name for name in fields if name != "contact_email_status"]
         if not self.has_change_permission(request, obj):
             fields = [name for name in fields if not (isinstance(name, str) and name.startswith("new_discount_"))]
         return fields
@@ -178,6 +194,84 @@ class PracticeAdmin(admin.ModelAdmin[Practice]):
             f"{obj.name} (the business name of its own company, customer number {obj.company.customer_number}: "
             "change it on that company, or the practice's admins do in Settings; both change together)"
         )
+
+    @admin.display(description="Contact email")
+    def contact_email_status(self, obj: Practice) -> str:
+        """The address in use (always proven), any address waiting for its confirmation link, and the one way to
+        change it from here."""
+        in_use = format_html("<strong>{}</strong>", obj.contact_email) if obj.contact_email else "None"
+        waiting = mark_safe("")
+        if obj.contact_email_pending:
+            expires_at = obj.contact_email_token_expires_at
+            if not obj.contact_email_token_hash or expires_at is None:
+                state = "no link sent"
+            elif expires_at <= timezone.now():
+                state = f"its link expired on {timezone.localtime(expires_at):%-d %B %Y}"
+            else:
+                state = f"a link was sent to it, usable until {timezone.localtime(expires_at):%-d %B %Y}"
+            waiting = format_html(
+                "<p>Waiting for confirmation: <strong>{}</strong> ({}).</p>", obj.contact_email_pending, state
+            )
+        return format_html(
+            '<p>{}</p>{}<p><a class="button" href="{}">Send confirmation to a new address</a></p>'
+            "<p><small>It changes only when someone opens the link emailed to the new address; the address in use "
+            "is told. The practice's admins change it in Settings the same way.</small></p>",
+            in_use,
+            waiting,
+            reverse("admin:practice_practice_contact_email", args=[obj.pk]),
+        )
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:object_id>/contact-email/",
+                self.admin_site.admin_view(self.contact_email_view),
+                name="practice_practice_contact_email",
+            ),
+            *super().get_urls(),
+        ]
+
+    def contact_email_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Send confirmation to a new address: the practice's Settings flow, started by customer services (who may
+        view practices: the address changes only once its mailbox confirms, and the old one is told)."""
+        from partnerdesk.backoffice.services import practice_contact_email_send_confirmation
+        from partnerdesk.identity.models import User
+        from partnerdesk.lib.errors import DomainError
+
+        practice = self.get_object(request, str(object_id))
+        if practice is None:
+            raise Http404("No such practice")
+        if not self.has_view_permission(request, practice):
+            raise PermissionDenied
+        form = ContactEmailChangeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            assert isinstance(request.user, User)
+            try:
+                practice_contact_email_send_confirmation(
+                    actor=request.user, practice_id=practice.pk, email=form.cleaned_data["email"], request=request
+                )
+            except DomainError as exc:
+                form.add_error("email", exc.message)
+            else:
+                address, current = form.cleaned_data["email"].strip().lower(), practice.contact_email
+                told = f"; {current} was told" if current else ""
+                self.message_user(
+                    request,
+                    f"A confirmation link was sent to {address}. The contact email stays {current or 'empty'} until "
+                    f"someone opens the link{told}. The practice's admins have a message about it.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:practice_practice_change", args=[practice.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Send confirmation to a new address",
+            "subtitle": practice.name,
+            "opts": self.opts,
+            "original": practice,
+            "form": form,
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/practice/practice/contact_email.html", context)
 
     @admin.display(description="Discount rate today")
     def discount_today(self, obj: Practice) -> str:

@@ -60,11 +60,24 @@ def practice_for_address(email: str) -> Practice | None:
     return Practice.objects.filter(contact_email__iexact=email).order_by("pk").first()
 
 
-def request_change(*, practice: Practice, actor: User, email: str, resend: bool = False) -> dict[str, object]:
+def request_change(
+    *,
+    practice: Practice,
+    actor: User,
+    email: str,
+    resend: bool = False,
+    requester_name: str = "",
+    actor_login_proves: bool = True,
+) -> dict[str, object]:
     """Inside the settings service's transaction, with ``practice`` locked. ``email`` is clean and lower-case, or
     empty to remove the contact email. The address already waiting keeps waiting (saving the settings again sends
     nothing) unless its link has expired or ``resend`` asks for a new link. Returns the audit diff (empty when
-    nothing changed)."""
+    nothing changed).
+
+    ``requester_name``: who asked, as the emails name them (the actor's name by default). ``actor_login_proves``:
+    an admin's own verified login address is proven already; customer services' is not the practice's (False: a
+    link, whatever the address)."""
+    requester_name = requester_name or actor.full_name or actor.email
     current, pending = practice.contact_email, practice.contact_email_pending
     expires_at = practice.contact_email_token_expires_at
     if email and email == pending and not resend and expires_at is not None and expires_at > timezone.now():
@@ -80,7 +93,7 @@ def request_change(*, practice: Practice, actor: User, email: str, resend: bool 
         _clear_pending(practice)
         practice.save(update_fields=["contact_email", *PENDING_FIELDS])
         return diff
-    if EmailAddress.objects.filter(user=actor, email__iexact=email, verified=True).exists():
+    if actor_login_proves and EmailAddress.objects.filter(user=actor, email__iexact=email, verified=True).exists():
         # The admin's own verified login address: proven already.
         _refuse_taken(practice=practice, email=email)
         practice.contact_email = email
@@ -98,7 +111,7 @@ def request_change(*, practice: Practice, actor: User, email: str, resend: bool 
         to=email,
         context={
             "practice_name": practice.name,
-            "requester_name": actor.full_name or actor.email,
+            "requester_name": requester_name,
             "confirmation_path": confirmation_path(token),
             "expires_on": f"{timezone.localtime(practice.contact_email_token_expires_at):%-d %B %Y}",
         },
@@ -110,7 +123,7 @@ def request_change(*, practice: Practice, actor: User, email: str, resend: bool 
             to=current,
             context={
                 "practice_name": practice.name,
-                "requester_name": actor.full_name or actor.email,
+                "requester_name": requester_name,
                 "new_email": email,
             },
         )
