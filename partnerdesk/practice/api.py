@@ -103,8 +103,9 @@ class SettingsIn(Schema):
         None,
         min_length=1,
         max_length=200,
-        description="The practice's name, which is also the business name of its own company (its subscription "
-        "and invoices): both change together",
+        description="The practice's name, which is also the business name of its own company (its subscription, "
+        "and its invoices from the next one on: an issued invoice keeps the name it was issued to): both change "
+        "together",
     )
     contact_email: str | None = Field(
         None,

@@ -51,7 +51,8 @@ class SettingsForm(forms.Form):
     name = forms.CharField(
         label="Practice name",
         max_length=200,
-        help_text="Also the business name on your practice's own subscription and invoices.",
+        help_text="Also the business name on your practice's own subscription and on its invoices from the next one "
+        "(an invoice already issued keeps the name it was issued to).",
     )
     contact_email = forms.EmailField(
         label="Contact email", required=False, help_text="Where clients and Partnerdesk reach the practice."

@@ -570,6 +570,7 @@ def _rename_own_company(*, actor: User, company: Company, business_name: str) ->
             company=company,
             subject=message_subject("Your business name is now {name}", name=business_name),
             body=f'{who} renamed your practice in Partner Edition Settings from "{old}" to "{business_name}". '
-            "It is also the business name on this subscription and on your invoices.",
+            "It is also the business name on this subscription, and on your invoices from the next one (invoices "
+            "already issued keep the name they were issued to).",
             owner_only=True,
         )

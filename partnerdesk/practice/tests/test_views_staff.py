@@ -239,7 +239,7 @@ def test_renaming_the_practice_in_settings_renames_its_own_company_everywhere_it
     CompanyMembership.objects.create(user=admin, company=company, role=CompanyMembership.Role.OWNER)
     client = _as(admin)
     page = client.get("/partner/settings/").content.decode()
-    assert "Also the business name on your practice's own subscription and invoices." in page
+    assert "Also the business name on your practice's own subscription and on its invoices from the next one" in page
     details = client.get(f"/companies/{company.customer_number}/details/").content.decode()
     assert "This is the subscription of your practice, Hartley LLP" in details
     assert 'Change it in Partner Edition <a href="/partner/settings/">Settings</a>' in details
