@@ -70,3 +70,33 @@ def test_change_requests_status_and_handler_in_view_at_1280_and_mark_as_done(
     expect(page.get_by_text("Change request marked as done.")).to_be_visible()
     change_request.refresh_from_db()
     assert change_request.status == "done"
+
+
+def test_customer_services_sends_a_practice_contact_email_confirmation_instead_of_typing_it(
+    page, live_server, change_request, screenshot
+):
+    """The Practice page shows the contact email read-only; "Send confirmation to a new address" sends a link to the
+    new address and the page then says it is waiting for confirmation, the address in use unchanged."""
+    from partnerdesk.notifications.models import OutboundEmail
+
+    practice = change_request.client.practice
+    Practice.objects.filter(pk=practice.pk).update(contact_email="office@hartleymoss.test")
+    admin_sign_in(page, "cs@partnerdesk.test")
+    page.goto(f"/admin/practice/practice/{practice.pk}/change/")
+    expect(page.get_by_role("textbox", name="Contact email")).to_have_count(0)
+    expect(page.get_by_text("office@hartleymoss.test")).to_be_visible()
+    page.get_by_role("link", name="Send confirmation to a new address").click()
+    page.get_by_label("New contact email").fill("accounts@hartleymoss.test")
+    screenshot("back_office_practice_contact_email")
+    page.get_by_role("button", name="Send confirmation").click()
+    expect(page.get_by_text("A confirmation link was sent to accounts@hartleymoss.test.")).to_be_visible()
+    expect(page.get_by_text("Waiting for confirmation: accounts@hartleymoss.test")).to_be_visible()
+    screenshot("back_office_practice_contact_email_sent")
+    practice.refresh_from_db()
+    assert (practice.contact_email, practice.contact_email_pending) == (
+        "office@hartleymoss.test",
+        "accounts@hartleymoss.test",
+    )
+    assert OutboundEmail.objects.filter(template="practice-contact-email-confirm").get().to == [
+        "accounts@hartleymoss.test"
+    ]

@@ -106,6 +106,7 @@ class ContactEmailChangeForm(forms.Form):
     email = forms.EmailField(
         label="New contact email",
         max_length=254,
+        widget=forms.EmailInput(attrs={"class": "vTextField", "autocomplete": "off", "spellcheck": "false"}),
         help_text="A link is emailed to this address; it becomes the practice's contact email when someone opens it.",
     )
 
