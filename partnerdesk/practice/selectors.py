@@ -157,6 +157,13 @@ def tab_counts(*, member: PracticeMember, show_hidden: bool = False) -> dict[str
     return {tab: counts.get(tab, 0) for tab in Client.Tab.values}
 
 
+def hidden_counts(*, member: PracticeMember) -> dict[str, int]:
+    """How many hidden clients each tab holds (one grouped query), to say so beside the tab's count."""
+    clients = visible_clients(member=member).filter(hidden=True)
+    counts = dict(clients.values_list("tab").annotate(n=Count("id")).values_list("tab", "n"))
+    return {tab: counts.get(tab, 0) for tab in Client.Tab.values}
+
+
 def client_for_member(*, member: PracticeMember, client_id: int) -> Client:
     """One client of the member's practice; another practice's client is a 404 (NotFound)."""
     client = visible_clients(member=member).select_related("company", "company__owner").filter(pk=client_id).first()

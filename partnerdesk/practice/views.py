@@ -29,6 +29,7 @@ from partnerdesk.practice.selectors import (
     client_for_member,
     client_history,
     client_search,
+    hidden_counts,
     membership_for_user,
     practice_members,
     practice_messages,
@@ -138,6 +139,8 @@ def _list_context(
 ) -> dict[str, Any]:
     query = _list_query(request, default_tab=default_tab)
     counts = tab_counts(member=member, show_hidden=query.show_hidden)
+    # Hidden clients are left out of the counts unless shown: say how many, with the way to show them.
+    hidden = dict.fromkeys(counts, 0) if query.show_hidden else hidden_counts(member=member)
     paginator = Paginator(client_search(member=member, query=query), CLIENTS_PER_PAGE)
     if not query.narrowed:  # the tab's count is the list's: no second COUNT over the practice's clients
         paginator.count = counts[query.tab]
@@ -152,6 +155,9 @@ def _list_context(
         "rows": client_rows(page.object_list),
         # The seed's order: Active, Pending, Imported.
         "tabs": [(tab, Client.Tab(tab).label, counts[tab]) for tab in TAB_ORDER],
+        "hidden_count": hidden[query.tab],
+        # Nothing on this tab at all (not a search or filter leaving nothing): say what lands here and how.
+        "tab_empty": counts[query.tab] == 0 and hidden[query.tab] == 0 and not query.narrowed,
         "access_choices": Client.Access.choices,
         "payer_choices": Client.Payer.choices,
         "service_choices": service_choices(),

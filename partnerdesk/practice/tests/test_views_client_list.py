@@ -675,3 +675,50 @@ def test_assigned_to_filter_lists_only_staff_not_admins(mine):
     admin_member = PracticeMember.objects.get(practice=practice, role="admin")
     assert f'value="{admin_member.pk}"' not in select
     assert "who-to-ask" not in body  # admins are not told to ask themselves
+
+
+def test_an_empty_tab_says_what_lands_there_and_how_to_start(mine):
+    practice, _, http = mine
+    active = http.get("/partner/clients/").content.decode()
+    assert "You have no clients yet" in active
+    assert "No clients match." not in active
+    for url, words in (
+        ("/partner/clients/add/", "Add client"),
+        ("/partner/clients/import/", "Import CSV"),
+        ("/partner/clients/connect/", "Connect existing client"),
+    ):
+        assert f'<a href="{url}">{words}</a>' in active.split('id="empty-state"')[1]
+    pending = http.get("/partner/clients/", {"tab": "pending"}).content.decode()
+    assert "New Client Invitations" in pending
+    assert "Awaiting client approval" in pending
+    imported = http.get("/partner/clients/", {"tab": "imported"}).content.decode()
+    assert "Clients from a CSV import land here" in imported
+    assert "Add subscriptions" in imported
+    # A search or filter that leaves nothing is still "No clients match."
+    _client(practice, "Alpha Ltd")
+    searched = http.get("/partner/clients/", {"q": "zzz"}).content.decode()
+    assert "No clients match." in searched
+    assert "You have no clients yet" not in searched
+    filtered = http.get("/partner/clients/", {"access": "both"}).content.decode()
+    assert "No clients match." in filtered
+    assert 'id="empty-state"' not in filtered
+
+
+def test_hidden_clients_are_said_beside_the_count_with_the_way_to_show_them(mine):
+    practice, _, http = mine
+    for i in range(5):
+        _client(practice, f"Shown {i} Ltd")
+    _client(practice, "Tucked Ltd", hidden=True)
+    body = http.get("/partner/clients/").content.decode()
+    assert 'Active <span class="count">(5)</span>' in body
+    assert (
+        '1 hidden client on this tab is not counted. <a href="?tab=active&amp;hidden=1">Show hidden clients</a>' in body
+    )
+    shown = http.get("/partner/clients/", {"hidden": "1"}).content.decode()
+    assert 'Active <span class="count">(6)</span>' in shown
+    assert 'id="hidden-count"' not in shown
+    # Every client of the tab hidden: not "You have no clients yet".
+    _client(practice, "Only Hidden Ltd", tab="imported", hidden=True)
+    imported = http.get("/partner/clients/", {"tab": "imported"}).content.decode()
+    assert 'id="empty-state"' not in imported
+    assert "1 hidden client on this tab is not counted." in imported
