@@ -132,6 +132,9 @@ def test_the_owner_withdraws_an_invitation_and_the_practice_row_goes(owner_and_p
     assert OutboundEmail.objects.get(template="practice-client-invitation-withdrawn").to == ["admin@ledger.test"]
     messages_page = admin_http.get("/partner/messages/").content.decode()
     assert "Invitation withdrawn: Acme Ltd" in messages_page
+    # Not every message is emailed (a client activating their access is in-app only): the page doesn't say so.
+    assert "Each was also emailed" not in messages_page
+    assert "except news of a client's access" in messages_page
     assert "New Client Invitation: Acme Ltd" in messages_page
     listed = admin_http.get("/api/v1/practice/messages").json()
     assert [m["subject"] for m in listed["results"]][:2] == [
