@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from partnerdesk.lib.errors import DomainError, NotFound
 from partnerdesk.practice import import_services, imports
-from partnerdesk.practice.forms import ClientDetailsForm
+from partnerdesk.practice.forms import ClientDetailsForm, detail_label
 from partnerdesk.practice.models import ImportBatch, PracticeMember
 from partnerdesk.practice.views import _member
 
@@ -92,6 +92,11 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
     show = request.GET.get("show", "all")
     show = show if show in SHOW_CHOICES else "all"
     page = Paginator(_filtered(batch.rows, show), ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    for row in page.object_list:  # each problem names its field ("Postcode: Enter a UK postcode ..."); not saved
+        for problem in row["problems"]:
+            label = imports.FIELD_LABELS.get(problem["field"], "")
+            named = not label or problem["message"].startswith((label, detail_label(problem["field"])))
+            problem["shown"] = problem["message"] if named else f"{label}: {problem['message']}"
     return render(
         request,
         "practice/import_preview.html",

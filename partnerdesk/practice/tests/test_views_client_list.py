@@ -300,6 +300,18 @@ def test_add_client_validates_and_creates_an_active_non_participating_client(min
     )
     errors = bad.context["form"].errors
     assert set(errors) == {"business_name", "vat_number", "company_number", "postcode", "email"}
+    # Too long is said in the field's own words, not "Ensure this value has at most 10 characters".
+    too_long = (
+        http.post(
+            "/partner/clients/add/",
+            {"business_name": "Long Ltd", "postcode": "SW1A 1AA XYZ", "company_number": "SC1234567", "phone": "1" * 31},
+        )
+        .context["form"]
+        .errors
+    )
+    assert too_long["postcode"] == ["Enter a UK postcode, e.g. SW1A 1AA."]
+    assert too_long["company_number"] == ["Enter the 8-character company number (e.g. 01234567 or SC123456)."]
+    assert too_long["phone"] == ["Phone can be at most 30 characters (it has 31)."]
     response = http.post(
         "/partner/clients/add/",
         {

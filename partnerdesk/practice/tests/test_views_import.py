@@ -233,3 +233,21 @@ def test_restricted_staff_cannot_import(client):
     upload = {"file": SimpleUploadedFile("c.csv", b"Business name\nAcme Ltd\n", content_type="text/csv")}
     assert client.post("/partner/clients/import/", upload).status_code == 404
     assert not ImportBatch.objects.filter(created_by=staff).exists()
+
+
+def test_a_too_long_value_is_said_in_its_fields_words_and_the_preview_names_the_field(mine):
+    _, http = mine
+    long_contact = "C" * 151
+    csv_text = (
+        "Business name,Contact,Email,VAT number,Postcode\n"
+        "Alpha Bakery,Ann,ann@alpha.test,GB 123 456 789 012,SW1A 1AA XYZ\n"  # a 12-character postcode
+        f"Beta Joinery,{long_contact},,,\n"
+    )
+    response = _upload(http, csv_text)
+    body = http.get(response["Location"]).content.decode()
+    assert "Postcode: Enter a UK postcode, e.g. SW1A 1AA." in body
+    assert "Contact name can be at most 150 characters (it has 151)." in body
+    assert "Contact: Contact name" not in body
+    assert "Ensure this value" not in body
+    assert "VAT number:" not in body  # 18 characters with its spaces, a valid 12-digit VAT number
+    assert "Email:" not in body
