@@ -24,6 +24,7 @@ from partnerdesk.audit.services import record_event
 from partnerdesk.billing.grace import last_free_day
 from partnerdesk.billing.licences import licence_close, licence_move_to_client
 from partnerdesk.billing.models import DirectDebitMandate, SubscriptionItem
+from partnerdesk.billing.selectors import active_services, mandate_active
 from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.identity.services import product_tokens_revoke
 from partnerdesk.lib.errors import DomainError, InvalidTransition, NotFound
@@ -206,6 +207,9 @@ def _send_activation(
     """The activation (or transfer) email: the link's expiry as a date, and on a resend that the earlier link no
     longer works (``_issue_invitation`` superseded it)."""
     invitation = ClientAccessInvitation.objects.get(token_hash=hash_token(token))
+    # A client who pays is told so: the full price of their services, and the Direct Debit asked after activating.
+    client_pays = purpose == ClientAccessInvitation.Purpose.ACCESS and client.payer == Client.Payer.CLIENT
+    services = [item.service.name for item in active_services(company=client.company)] if client_pays else []
     send_email(
         template="client-activation" if purpose == ClientAccessInvitation.Purpose.ACCESS else "client-transfer",
         to=email,
@@ -218,6 +222,9 @@ def _send_activation(
             "expires_on": f"{timezone.localtime(invitation.expires_at):%-d %B %Y}",
             "resent": resent,
             "grace_ends_on": grace_ends_on.isoformat() if grace_ends_on else "",
+            "client_pays": client_pays,
+            "services": services,
+            "needs_mandate": client_pays and mandate_active(company=client.company) is None,
         },
         about=invitation,
     )

@@ -65,3 +65,36 @@ def test_disable_email_names_who_can_enable_it_again(practice_admin):
     assert f"cannot use it until {practice.name} enables it again" in message.body
     assert f"cannot use it until {practice.name} enables it again" in _html(message)
     assert "until they enable" not in message.body
+
+
+def test_a_client_who_pays_is_told_the_full_price_services_and_the_direct_debit_to_come(practice_admin):
+    from django.db import transaction
+
+    from partnerdesk.billing.licences import licence_open
+    from partnerdesk.billing.models import Licence, SubscriptionItem
+    from partnerdesk.billing.tests.invoice_factories import make_service
+    from partnerdesk.practice.tests.staff_factories import make_client
+
+    practice, member = practice_admin
+    pays = make_client(
+        practice, "Self Pay Ltd", contact_name="Ada", address="1 High Street", postcode="AB1 2CD", payer="client"
+    )
+    with transaction.atomic():
+        licence_open(company=pays.company, payer=Licence.Payer.CLIENT, practice=None, starts_on=timezone.localdate())
+    for code in ("wording-a", "wording-b"):
+        SubscriptionItem.objects.create(
+            company=pays.company, service=make_service(code), starts_on=timezone.localdate()
+        )
+    accountant_pays = managed_client(practice)
+    lifecycle.client_access_invite(member=member, client_id=pays.pk, email="c@self.test", email_confirm="c@self.test")
+    lifecycle.client_access_invite(
+        member=member, client_id=accountant_pays.pk, email="c@acme.test", email_confirm="c@acme.test"
+    )
+    self_pay, other = _rendered("client-activation")
+    said = "You pay for Self Pay Ltd's subscription yourself, at the full price, for these services: Test wording-a, "
+    assert said + "Test wording-b." in self_pay.body
+    assert "<li>Test wording-a</li><li>Test wording-b</li>" in _html(self_pay)
+    for text in (self_pay.body, _html(self_pay)):
+        assert "After you activate your access you will be asked to set up a Direct Debit to pay for it." in text
+    assert "You pay" not in other.body + _html(other)
+    assert "Direct Debit" not in other.body + _html(other)
