@@ -567,7 +567,8 @@ def client_access_disable(*, member: PracticeMember, client_id: int, request: Ht
         _touch(client, "access")
         _revoke_product_tokens(client.company)
         _event(Action.CLIENT_DISABLE, member=member, client=client, request=request)
-        _email_owner(client, template="client-access-disabled")
+        # Where to ask: the practice's proven contact address, as the disabled company's page shows it.
+        _email_owner(client, template="client-access-disabled", practice_email=client.practice.contact_email)
     return client
 
 

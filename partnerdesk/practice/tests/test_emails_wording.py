@@ -65,6 +65,18 @@ def test_disable_email_names_who_can_enable_it_again(practice_admin):
     assert f"cannot use it until {practice.name} enables it again" in message.body
     assert f"cannot use it until {practice.name} enables it again" in _html(message)
     assert "until they enable" not in message.body
+    assert f"Contact {practice.name} if you have questions." in message.body  # no contact email yet
+
+
+def test_disable_email_gives_the_practices_contact_email(practice_admin):
+    practice, member = practice_admin
+    practice.contact_email = "hello@practice.test"
+    practice.save(update_fields=["contact_email"])
+    client, _owner = participating_client(practice)
+    lifecycle.client_access_disable(member=member, client_id=client.pk)
+    [message] = _rendered("client-access-disabled")
+    assert f"Contact {practice.name} at hello@practice.test if you have questions." in message.body
+    assert '<a href="mailto:hello@practice.test">hello@practice.test</a>' in _html(message)
 
 
 def test_a_client_who_pays_is_told_the_full_price_services_and_the_direct_debit_to_come(practice_admin):
