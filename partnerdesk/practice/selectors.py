@@ -157,11 +157,19 @@ def tab_counts(*, member: PracticeMember, show_hidden: bool = False) -> dict[str
     return {tab: counts.get(tab, 0) for tab in Client.Tab.values}
 
 
-def hidden_counts(*, member: PracticeMember) -> dict[str, int]:
-    """How many hidden clients each tab holds (one grouped query), to say so beside the tab's count."""
-    clients = visible_clients(member=member).filter(hidden=True)
-    counts = dict(clients.values_list("tab").annotate(n=Count("id")).values_list("tab", "n"))
-    return {tab: counts.get(tab, 0) for tab in Client.Tab.values}
+def tab_counts_and_hidden(*, member: PracticeMember) -> tuple[dict[str, int], dict[str, int]]:
+    """How many shown and how many hidden clients each tab holds (one grouped query): the list says how many
+    hidden clients its count leaves out."""
+    rows = (
+        visible_clients(member=member)
+        .values_list("tab")
+        .annotate(shown=Count("id", filter=Q(hidden=False)), hidden=Count("id", filter=Q(hidden=True)))
+        .values_list("tab", "shown", "hidden")
+    )
+    found = {tab: (shown, hidden) for tab, shown, hidden in rows}
+    shown_counts = {tab: found.get(tab, (0, 0))[0] for tab in Client.Tab.values}
+    hidden_counts = {tab: found.get(tab, (0, 0))[1] for tab in Client.Tab.values}
+    return shown_counts, hidden_counts
 
 
 def client_for_member(*, member: PracticeMember, client_id: int) -> Client:

@@ -29,12 +29,11 @@ from partnerdesk.practice.selectors import (
     client_for_member,
     client_history,
     client_search,
-    hidden_counts,
     membership_for_user,
     practice_members,
     practice_messages,
     sees_every_client,
-    tab_counts,
+    tab_counts_and_hidden,
 )
 
 CLIENTS_PER_PAGE = 50
@@ -138,9 +137,10 @@ def _list_context(
     request: HttpRequest, member: PracticeMember, *, default_tab: str = Client.Tab.ACTIVE
 ) -> dict[str, Any]:
     query = _list_query(request, default_tab=default_tab)
-    counts = tab_counts(member=member, show_hidden=query.show_hidden)
     # Hidden clients are left out of the counts unless shown: say how many, with the way to show them.
-    hidden = dict.fromkeys(counts, 0) if query.show_hidden else hidden_counts(member=member)
+    counts, hidden = tab_counts_and_hidden(member=member)
+    if query.show_hidden:
+        counts, hidden = {tab: counts[tab] + hidden[tab] for tab in counts}, dict.fromkeys(counts, 0)
     paginator = Paginator(client_search(member=member, query=query), CLIENTS_PER_PAGE)
     if not query.narrowed:  # the tab's count is the list's: no second COUNT over the practice's clients
         paginator.count = counts[query.tab]
@@ -303,7 +303,11 @@ def client_add(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
             duplicate = True
         else:
-            messages.success(request, f"{client.business_name} added to your Active clients.")
+            messages.success(
+                request,
+                f"{client.business_name} added to your Active clients. It has no services yet: choose them with "
+                "Manage → Manage Subscriptions.",
+            )
             return redirect("practice:client", client.pk)
     return render(request, "practice/client_add.html", {"form": form, "member": member, "duplicate": duplicate})
 

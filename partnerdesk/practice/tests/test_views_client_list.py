@@ -734,3 +734,15 @@ def test_hidden_clients_are_said_beside_the_count_with_the_way_to_show_them(mine
     imported = http.get("/partner/clients/", {"tab": "imported"}).content.decode()
     assert 'id="empty-state"' not in imported
     assert "1 hidden client on this tab is not counted." in imported
+
+
+def test_a_new_client_without_services_is_pointed_to_manage_subscriptions(mine):
+    _, _, http = mine
+    response = http.post("/partner/clients/add/", {"business_name": "Fresh Ltd"}, follow=True)
+    client = Client.objects.get(business_name="Fresh Ltd")
+    body = response.content.decode()
+    assert "Fresh Ltd added to your Active clients. It has no services yet: choose them with Manage → Manage" in body
+    assert (
+        f'None yet. Choose them with Manage → <a href="/partner/clients/{client.pk}/subscriptions/">'
+        "Manage Subscriptions</a>." in body
+    )
