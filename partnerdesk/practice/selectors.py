@@ -148,23 +148,14 @@ def client_search(*, member: PracticeMember, query: ClientListQuery) -> QuerySet
     return clients.order_by(*[f"-{f}" if query.descending else f for f in fields])
 
 
-def tab_counts(*, member: PracticeMember, show_hidden: bool = False) -> dict[str, int]:
-    """How many clients each tab holds (one grouped query)."""
-    clients = visible_clients(member=member)
-    if not show_hidden:
-        clients = clients.filter(hidden=False)
-    counts = dict(clients.values_list("tab").annotate(n=Count("id")).values_list("tab", "n"))
-    return {tab: counts.get(tab, 0) for tab in Client.Tab.values}
-
-
 def tab_counts_and_hidden(*, member: PracticeMember) -> tuple[dict[str, int], dict[str, int]]:
     """How many shown and how many hidden clients each tab holds (one grouped query): the list says how many
     hidden clients its count leaves out."""
     rows = (
         visible_clients(member=member)
         .values_list("tab")
-        .annotate(shown=Count("id", filter=Q(hidden=False)), hidden=Count("id", filter=Q(hidden=True)))
-        .values_list("tab", "shown", "hidden")
+        .annotate(shown_n=Count("id", filter=Q(hidden=False)), hidden_n=Count("id", filter=Q(hidden=True)))
+        .values_list("tab", "shown_n", "hidden_n")
     )
     found = {tab: (shown, hidden) for tab, shown, hidden in rows}
     shown_counts = {tab: found.get(tab, (0, 0))[0] for tab in Client.Tab.values}
