@@ -22,7 +22,8 @@ from partnerdesk.identity.selectors import CompanyAccessDisabled, membership_for
 from partnerdesk.lib.errors import DomainError, NotFound
 from partnerdesk.practice.access import company_for_user
 from partnerdesk.practice.models import Client
-from partnerdesk.practice.selectors import admin_membership_for_user, client_for_member, member_for_user
+from partnerdesk.practice.permissions import practice_admin
+from partnerdesk.practice.selectors import client_for_member, member_for_user
 
 router = Router(tags=["billing"])
 ERRORS = problems(400, 401, 403, 404, 409, 422)
@@ -382,10 +383,7 @@ def _owned_company(request: HttpRequest, customer_number: str) -> tuple[User, Co
 
 def _practice_company(request: HttpRequest) -> tuple[User, Company]:
     user = api_user(request)
-    member = admin_membership_for_user(user=user)
-    if member is None:
-        raise NotFound("Only a practice's admins manage its payment details")
-    return user, member.practice.company
+    return user, practice_admin(user=user, page="its payment details").practice.company
 
 
 def _mandate_get(company: Company) -> Any:

@@ -17,8 +17,8 @@ from partnerdesk.billing.invoicing import invoice_for_account, invoice_lines, in
 from partnerdesk.billing.models import Invoice
 from partnerdesk.identity import selectors as identity_selectors
 from partnerdesk.identity.models import Company, CompanyMembership
-from partnerdesk.lib.errors import NotFound, PermissionDenied
-from partnerdesk.practice.selectors import admin_membership_for_user
+from partnerdesk.lib.errors import PermissionDenied
+from partnerdesk.practice.permissions import practice_admin
 
 router = Router(tags=["invoices"])
 ERRORS = problems(400, 401, 403, 404, 422)
@@ -76,10 +76,7 @@ class PageIn(Schema):
 
 
 def _practice_account(request: HttpRequest) -> Company:
-    member = admin_membership_for_user(user=api_user(request))
-    if member is None:
-        raise NotFound("You are not an admin of a practice")
-    return member.practice.company
+    return practice_admin(user=api_user(request), page="its invoices").practice.company
 
 
 def _company_account(request: HttpRequest, customer_number: str) -> Company:

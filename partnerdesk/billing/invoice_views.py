@@ -31,19 +31,16 @@ from partnerdesk.identity.disabled import company_disabled_page
 from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.lib.errors import NotFound
 from partnerdesk.practice.models import PracticeMember
-from partnerdesk.practice.selectors import admin_membership_for_user
+from partnerdesk.practice.permissions import practice_admin_page
 
 INVOICES_PER_PAGE = 24
 logger = logging.getLogger(__name__)
 
 
 def _admin(request: HttpRequest) -> PracticeMember:
-    """The signed-in practice admin; staff and everyone else get a 404 (invoices are the admins' business)."""
-    user = request.user
-    member = admin_membership_for_user(user=user) if isinstance(user, User) else None
-    if member is None:
-        raise Http404("No such page")
-    return member
+    """The signed-in practice admin; the practice's staff get the 403 page, everyone else a 404 (invoices are the
+    admins' business)."""
+    return practice_admin_page(request, page="its invoices")
 
 
 def _owner(request: HttpRequest, customer_number: str) -> CompanyMembership | HttpResponse:

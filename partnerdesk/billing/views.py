@@ -27,8 +27,8 @@ from partnerdesk.identity.disabled import company_disabled_page
 from partnerdesk.identity.models import Company, CompanyMembership, User
 from partnerdesk.lib.errors import DomainError, NotFound
 from partnerdesk.practice.models import Client, PracticeMember
+from partnerdesk.practice.permissions import practice_admin_page
 from partnerdesk.practice.selectors import (
-    admin_membership_for_user,
     client_for_member,
     membership_for_user,
     visible_clients,
@@ -471,9 +471,7 @@ def company_payment(request: HttpRequest, customer_number: str) -> HttpResponse:
 @login_required
 def practice_payment(request: HttpRequest) -> HttpResponse:
     """A practice admin's payment details for the practice's own invoices."""
-    member = admin_membership_for_user(user=_user(request))
-    if member is None:
-        raise Http404("No such page")
+    member = practice_admin_page(request, page="its payment details")
     return _mandate_page(
         request,
         company=member.practice.company,

@@ -22,6 +22,7 @@ from partnerdesk.lib.ratelimit import INVITATION_LINK_PER_IP
 from partnerdesk.lib.request import client_ip
 from partnerdesk.practice import permissions, selectors, staff_services
 from partnerdesk.practice.models import Practice, PracticeInvitation, PracticeMember
+from partnerdesk.practice.permissions import practice_admin
 
 router = Router(tags=["practice staff"])
 ERRORS = problems(400, 401, 403, 404, 409, 422, 429)
@@ -120,10 +121,7 @@ class SettingsIn(Schema):
 
 def _admin(request: HttpRequest) -> tuple[User, PracticeMember]:
     user = api_user(request)
-    member = selectors.admin_membership_for_user(user=user)
-    if member is None:
-        raise NotFound("No such practice")
-    return user, member
+    return user, practice_admin(user=user, page="its settings")
 
 
 def _members_admin(request: HttpRequest) -> tuple[User, PracticeMember]:

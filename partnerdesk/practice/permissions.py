@@ -50,3 +50,37 @@ def may_manage_members(member: PracticeMember) -> bool:
 def admin_only_page(request: HttpRequest, error: AdminOnly) -> HttpResponse:
     """What a staff member sees on an admin-only page (a direct link, or a menu they opened before a change)."""
     return render(request, "practice/admin_only.html", {"message": error.message}, status=403)
+
+
+PRACTICE_ADMIN_ONLY = "Only your practice's admins can see {page}."
+
+
+def practice_admin(*, user: object, page: str) -> PracticeMember:
+    """The practice admin for an admin-only page or endpoint (Staff, Settings, Invoices, Payment details): a staff
+    member of the practice is told it is for its admins (403 ``practice_admin_only``: the practice is theirs, so
+    "no such page" would be wrong); anyone outside a practice gets a 404."""
+    from partnerdesk.identity.models import User
+    from partnerdesk.lib.errors import NotFound
+    from partnerdesk.practice.selectors import membership_for_user
+
+    member = membership_for_user(user=user) if isinstance(user, User) else None
+    if member is None:
+        raise NotFound("You are not a member of a practice")
+    if member.role != PracticeMember.Role.ADMIN:
+        raise PermissionDenied(PRACTICE_ADMIN_ONLY.format(page=page), code="practice_admin_only")
+    return member
+
+
+def practice_admin_page(request: HttpRequest, *, page: str) -> PracticeMember:
+    """``practice_admin`` for a page: a 404 for outsiders, the site's 403 page naming the page for staff."""
+    from django.core.exceptions import PermissionDenied as PageDenied
+    from django.http import Http404
+
+    from partnerdesk.lib.errors import NotFound
+
+    try:
+        return practice_admin(user=request.user, page=page)
+    except NotFound:
+        raise Http404("No such page") from None
+    except PermissionDenied as error:
+        raise PageDenied(error.message) from None

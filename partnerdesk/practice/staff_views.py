@@ -22,6 +22,7 @@ from partnerdesk.lib.ratelimit import INVITATION_LINK_PER_IP
 from partnerdesk.lib.request import client_ip
 from partnerdesk.practice import permissions, selectors, staff_services
 from partnerdesk.practice.models import PracticeInvitation, PracticeMember
+from partnerdesk.practice.permissions import practice_admin_page
 from partnerdesk.practice.staff_forms import InviteForm, RoleForm, SettingsForm, VisibilityForm
 from partnerdesk.views import rate_limited_page
 
@@ -31,11 +32,10 @@ def _user(request: HttpRequest) -> User:
     return request.user
 
 
-def _admin(request: HttpRequest) -> PracticeMember:
-    member = selectors.admin_membership_for_user(user=_user(request))
-    if member is None:
-        raise Http404("No such page")
-    return member
+def _admin(request: HttpRequest, page: str = "its staff") -> PracticeMember:
+    """The practice admin; the practice's staff get the 403 page naming the page, anyone else a 404."""
+    _user(request)
+    return practice_admin_page(request, page=page)
 
 
 def _member(admin: PracticeMember, member_id: int) -> PracticeMember:
@@ -308,7 +308,7 @@ def member_clients(request: HttpRequest, member_id: int) -> HttpResponse:
 @login_required
 def practice_settings(request: HttpRequest) -> HttpResponse:
     """Settings: the practice's name and contact email (admins), the discount rate shown read-only."""
-    admin = _admin(request)
+    admin = _admin(request, page="its settings")
     practice = admin.practice
     # The address the admin last asked for: the one waiting for confirmation, if any (saving it again sends nothing).
     shown_email = practice.contact_email_pending or practice.contact_email

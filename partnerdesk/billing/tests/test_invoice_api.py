@@ -94,10 +94,11 @@ def test_an_invoice_page_past_the_end_is_empty(billed):
     assert api.get("/api/v1/practice/invoices", {"page": 0}).status_code == 422
 
 
-def test_practice_invoices_404_for_staff_and_other_tenants(billed):
+def test_practice_invoices_403_for_staff_and_404_for_other_tenants(billed):
     invoice = billed["practice_invoice"]
-    assert _api(billed["staff"]).get("/api/v1/practice/invoices").status_code == 404
-    assert _api(billed["staff"]).get(f"/api/v1/practice/invoices/{invoice.number}").status_code == 404
+    for path in ("/api/v1/practice/invoices", f"/api/v1/practice/invoices/{invoice.number}"):
+        response = _api(billed["staff"]).get(path)
+        assert (response.status_code, response.json()["code"]) == (403, "practice_admin_only")
     admin = _api(billed["admin"])
     response = admin.get(f"/api/v1/practice/invoices/{billed['other_invoice'].number}")
     assert response.status_code == 404

@@ -47,17 +47,22 @@ def test_practice_admin_sees_the_list_and_the_breakdown_by_client(billed):
     assert invoice.total == (invoice.net_total * 6 / 5).quantize(invoice.total)
 
 
-def test_practice_invoices_are_404_for_staff_other_practices_and_outsiders(billed):
+def test_practice_invoices_are_403_for_staff_and_404_for_other_practices_and_outsiders(billed):
     invoice = billed["practice_invoice"]
-    for user in (billed["staff"], billed["other_admin"], billed["owner"], UserFactory.create()):
+    for user, status in (
+        (billed["staff"], 403),
+        (billed["other_admin"], 404),
+        (billed["owner"], 404),
+        (UserFactory.create(), 404),
+    ):
         client = _as(user)
         for path in (
             f"/partner/invoices/{invoice.number}/",
             f"/partner/invoices/{invoice.number}/export.csv",
             f"/partner/invoices/{invoice.number}/print/",
         ):
-            assert client.get(path).status_code == 404, (user, path)
-    assert _as(billed["staff"]).get("/partner/invoices/").status_code == 404
+            assert client.get(path).status_code == status, (user, path)
+    assert _as(billed["staff"]).get("/partner/invoices/").status_code == 403
     # an admin asking for another practice's invoice number
     other = billed["other_practice_invoice"]
     assert _as(billed["admin"]).get(f"/partner/invoices/{other.number}/").status_code == 404

@@ -182,7 +182,7 @@ def test_payment_pages_are_404_for_others(client):
     staff = UserFactory.create()
     PracticeMember.objects.create(practice=setup.practice, user=staff, role="staff")
     client.force_login(staff)
-    assert client.get("/partner/payment/").status_code == 404
+    assert client.get("/partner/payment/").status_code == 403  # the practice's own staff: for its admins
 
 
 def test_practice_admin_sets_up_the_practices_direct_debit(client):

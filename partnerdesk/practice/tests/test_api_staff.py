@@ -206,7 +206,8 @@ def test_staff_and_other_practices_get_404_on_every_endpoint(setup):
             response = getattr(api, method)(url, **kwargs)
             assert response.status_code == status, (who.email, method, url, response.content)
     assert _api(staff.user).get("/api/v1/practice/invitations").status_code == 403
-    assert _api(staff.user).get("/api/v1/practice/settings").status_code == 404
+    settings = _api(staff.user).get("/api/v1/practice/settings")
+    assert (settings.status_code, settings.json()["code"]) == (403, "practice_admin_only")
     assert _api(other_admin).get("/api/v1/practice/members").json()[0]["email"] == "boss@other.test"
     # the other admin cannot assign our client to their own staff either
     theirs = add_member(other, "their-staff@other.test")

@@ -88,7 +88,7 @@ def test_staff_see_the_team_read_only_without_any_admin_action(setup):
     assert not PracticeInvitation.objects.filter(email="new@example.test").exists()
 
 
-def test_admin_only_pages_are_404_for_staff_and_non_members(setup):
+def test_admin_only_pages_are_403_for_staff_and_404_for_non_members(setup):
     practice, admin, staff, *_ = setup
     outsider = UserFactory.create()
     invitation = staff_services.invitation_create(actor=admin, practice=practice, email="x@example.test", role="staff")
@@ -105,12 +105,12 @@ def test_admin_only_pages_are_404_for_staff_and_non_members(setup):
         f"/partner/staff/invitations/{invitation.pk}/resend/",
         f"/partner/staff/invitations/{invitation.pk}/revoke/",
     ]
-    for user in (staff.user, outsider):
+    for user, status in ((staff.user, 403), (outsider, 404)):
         client = _as(user)
         for url in gets:
-            assert client.get(url).status_code == 404, url
+            assert client.get(url).status_code == status, url
         for url in posts:
-            assert client.post(url, {"role": "staff", "sees_all_clients": "0"}).status_code == 404, url
+            assert client.post(url, {"role": "staff", "sees_all_clients": "0"}).status_code == status, url
     assert PracticeMember.objects.get(pk=me.pk).role == "admin"
     assert PracticeInvitation.objects.get(pk=invitation.pk).status == "pending"
 
@@ -471,3 +471,41 @@ def test_assign_page_shows_50_clients_a_page_and_keeps_the_search_and_page(setup
     assert done["Location"] == f"{url}?q=alpha&page=2"
     assert not ClientAssignment.objects.filter(member=staff, client=alpha_55).exists()
     assert "Page 1 of 2" in client.get(url).content.decode()  # no search: 70 clients
+
+
+def test_staff_opening_an_admin_only_page_are_told_it_is_for_the_admins_in_the_sites_layout(setup):
+    _practice, _admin, staff, *_ = setup
+    client = _as(staff.user)
+    for url, page in (
+        ("/partner/invoices/", "its invoices"),
+        ("/partner/payment/", "its payment details"),
+        ("/partner/settings/", "its settings"),
+        ("/partner/staff/1/clients/", "its staff"),
+    ):
+        response = client.get(url)
+        body = response.content.decode()
+        assert response.status_code == 403, url
+        assert f"Only your practice&#x27;s admins can see {page}." in body, url
+        assert "<h1>Admins only</h1>" in body
+        assert 'href="/partner/clients/"' in body  # the site's layout, with the way back
+    outsider = _as(UserFactory.create())
+    for url in ("/partner/invoices/", "/partner/payment/", "/partner/settings/"):
+        assert outsider.get(url).status_code == 404, url
+
+
+def test_the_api_answers_staff_403_practice_admin_only_and_outsiders_404(setup):
+    _practice, _admin, staff, *_ = setup
+    client = _as(staff.user)
+    for method, url in (
+        ("get", "/api/v1/practice/invoices"),
+        ("get", "/api/v1/practice/mandate"),
+        ("delete", "/api/v1/practice/mandate"),
+        ("get", "/api/v1/practice/settings"),
+        ("get", "/api/v1/practice/members"),
+    ):
+        response = getattr(client, method)(url)
+        assert response.status_code == 403, url
+        assert response.json()["code"] == "practice_admin_only", url
+    outsider = _as(UserFactory.create())
+    for url in ("/api/v1/practice/invoices", "/api/v1/practice/mandate", "/api/v1/practice/settings"):
+        assert outsider.get(url).status_code == 404, url
