@@ -384,6 +384,19 @@ class LineRow:
     line: InvoiceLine
     last_day: dt.date
 
+    @property
+    def period(self) -> str:
+        """The billed days as read on the page, the printable page and the PDF: "2 Dec", an en dash, "5 Dec 2026";
+        one day as "2 Dec 2026" (not the same day twice)."""
+        return billed_days_text(self.line.starts_on, self.last_day)
+
+
+def billed_days_text(first: dt.date, last: dt.date) -> str:
+    """A billed range of days, both inclusive ("2 Dec" EN DASH "5 Dec 2026"; one day: "2 Dec 2026")."""
+    if first == last:
+        return f"{last.day} {last:%b %Y}"
+    return f"{first.day} {first:%b} \u2013 {last.day} {last:%b %Y}"
+
 
 @dataclass
 class ClientGroup:

@@ -213,3 +213,22 @@ def test_a_practice_renamed_in_settings_keeps_its_issued_invoices_and_is_billed_
     december = Invoice.objects.get(account=invoice.account, period=dt.date(2026, 12, 1))
     body = admin.get(f"/partner/invoices/{december.number}/").content.decode()
     assert '<dt>Billed to</dt><dd class="billed-to">Hartley &amp; Moss LLP</dd>' in body
+
+
+def test_a_one_day_line_reads_as_one_day_on_the_page_and_the_printable_page(billed):
+    import datetime as dt
+
+    from partnerdesk.billing.invoicing import billed_days_text
+    from partnerdesk.billing.models import InvoiceLine
+
+    assert billed_days_text(dt.date(2026, 12, 2), dt.date(2026, 12, 2)) == "2 Dec 2026"
+    assert billed_days_text(dt.date(2026, 12, 2), dt.date(2026, 12, 5)) == "2 Dec \u2013 5 Dec 2026"
+    invoice = billed["practice_invoice"]
+    line = InvoiceLine.objects.filter(invoice=invoice).order_by("pk").first()
+    InvoiceLine.objects.filter(pk=line.pk).update(ends_on=line.starts_on + dt.timedelta(days=1))
+    day = f"{line.starts_on.day} {line.starts_on:%b}"
+    admin = _as(billed["admin"])
+    for path in (f"/partner/invoices/{invoice.number}/", f"/partner/invoices/{invoice.number}/print/"):
+        body = admin.get(path).content.decode()
+        assert f"{day} {line.starts_on:%Y}" in body, path
+        assert f"{day} \u2013 {day}" not in body, path
