@@ -66,7 +66,12 @@ def home_summary(*, user: User | AnonymousUser) -> dict[str, Any]:
     from partnerdesk.billing.selectors import services_prefetch
     from partnerdesk.practice.connect import connect_requests_for_owner
 
-    memberships = list(memberships_with_access(user=user))
+    # A practice's own company has Partner Edition by being a practice (it is not a service of the catalogue).
+    memberships = list(
+        memberships_with_access(user=user).annotate(
+            partner_edition=Exists(Practice.objects.filter(company_id=OuterRef("company_id")))
+        )
+    )
     # Each company's services in force, for the Services column (one query for all of them).
     prefetch_related_objects(memberships, services_prefetch(lookup="company__subscription_items"))
     return {

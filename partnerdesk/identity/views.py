@@ -23,7 +23,7 @@ from partnerdesk.identity.models import AccessRequest, Company, CompanyMembershi
 from partnerdesk.identity.products import PRODUCTS_BY_SLUG
 from partnerdesk.lib.errors import DomainError, NotFound
 from partnerdesk.practice import services as practice_services
-from partnerdesk.practice.models import Client
+from partnerdesk.practice.models import Client, Practice
 from partnerdesk.practice.selectors import clients_with_product, membership_for_user, own_practices_admins
 
 
@@ -312,6 +312,8 @@ def company(request: HttpRequest, customer_number: str) -> HttpResponse:
         "identity/company.html",
         extra=lambda m: {
             "services": list(active_services(company=m.company)),
+            # A practice's own company has Partner Edition by being a practice (not a catalogue service).
+            "partner_edition": Practice.objects.filter(company=m.company).exists(),
             "client_pays": payer_for(company=m.company).payer == "client",
             "payment_prompt": payment_prompt(company=m.company),
             "notices": list(selectors.company_notices(membership=m)),

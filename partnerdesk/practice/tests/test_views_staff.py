@@ -509,3 +509,20 @@ def test_the_api_answers_staff_403_practice_admin_only_and_outsiders_404(setup):
     outsider = _as(UserFactory.create())
     for url in ("/api/v1/practice/invoices", "/api/v1/practice/mandate", "/api/v1/practice/settings"):
         assert outsider.get(url).status_code == 404, url
+
+
+def test_the_practices_own_company_shows_partner_edition_on_home_and_its_page(setup):
+    practice, admin, *_ = setup
+    from partnerdesk.identity.models import CompanyMembership
+
+    CompanyMembership.objects.create(user=admin, company=practice.company, role=CompanyMembership.Role.OWNER)
+    other_company = make_client(practice, "Plain Ltd").company
+    CompanyMembership.objects.create(user=admin, company=other_company, role=CompanyMembership.Role.USER)
+    home = _as(admin).get("/").content.decode()
+    row = home.split(f"{practice.company.customer_number}</td>")[1].split("</tr>")[0]
+    assert "<td>Partner Edition</td>" in row
+    plain = home.split(f"{other_company.customer_number}</td>")[1].split("</tr>")[0]
+    assert "None yet" in plain  # a company without services still says so
+    page = _as(admin).get(f"/companies/{practice.company.customer_number}/").content.decode()
+    assert "<li>Partner Edition" in page
+    assert "No services on this subscription yet." not in page
