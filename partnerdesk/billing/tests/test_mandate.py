@@ -328,3 +328,25 @@ def test_the_practices_own_mandate_emails_each_admin_by_name(client):
     assert by_address["zed@hartley.test"].body.startswith("Hello Zed Admin,")
     assert "for Hartley LLP" in by_address["zed@hartley.test"].body
     assert "/partner/payment/" in by_address["zed@hartley.test"].body
+
+
+def test_an_owner_whose_accountant_pays_is_told_why_a_direct_debit_would_be_needed_and_the_form_waits(client):
+    from partnerdesk.billing.models import Licence
+    from partnerdesk.billing.tests.subscription_factories import LONG_AGO
+
+    company, owner = make_owner_company("Managed Ltd")
+    Licence.objects.create(company=company, payer="accountant", practice=make_practice().practice, starts_on=LONG_AGO)
+    client.force_login(owner)
+    url = f"/companies/{company.customer_number}/payment/"
+    page = client.get(url).content.decode()
+    assert "Your accountant currently pays for this subscription, so you don't need a Direct Debit now." in page
+    assert "if your accountant stops managing it or you remove your accountant" in page
+    assert '<details class="mandate-ahead">' in page  # the form is there, closed, for whoever wants it ahead
+    assert "<summary>Set up a Direct Debit in advance</summary>" in page
+    assert "<h3>Set up a Direct Debit</h3>" not in page
+    bad = client.post(url, {**GOOD, "sort_code": "12-34"}).content.decode()
+    assert '<details class="mandate-ahead" open>' in bad  # its errors are not hidden
+    assert client.post(url, {**GOOD, "declaration": "on"}).status_code == 302
+    saved = client.get(url).content.decode()
+    assert "Nothing is collected by this one while your accountant pays." in saved
+    assert "mandate-ahead" not in saved
