@@ -67,7 +67,7 @@ def home_summary(*, user: User | AnonymousUser) -> dict[str, Any]:
     from partnerdesk.practice.connect import connect_requests_for_owner
 
     # A practice's own company has Partner Edition by being a practice (it is not a service of the catalogue).
-    memberships = list(
+    memberships: list[CompanyMembership] = list(
         memberships_with_access(user=user).annotate(
             partner_edition=Exists(Practice.objects.filter(company_id=OuterRef("company_id")))
         )

@@ -224,7 +224,7 @@ def test_a_one_day_line_reads_as_one_day_on_the_page_and_the_printable_page(bill
     assert billed_days_text(dt.date(2026, 12, 2), dt.date(2026, 12, 2)) == "2 Dec 2026"
     assert billed_days_text(dt.date(2026, 12, 2), dt.date(2026, 12, 5)) == "2 Dec \u2013 5 Dec 2026"
     invoice = billed["practice_invoice"]
-    line = InvoiceLine.objects.filter(invoice=invoice).order_by("pk").first()
+    line = InvoiceLine.objects.filter(invoice=invoice).order_by("pk")[0]
     InvoiceLine.objects.filter(pk=line.pk).update(ends_on=line.starts_on + dt.timedelta(days=1))
     day = f"{line.starts_on.day} {line.starts_on:%b}"
     admin = _as(billed["admin"])
