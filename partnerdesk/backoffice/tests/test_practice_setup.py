@@ -322,6 +322,6 @@ def test_a_new_practice_empty_client_list_says_how_to_add_clients(customer_servi
     http = HttpClient()
     http.force_login(admin)
     body = http.get("/partner/clients/").content.decode()
-    assert "No clients yet. Add your first with Add client, ask an existing subscriber" in body
+    assert "<h2>You have no clients yet</h2>" in body
     assert "No clients match." not in body
     assert "No clients match." in http.get("/partner/clients/?q=zzz").content.decode()
