@@ -64,7 +64,7 @@ def test_inbox_lists_newest_first_and_opens_a_message_in_the_side_panel(
     expect(panel.locator(".mail-body")).to_contain_text("Your code is 123456.")
     expect(panel.get_by_role("link", name="https://partnerdesk.test/accounts/code/")).to_be_visible()  # urlize
     expect(panel).to_contain_text("new@example.test")
-    expect(page).to_have_url(f"{live_server.url}/dev/mail/{newer.pk}/")  # hx-push-url
+    expect(page).to_have_url(f"{live_server.url}/dev/mail/{newer.pk}/")  # the panel's own URL (app.js)
     assert page.evaluate("window.__sameDocument") is True
     # app.js moves focus into the panel, to its heading (the subject is read out), and the title says it too.
     expect(panel.get_by_role("heading", name="Your sign-in code")).to_be_focused()

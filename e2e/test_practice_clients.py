@@ -181,3 +181,125 @@ def test_the_spec_steps_select_a_row_hover_over_manage_select_details(
     page.get_by_label("Select Delta Deli").check()
     expect(panel.get_by_role("heading", name="Delta Deli")).to_have_count(0)
     assert console_errors(console_messages) == []
+
+
+def test_closing_the_panel_keeps_the_lists_search_sort_filters_and_page(
+    page, live_server, practice_admin, console_messages
+):
+    """A client opened from a searched, sorted, filtered second page: Close, Escape (also after Manage and History)
+    and Back leave that list in the address, not just its tab, and nothing reloads it; the panel's own URL, reloaded,
+    shows the same list beside it."""
+    practice = PracticeMember.objects.get(user=practice_admin).practice
+    for i in range(55):
+        name = f"Baker {i:02d} Ltd"
+        Client.objects.create(
+            practice=practice, company=company_create(business_name=name), business_name=name, access="invited"
+        )
+    last = Client.objects.get(business_name="Baker 00 Ltd")  # by name, descending: on page 2
+    for tab in ("pending", "imported"):
+        name = f"Baker {tab.capitalize()} Ltd"
+        Client.objects.create(
+            practice=practice, company=company_create(business_name=name), business_name=name, tab=tab
+        )
+    sign_in(page, practice_admin.email, PASSWORD)
+    state = "tab=active&q=bak&sort=name&dir=desc&access=invited&page=2"
+    list_url = f"{live_server.url}/partner/clients/?{state}"
+    panel_url = f"{live_server.url}/partner/clients/{last.pk}/?{state}"
+    page.goto(list_url)
+    caption = page.locator("table caption")
+    expect(caption).to_have_text("Active clients, page 2 of 2")
+    loads = []  # every request for a whole page (a reload of the list would be one)
+    page.on("request", lambda request: loads.append(request.url) if request.resource_type == "document" else None)
+    page.evaluate("window.__sameDocument = true")
+    table = page.get_by_role("table")
+    row_link = table.get_by_role("link", name="Baker 00 Ltd")
+    panel = page.locator("#side-panel")
+    heading = panel.get_by_role("heading", name="Baker 00 Ltd")
+
+    row_link.click()
+    expect(heading).to_be_visible()
+    expect(page).to_have_url(panel_url)
+    panel.get_by_role("link", name="Close client").click()
+    expect(panel).to_be_hidden()
+    expect(page).to_have_url(list_url)
+    expect(caption).to_have_text("Active clients, page 2 of 2")
+    expect(row_link).to_be_focused()
+
+    # Manage, then History (the address follows the panel's tab), then Escape.
+    row_link.click()
+    panel.get_by_role("link", name="Manage").click()
+    expect(panel.get_by_label("Business name")).to_have_value("Baker 00 Ltd")
+    expect(page).to_have_url(f"{panel_url}&panel=details")
+    panel.get_by_role("link", name="History").click()
+    expect(panel).to_contain_text("No history yet.")
+    expect(page).to_have_url(f"{panel_url}&panel=history")
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(page).to_have_url(list_url)
+    expect(row_link).to_be_focused()
+
+    # Back opens the panel as it was; Back again closes it, onto the same list; Forward opens it again.
+    page.go_back()
+    expect(page).to_have_url(f"{panel_url}&panel=history")
+    expect(panel).to_contain_text("No history yet.")
+    page.go_back()
+    expect(page).to_have_url(list_url)
+    expect(panel).to_be_hidden()
+    expect(row_link).to_be_focused()
+    page.go_back()
+    expect(page).to_have_url(panel_url)
+    expect(heading).to_be_visible()
+    page.go_back()
+    expect(page).to_have_url(list_url)
+    expect(panel).to_be_hidden()
+    page.go_forward()
+    expect(page).to_have_url(panel_url)
+    expect(heading).to_be_visible()
+    expect(caption).to_have_text("Active clients, page 2 of 2")
+    assert loads == []  # the list was never loaded again
+    assert page.evaluate("window.__sameDocument") is True
+
+    # The panel's URL reloaded (or shared): the same list, page 2, beside the panel; its Close keeps it.
+    page.reload()
+    expect(heading).to_be_visible()
+    expect(caption).to_have_text("Active clients, page 2 of 2")
+    expect(table.get_by_role("link", name="Baker 54 Ltd")).to_have_count(0)
+    expect(
+        page.get_by_role("navigation", name="Client tabs").get_by_role("link", name=re.compile("^Active"))
+    ).to_have_attribute("aria-current", "page")
+    page.keyboard.press("Escape")
+    expect(page).to_have_url(list_url)
+    expect(row_link).to_be_focused()
+
+    # Back from another page onto a panel opened in place: the whole page again, not the panel's fragment alone
+    # (the browser kept htmx's response for that URL before it said Vary: HX-Request).
+    row_link.click()
+    expect(page).to_have_url(panel_url)
+    page.goto("/partner/staff/")
+    page.go_back()
+    expect(page).to_have_url(panel_url)
+    expect(heading).to_be_visible()
+    expect(caption).to_have_text("Active clients, page 2 of 2")
+
+    # The same on the Pending and Imported tabs.
+    for tab in ("pending", "imported"):
+        name = f"Baker {tab.capitalize()} Ltd"
+        client = Client.objects.get(business_name=name)
+        tab_list = f"{live_server.url}/partner/clients/?tab={tab}&q=bak&sort=contact&dir=desc"
+        page.goto(tab_list)
+        page.get_by_role("table").get_by_role("link", name=name).click()
+        expect(panel.get_by_role("heading", name=name)).to_be_visible()
+        expect(page).to_have_url(
+            f"{live_server.url}/partner/clients/{client.pk}/?tab={tab}&q=bak&sort=contact&dir=desc"
+        )
+        page.keyboard.press("Escape")
+        expect(page).to_have_url(tab_list)
+        page.go_back()
+        expect(panel.get_by_role("heading", name=name)).to_be_visible()
+        page.reload()
+        expect(page.locator("table caption")).to_have_text(f"{tab.capitalize()} clients, page 1 of 1")
+        panel.get_by_role("link", name="Close client").click()
+        expect(page).to_have_url(tab_list)
+
+    assert csp_violations(console_messages) == []
+    assert console_errors(console_messages) == []

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.vary import vary_on_headers
 
 from partnerdesk.lib.request import is_htmx
 from partnerdesk.notifications.models import DevMail
@@ -20,6 +21,7 @@ def dev_mail_list(request: HttpRequest) -> HttpResponse:
     return render(request, "notifications/dev_mail_list.html", {"page": page})
 
 
+@vary_on_headers("HX-Request")  # a whole page or (for htmx) the panel alone: never cached as one
 def dev_mail_detail(request: HttpRequest, mail_id: int) -> HttpResponse:
     """One message in the side panel; loaded directly (a shared or reloaded URL) it shows with the list."""
     _require_dev_inbox()

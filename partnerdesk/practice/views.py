@@ -8,11 +8,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from partnerdesk.billing.selectors import active_services, service_choices
@@ -75,6 +76,41 @@ def _list_query(request: HttpRequest, *, default_tab: str = Client.Tab.ACTIVE) -
     )
 
 
+# What the client list shows, as its URL says it (the names _list_query reads), and the page.
+LIST_PARAMS = ("tab", "q", "sort", "dir", "access", "payer", "assigned", "service", "hidden", "page")
+
+
+def list_state(get: QueryDict, *, tab: str = "", page: int | None = None) -> str:
+    """The client list's own part of a URL's query, for links that must lead back to the same list: its search,
+    sort, filters and page in the URL's order, without a side panel's parameters or empty values. ``tab``: put
+    this tab first (a Close link names the tab the list is on); ``page``: this page instead of the URL's (1 or
+    less: none, for links that add their own)."""
+    params = QueryDict(mutable=True)
+    if tab:
+        params["tab"] = tab
+    for key in get:
+        if key not in LIST_PARAMS or (tab and key == "tab") or (page is not None and key == "page"):
+            continue
+        values = [value for value in get.getlist(key) if value]
+        if values:
+            params.setlist(key, values)
+    if page is not None and page > 1:
+        params["page"] = str(page)
+    return params.urlencode()
+
+
+def _with_query(url: str, *parts: str) -> str:
+    query = "&".join(part for part in parts if part)
+    return f"{url}?{query}" if query else url
+
+
+def _panel_url(client_id: int, state: str, panel_tab: str = "summary") -> str:
+    """A side panel's own URL: the client, the list beside it (``state``) and the panel's tab."""
+    return _with_query(
+        reverse("practice:client", args=[client_id]), state, "" if panel_tab == "summary" else f"panel={panel_tab}"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ClientRow:
     """One row of the client list with its text worked out once, in Python: looked up, reversed and formatted in the
@@ -83,7 +119,7 @@ class ClientRow:
     pk: int
     business_name: str
     hidden: bool
-    url: str  # the side panel
+    url: str  # the side panel, with the list beside it in its query
     contact_name: str
     email: str
     services: str
@@ -98,10 +134,12 @@ ACCESS_LABELS = dict(Client.Access.choices)
 PAYER_LABELS = dict(Client.Payer.choices)
 
 
-def client_rows(clients: Iterable[Client]) -> list[ClientRow]:
-    """The list's rows; each client's company comes with its services in force prefetched."""
+def client_rows(clients: Iterable[Client], *, state: str = "") -> list[ClientRow]:
+    """The list's rows; each client's company comes with its services in force prefetched. ``state``: the list's
+    query (list_state), carried by each row's side panel URL."""
     # One reverse() for the page (about 40 µs each): the panel URL of client 0, its id swapped per row.
     head, _, tail = reverse("practice:client", args=[0]).rpartition("/0/")
+    query = f"?{state}" if state else ""
     rows = []
     for client in clients:
         if client.awaiting_client_approval:  # the company's services are not the practice's to see yet
@@ -119,7 +157,7 @@ def client_rows(clients: Iterable[Client]) -> list[ClientRow]:
                 pk=client.pk,
                 business_name=client.business_name,
                 hidden=client.hidden,
-                url=f"{head}/{client.pk}/{tail}",
+                url=f"{head}/{client.pk}/{tail}{query}",
                 contact_name=client.contact_name,
                 email=client.email,
                 services=services_text,
@@ -145,14 +183,13 @@ def _list_context(
     if not query.narrowed:  # the tab's count is the list's: no second COUNT over the practice's clients
         paginator.count = counts[query.tab]
     page = paginator.get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    state = list_state(request.GET, page=page.number)
     people = list(practice_members(practice=member.practice))  # names only: counting assignments is the Staff page's
     return {
         "member": member,
         "query": query,
         "page": page,
-        "rows": client_rows(page.object_list),
+        "rows": client_rows(page.object_list, state=state),
         # The seed's order: Active, Pending, Imported.
         "tabs": [(tab, Client.Tab(tab).label, counts[tab]) for tab in TAB_ORDER],
         "hidden_count": hidden[query.tab],
@@ -176,7 +213,9 @@ def _list_context(
             ("payer", "Who pays"),
             ("activity", "Last activity"),
         ],
-        "query_string": params.urlencode(),
+        # The list without its page: pagination adds its own, export and Show/Hide need none. (A row's side panel URL
+        # carries it with the page, so the panel's Close, a reload or a shared link shows this very list behind it.)
+        "query_string": list_state(request.GET, page=1),
     }
 
 
@@ -188,6 +227,7 @@ def clients(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@vary_on_headers("HX-Request")  # the same URL is a whole page or (for htmx) the panel alone: never cached as one
 def client_panel(request: HttpRequest, client_id: int) -> HttpResponse:
     """The side panel of one client: summary, Manage, History. Loaded directly it shows beside the list."""
     member = _member(request)
@@ -200,7 +240,7 @@ def client_panel(request: HttpRequest, client_id: int) -> HttpResponse:
         if isinstance(gone, NotFound):
             raise Http404("No such client") from None
         messages.error(request, gone.message)
-        url = reverse("practice:clients")
+        url = _with_query(reverse("practice:clients"), list_state(request.GET))
         return HttpResponseClientRedirect(url) if is_htmx(request) else redirect(url)
     panel_tab = request.GET.get("panel", "summary")
     return _render_panel(request, member, client, panel_tab=panel_tab)
@@ -220,6 +260,10 @@ def _render_panel(
     """``version``: the details version the form carries (the one it was opened at, when a save was refused: a
     refused save stays refused until the latest details are loaded); ``stale``: offer to load them."""
     panel_tab = panel_tab if panel_tab in {"summary", "details", "history"} else "summary"
+    # Every link in the panel keeps the list beside it: its search, sort, filters and page stay in the address
+    # through Manage, History, Save and Close, and a reload or a shared link shows the same list behind it.
+    state = list_state(request.GET)
+    panel_urls = {tab: _panel_url(client.pk, state, tab) for tab in ("summary", "details", "history")}
     context = {
         "client": client,
         "panel_tab": panel_tab,
@@ -229,6 +273,13 @@ def _render_panel(
         "form": form or (ClientDetailsForm(instance=client) if panel_tab == "details" else None),
         "form_version": client.version if version is None else version,
         "stale": stale,
+        "panel_urls": panel_urls,
+        "panel_url": panel_urls[panel_tab],
+        "details_url": _with_query(reverse("practice:client_details", args=[client.pk]), state),
+        # The list the panel came from, on the tab it is on (the client's own when the URL names none).
+        "close_url": _with_query(
+            reverse("practice:clients"), list_state(request.GET, tab=_list_query(request, default_tab=client.tab).tab)
+        ),
         "services": [item.service.name for item in active_services(company=client.company)]
         if panel_tab == "summary" and client.tab == Client.Tab.ACTIVE
         else [],
@@ -242,6 +293,7 @@ def _render_panel(
 
 @login_required
 @require_POST
+@vary_on_headers("HX-Request")
 def client_details(request: HttpRequest, client_id: int) -> HttpResponse:
     """Manage -> Details -> Save. A newer edit by someone else is never silently overwritten."""
     member = _member(request)
@@ -270,7 +322,7 @@ def client_details(request: HttpRequest, client_id: int) -> HttpResponse:
             )
             if is_htmx(request):
                 return _render_panel(request, member, updated, panel_tab="details")
-            return redirect(f"{reverse('practice:client', args=[updated.pk])}?panel=details")
+            return redirect(_panel_url(updated.pk, list_state(request.GET), "details"))
     # htmx only swaps successful responses into the panel, so it gets the form with its errors as a 200. The form
     # keeps the version it was opened at: a save refused as stale stays refused until the latest details load.
     return _render_panel(

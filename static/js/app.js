@@ -2,6 +2,8 @@
 (function () {
   "use strict";
   var opener = null;
+  var pushNext = false;  // the panel being loaded was asked for from outside it (a row): a new history entry
+  var restoring = false;  // the panel being loaded is one that Back or Forward came back to
 
   function panel() {
     return document.getElementById("side-panel");
@@ -11,7 +13,13 @@
   // give focus back.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var target = event.detail.target;
-    if (target && target.id === "side-panel" && !target.contains(event.detail.elt)) opener = event.detail.elt;
+    if (!target || target.id !== "side-panel") return;
+    pushNext = !restoring && !target.contains(event.detail.elt);
+    if (pushNext) opener = event.detail.elt;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "side-panel" && !event.detail.successful) pushNext = restoring = false;
   });
 
   // Where keyboard focus goes when a page (or the side panel) arrives, so a screen reader says what happened:
@@ -57,33 +65,56 @@
 
   // After htmx fills the side panel, move keyboard focus into it: to its errors or its message as above, else
   // to its heading (the client's name is read out, not just "Details, complementary").
+  // The address follows the panel (its data-panel-url, which keeps the list's search, sort, filters and page): a
+  // panel opened from a row is a new history entry, its own Manage, History or Save replace that entry.
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     if (!target || target.id !== "side-panel") return;
     var heading = target.querySelector("h2, h1");
     var into = problemOrNews(target, true) || (heading && focusable(heading)) || target;
     moveFocus(into);
+    var shown = target.querySelector("[data-panel-url]");
+    if (shown) {
+      var url = shown.getAttribute("data-panel-url");
+      if (pushNext) history.pushState({ partnerdeskPanel: true }, "", url);
+      else history.replaceState({ partnerdeskPanel: true }, "", url);
+    }
+    pushNext = restoring = false;
   });
 
-  function closePanel(link) {
+  // The row link of the panel's client (matched on its path: the list's query is the same for every row).
+  function rowLink(aside) {
+    var shown = aside.querySelector("[data-panel-url]");
+    if (!shown) return null;
+    var path = new URL(shown.getAttribute("data-panel-url"), location.href).pathname;
+    var links = document.querySelectorAll("main a[hx-get]");
+    for (var i = 0; i < links.length; i++) {
+      if (new URL(links[i].getAttribute("hx-get"), location.href).pathname === path) return links[i];
+    }
+    return null;
+  }
+
+  // Empty the panel in place: the list beside it is the list of the address the panel's Close link leads to (its
+  // query is the list's), so nothing needs loading. ``href``: that address, a new history entry; none when Back
+  // or Forward came to it.
+  function closePanel(href) {
     var aside = panel();
     if (!aside || !aside.firstElementChild) return false;
-    // A panel that came with the page (a link from an email, a reload) has no opener: its row's link, when the
-    // list shows it, takes the focus back instead.
-    var row = document.querySelector('main a[hx-get="' + location.pathname + '"]');
-    var back = opener && document.body.contains(opener) ? opener : row || document.getElementById("main");
+    // A panel that came with the page (a link from an email, a reload) or that Back brought back has no opener: its
+    // row's link, when the list shows it, takes the focus back instead.
+    var back = opener && document.body.contains(opener) ? opener : rowLink(aside) || document.getElementById("main");
     aside.innerHTML = "";
+    opener = null;
     if (aside.getAttribute("data-list-title")) document.title = aside.getAttribute("data-list-title");
-    history.pushState({ partnerdeskPanelClosed: true }, "", link.href);
+    if (href) history.pushState({ partnerdeskList: true }, "", href);
     if (back) back.focus();
     return true;
   }
 
-
   // "Close" empties the panel in place (no reload) and returns focus to the row link that opened it.
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("#side-panel .panel-close");
-    if (link && closePanel(link)) event.preventDefault();
+    if (link && closePanel(link.href)) event.preventDefault();
   });
 
   // Escape closes the panel, unless the person is typing in a field or an open menu (Show/Hide) is what Escape
@@ -93,7 +124,27 @@
     if (event.target.closest && event.target.closest("input, textarea, select, [contenteditable]")) return;
     if (document.querySelector("details.menu[open]")) return;
     var link = document.querySelector("#side-panel .panel-close");
-    if (link && closePanel(link)) event.preventDefault();
+    if (link && closePanel(link.href)) event.preventDefault();
+  });
+
+  // Back and Forward between a list and its side panels stay on the page: the list is already there, only the
+  // panel is closed again or loaded again. The page's own entry is marked as one or the other when it loads.
+  (function () {
+    var aside = panel();
+    if (!aside || !aside.hasAttribute("data-list-title")) return;
+    var open = aside.querySelector("[data-panel-url]");
+    history.replaceState(open ? { partnerdeskPanel: true } : { partnerdeskList: true }, "", location.href);
+  })();
+  window.addEventListener("popstate", function (event) {
+    var state = event.state;
+    if (!state || !panel()) return;
+    if (state.partnerdeskList) {
+      closePanel(null);
+    } else if (state.partnerdeskPanel && window.htmx) {
+      restoring = true;
+      opener = null;
+      window.htmx.ajax("GET", location.pathname + location.search, { target: "#side-panel", swap: "innerHTML" });
+    }
   });
 
   // "Choose the client by selecting its row": a click anywhere on a row (not on its checkbox or a link) opens
@@ -208,10 +259,5 @@
     if (!event.detail.successful) return;
     var region = document.getElementById("request-error");
     if (region) region.textContent = "";
-  });
-
-  // Back/forward onto an entry made by closePanel: let the server render it (htmx restores its own entries).
-  window.addEventListener("popstate", function (event) {
-    if (event.state && event.state.partnerdeskPanelClosed) window.location.reload();
   });
 })();

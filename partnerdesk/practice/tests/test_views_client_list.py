@@ -608,8 +608,9 @@ def test_each_row_links_its_side_panel_and_shows_its_state(mine):
     assert found is not None
     row = found.group(0)
     url = f"/partner/clients/{alpha.pk}/"
-    assert f'<a href="{url}?hidden=1&amp;sort=name" hx-get="{url}" hx-target="#side-panel"' in row
-    assert f'hx-push-url="{url}?hidden=1&amp;sort=name">Alpha &amp; Sons Ltd</a>' in row
+    # The panel's URL (a real one, and the one htmx asks for) keeps the list's query; app.js puts it in the address.
+    panel = f"{url}?hidden=1&amp;sort=name"
+    assert f'<a href="{panel}" hx-get="{panel}" hx-target="#side-panel">Alpha &amp; Sons Ltd</a>' in row
     assert "<td>Ann</td>" in row
     assert '<td class="long-text">ann@alpha.test</td>' in row
     assert "<td>—</td>" in row  # no services
@@ -746,3 +747,103 @@ def test_a_new_client_without_services_is_pointed_to_manage_subscriptions(mine):
         f'None yet. Choose them with Manage → <a href="/partner/clients/{client.pk}/subscriptions/">'
         "Manage Subscriptions</a>." in body
     )
+
+
+def _attr(html: str, pattern: str, attr: str = "href") -> str:
+    """The attribute of the first element whose opening tag matches ``pattern``, unescaped."""
+    found = re.search(rf"<[^>]*{pattern}[^>]*>", html)
+    assert found is not None, pattern
+    value = re.search(rf'\s{attr}="([^"]*)"', found.group(0))
+    assert value is not None, (pattern, attr)
+    return value.group(1).replace("&amp;", "&")
+
+
+@pytest.mark.parametrize(
+    ("tab", "filters"),
+    [("active", "&access=invited"), ("pending", ""), ("imported", "")],
+)
+def test_the_side_panel_keeps_the_lists_search_sort_filters_and_page_everywhere(mine, tab, filters):
+    """Open a client from a searched, sorted, filtered second page: the panel's own URL, its Summary, Manage and
+    History, its Save and its Close all keep that list, and the panel's URL loaded on its own shows that very list
+    beside it (page 2, sorted, filtered): a reload or a shared link does not fall back to the bare tab."""
+    practice, _, http = mine
+    for i in range(55):
+        _client(practice, f"Baker {i:02d} Ltd", tab=tab, access="invited" if tab == "active" else "none")
+    _client(practice, "Other Ltd", tab=tab)
+    state = f"tab={tab}&q=bak&sort=name&dir=desc{filters}"
+    listing = http.get(f"/partner/clients/?{state}&page=2&panel=details&utm=x").content.decode()
+    assert f"{tab.capitalize()} clients, page 2 of 2" in listing
+    last = Client.objects.get(business_name="Baker 00 Ltd")  # last by name, descending: on page 2
+    row = f"/partner/clients/{last.pk}/?{state}&page=2"  # the list's own parameters only, with its page
+    assert _attr(listing, f'hx-get="/partner/clients/{last.pk}/') == row
+    assert _attr(listing, f'hx-get="/partner/clients/{last.pk}/', "hx-get") == row
+    assert "Other Ltd" not in listing
+
+    panel = http.get(row, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in panel
+    assert _attr(panel, 'class="panel-close"') == f"/partner/clients/?{state}&page=2"
+    assert _attr(panel, "data-panel-url", "data-panel-url") == row
+    assert _attr(panel, ">Summary<") == row
+    assert _attr(panel, ">Manage<") == f"{row}&panel=details"
+    assert _attr(panel, ">History<") == f"{row}&panel=history"
+
+    manage = http.get(f"{row}&panel=details", headers={"HX-Request": "true"}).content.decode()
+    assert _attr(manage, 'class="panel-close"') == f"/partner/clients/?{state}&page=2"
+    assert _attr(manage, "data-panel-url", "data-panel-url") == f"{row}&panel=details"
+    details = f"/partner/clients/{last.pk}/details/?{state}&page=2"
+    assert _attr(manage, 'hx-target="#side-panel" novalidate', "action") == details
+    assert _attr(manage, 'hx-target="#side-panel" novalidate', "hx-post") == details
+
+    # Loaded on its own (a reload, a shared link): the same list beside the panel.
+    full = http.get(row).content.decode()
+    assert f"{tab.capitalize()} clients, page 2 of 2" in full
+    assert re.search(rf'href="\?tab={tab}"[^>]*aria-current="page"', full)
+    assert "Baker 00 Ltd</a>" in full
+    assert "Baker 54 Ltd</a>" not in full
+    assert "Other Ltd" not in full
+    assert _attr(full, 'class="panel-close"') == f"/partner/clients/?{state}&page=2"
+    history = http.get(f"{row}&panel=history").content.decode()
+    assert f"{tab.capitalize()} clients, page 2 of 2" in history
+    assert _attr(history, 'rel="prev"') == f"?{state}&page=1"  # the list's own links leave the panel's out
+
+    if tab != "pending":  # Save without JavaScript: back to Manage over the same list
+        form = {
+            "version": last.version,
+            "business_name": "Baker 00 Ltd",
+            "contact_name": "Bea",
+            "email": "",
+            "phone": "",
+            "address": "",
+            "postcode": "",
+            "vat_number": "",
+            "company_number": "",
+        }
+        saved = http.post(details, form)
+        assert (saved.status_code, saved["Location"]) == (302, f"{row}&panel=details")
+
+
+def test_a_panel_without_a_list_query_closes_onto_its_own_tab(mine):
+    practice, _, http = mine
+    waiting = _client(practice, "Waiting Ltd", tab="pending")
+    active = _client(practice, "Active Ltd")
+    listing = http.get("/partner/clients/").content.decode()
+    assert _attr(listing, f'hx-get="/partner/clients/{active.pk}/') == f"/partner/clients/{active.pk}/"  # no "?"
+    panel = http.get(f"/partner/clients/{active.pk}/", headers={"HX-Request": "true"}).content.decode()
+    assert _attr(panel, 'class="panel-close"') == "/partner/clients/?tab=active"
+    assert _attr(panel, ">Manage<") == f"/partner/clients/{active.pk}/?panel=details"
+    from_email = http.get(f"/partner/clients/{waiting.pk}/").content.decode()  # a link from an email
+    assert _attr(from_email, 'class="panel-close"') == "/partner/clients/?tab=pending"
+    # Its row's URL names no tab either: loaded on its own, a panel shows over its client's tab.
+    assert _attr(from_email, f'hx-get="/partner/clients/{waiting.pk}/') == f"/partner/clients/{waiting.pk}/"
+
+
+def test_the_panels_whole_page_and_htmx_fragment_are_never_cached_as_one(mine):
+    """The same URL is a whole page (address bar, reload, Back) or the panel alone (htmx): a browser that kept the
+    fragment would show it bare on Back from another page."""
+    practice, _, http = mine
+    client = _client(practice, "Alpha Ltd")
+    for url in (f"/partner/clients/{client.pk}/", f"/partner/clients/{client.pk}/?panel=history"):
+        assert "HX-Request" in http.get(url)["Vary"]
+        assert "HX-Request" in http.get(url, headers={"HX-Request": "true"})["Vary"]
+    refused = http.post(f"/partner/clients/{client.pk}/details/", {"version": client.version})
+    assert "HX-Request" in refused["Vary"]

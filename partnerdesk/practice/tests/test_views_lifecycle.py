@@ -196,6 +196,9 @@ def test_the_panel_of_a_client_a_colleague_just_stopped_managing_says_so(admin_c
     assert ENDED_MESSAGE in admin_client.get(page["Location"]).content.decode()
     htmx = admin_client.get(panel, headers={"HX-Request": "true"})
     assert (htmx.status_code, htmx["HX-Redirect"]) == (200, reverse("practice:clients"))
+    # Opened from a searched list: back to that list.
+    searched = admin_client.get(f"{panel}?tab=active&q=bak&panel=history", headers={"HX-Request": "true"})
+    assert searched["HX-Redirect"] == f"{reverse('practice:clients')}?tab=active&q=bak"
     _other_practice, other_admin = make_practice("Other LLP", "admin@other.test")
     client.force_login(other_admin)
     assert client.get(panel).status_code == 404
