@@ -22,6 +22,7 @@ from django.http.response import HttpResponseBase
 from django.views.generic.edit import FormView
 
 from partnerdesk.identity.models import User
+from partnerdesk.identity.ratelimits import seconds_until_allowed
 
 CODE_EXPIRED_MESSAGE = "That code has expired. Sign in again and we'll email you a new one."
 EMPTY_CODE_MESSAGE = "Enter the code from the email."
@@ -42,15 +43,29 @@ class SignupForm(AllauthSignupForm):
         return cleaned
 
 
+def resend_wait_seconds(request: HttpRequest, email: str) -> int:
+    """Seconds until Resend code may send another code to ``email``: what is left of allauth's limit on codes sent
+    to one address (ACCOUNT_RATE_LIMITS["confirm_email"], one a minute), from when the last one was sent. Read, not
+    counted; 0 when it may send now."""
+    return seconds_until_allowed(request, app="allauth.account", action="confirm_email", key=email.lower())
+
+
 class ConfirmEmailCodeView(ConfirmEmailVerificationCodeView):
-    """The "We sent a code" page: says clearly when a code has expired, and a resent code gets its own
-    ten minutes (allauth keeps the first code's clock)."""
+    """The "We sent a code" page (creating an account, and changing the email address): says clearly when a code
+    has expired, a resent code gets its own ten minutes (allauth keeps the first code's clock), and Resend code
+    waits for what is left of the server's cooldown, however often the page is shown."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         state = request.session.get(EMAIL_VERIFICATION_CODE_SESSION_KEY)
         if state and time.time() - state.get("at", 0) > settings.ACCOUNT_EMAIL_VERIFICATION_BY_CODE_TIMEOUT:
             messages.error(request, CODE_EXPIRED_MESSAGE)
         return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        if context.get("can_resend"):
+            context["resend_wait"] = resend_wait_seconds(self.request, self._process.email)
+        return context
 
     def _verify_form_invalid(self, form: Any) -> HttpResponse:
         """Verify pressed with the code box empty is a form error ("Enter the code"), not a wrong code: it does not

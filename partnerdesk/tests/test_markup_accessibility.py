@@ -227,3 +227,17 @@ def test_back_office_sign_in_page_has_its_heading(client):
     client.force_login(User.objects.create_user(email="bo@example.test", password="x" * 16, is_staff=True))
     index = client.get("/admin/").content.decode()
     assert [text_of(h) for h in elements(index) if h.tag == "h1"] == ["Site administration"]
+
+
+def test_the_code_page_and_its_errors(client):
+    """Create account -> the emailed code: with its cooldown showing, and with a wrong code typed."""
+    password = "a quiet harbour at dawn"
+    signup = {"email": "nia@example.test", "password1": password, "password2": password, "full_name": "Nia Evans"}
+    assert client.post(reverse("account_signup"), signup).status_code == 302
+    pages = {
+        "code": client.get(reverse("account_email_verification_sent")),
+        "code: wrong": client.post(reverse("account_email_verification_sent"), {"code": "00000000"}),
+    }
+    problems = {name: markup_problems(_page(response)) for name, response in pages.items()}
+    assert {name: found for name, found in problems.items() if found} == {}
+    assert 'id="resend-cooldown"' in _page(pages["code: wrong"])

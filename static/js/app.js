@@ -172,6 +172,32 @@
     (field || heading).focus();
   });
 
+  // Resend code waits for what is left of the server's cooldown (data-cooldown: seconds, worked out from when the
+  // last code was sent): the button shows when it ends, and the live region says so (not each second: a screen
+  // reader would read every tick). Counted from the clock, not by ticks, so a tab in the background stays right.
+  (function () {
+    var form = document.querySelector("form[data-cooldown]");
+    var wait = form ? parseInt(form.getAttribute("data-cooldown"), 10) : 0;
+    if (!(wait > 0)) return;
+    var note = form.querySelector(".cooldown");
+    var seconds = form.querySelector(".cooldown-seconds");
+    var ready = form.querySelector(".cooldown-ready");
+    var button = form.querySelector(".resend-button");
+    var until = Date.now() + wait * 1000;
+    button.hidden = true;
+    var timer = setInterval(function () {
+      var left = Math.ceil((until - Date.now()) / 1000);
+      if (left > 0) {
+        seconds.textContent = left + (left === 1 ? " second" : " seconds");
+        return;
+      }
+      clearInterval(timer);
+      note.hidden = true;
+      button.hidden = false;
+      ready.textContent = "You can ask for a new code now.";
+    }, 250);
+  })();
+
   // "Select all" checkboxes tick or clear every row checkbox with the name they name.
   document.addEventListener("change", function (event) {
     var all = event.target;

@@ -456,3 +456,59 @@ def test_our_api_link_lookup_limit_says_the_minutes_left(clock):
     assert response["Retry-After"] == str(45 * 60)
     body = response.json()
     assert (body["code"], body["detail"]) == ("rate_limited", _try_again_in(45))
+
+
+def _resend_section(response) -> str:
+    body = response.content.decode()
+    return body[body.index('<section class="resend"') : body.index("</section>", body.index('<section class="resend"'))]
+
+
+@pytest.mark.django_db
+def test_the_code_page_counts_down_what_is_left_of_the_cooldown_however_often_it_is_shown(clock):
+    """Resend code waits for the server's cooldown, which started when the code was sent: a wrong code typed 15
+    seconds later shows the page again with 45 seconds left, not 60. When it is over the button is there with
+    nothing to wait for; the live region that says so (app.js) is in the page from the start, empty."""
+    _, window = _rate("confirm_email", "key")
+    browser = Client()
+    _signup(browser, "new@example.test")
+    first = _resend_section(browser.get(CONFIRM))
+    assert f'data-cooldown="{window}"' in first
+    assert f'You can ask for a new code in <span class="cooldown-seconds">{window} seconds</span>.' in first
+    assert '<p class="cooldown-ready" id="resend-ready" role="status" aria-live="polite"></p>' in first
+    assert ">Resend code</button>" in first
+
+    clock.advance(15)
+    wrong = browser.post(CONFIRM, {"code": "00000000"})
+    assert wrong.status_code == 200
+    assert wrong.context["form"].errors["code"] == ["Incorrect code."]
+    assert f'data-cooldown="{window - 15}"' in _resend_section(wrong)
+    assert f">{window - 15} seconds</span>." in _resend_section(wrong)
+
+    clock.advance(window - 16)
+    assert ">1 second</span>." in _resend_section(browser.get(CONFIRM))
+    clock.advance(1)
+    over = _resend_section(browser.get(CONFIRM))
+    assert "data-cooldown" not in over
+    assert "resend-cooldown" not in over
+    assert ">Resend code</button>" in over
+
+    assert browser.post(CONFIRM, {"action": "resend"}).status_code == 302
+    assert f'data-cooldown="{window}"' in _resend_section(browser.get(CONFIRM))  # a new code: a new wait
+
+
+@pytest.mark.django_db
+def test_changing_the_email_address_shows_the_same_cooldown(clock):
+    """Security -> Manage email -> a new address: the same code page, the same wait from when its code was sent."""
+    _, window = _rate("confirm_email", "key")
+    user = UserFactory.create(email="nia@example.test")
+    browser = Client()
+    browser.force_login(user)
+    added = browser.post("/accounts/email/", {"action_add": "", "email": "nia@work.test"})
+    assert added["Location"] == CONFIRM
+    clock.advance(20)
+    page = browser.get(CONFIRM)
+    assert "We sent a code to <strong>nia@work.test</strong>" in page.content.decode()
+    assert f'data-cooldown="{window - 20}"' in _resend_section(page)
+    early = browser.post(CONFIRM, {"action": "resend"})  # without JavaScript the button is there: refused, timed
+    assert early.status_code == 429
+    assert _try_again_in(1) in early.content.decode()
