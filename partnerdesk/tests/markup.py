@@ -2,8 +2,8 @@
 
 ``markup_problems(html)`` lists what a screen reader user would trip over and a test can see without running the
 page: a form control with no label, an ``aria-describedby`` / ``aria-labelledby`` / ``<label for>`` that points at
-nothing, a field marked invalid whose error is not in its description, a table header cell without ``scope``,
-not exactly one ``h1``, a skipped heading level, no ``lang``, no ``<title>``, no ``main`` landmark."""
+nothing, a field marked invalid whose error is not in its description, a form that marks required fields with a
+"*" without saying what it means ("* required"), a table header cell without ``scope``, not exactly one ``h1``, a skipped heading level, no ``lang``, no ``<title>``, no ``main`` landmark."""
 
 from __future__ import annotations
 
@@ -29,6 +29,12 @@ class Element:
                 return True
             node = node.parent
         return False
+
+    def ancestor(self, tag: str) -> Element | None:
+        node = self.parent
+        while node is not None and node.tag != tag:
+            node = node.parent
+        return node
 
     def describe(self) -> str:
         shown = " ".join(f'{k}="{v}"' for k, v in self.attrs.items() if k in {"id", "name", "type", "class"})
@@ -98,6 +104,16 @@ def markup_problems(html: str, *, fragment: bool = False) -> list[str]:
                 problems.append(f"{e.describe()} is marked invalid but its error is not in its description")
         if e.tag == "th" and e.attrs.get("scope") not in {"col", "row", "colgroup", "rowgroup"}:
             problems.append(f"<th> {''.join(e.text).strip()[:40]!r} has no scope")
+
+    # The red "*" by a label is explained once in its form (templates/_required_legend.html).
+    explained = {id(e.ancestor("form")) for e in found if "required-legend" in e.attrs.get("class", "").split()}
+    for e in found:
+        if e.tag == "span" and "required" in e.attrs.get("class", "").split() and e.within("label"):
+            form = e.ancestor("form")
+            if id(form) not in explained:
+                explained.add(id(form))  # said once per form
+                where = form.describe() if form is not None else "the page"
+                problems.append(f"{where} marks required fields with * but does not say what * means")
 
     if fragment:
         return problems
