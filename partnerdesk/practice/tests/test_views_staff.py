@@ -270,7 +270,8 @@ def test_the_back_office_shows_a_practices_name_read_only_as_its_companys(setup)
     page = _as(cs).get(f"/admin/practice/practice/{practice.pk}/change/").content.decode()
     assert 'name="name"' not in page
     assert f"the business name of its own company, customer number {practice.company.customer_number}" in page
-    assert 'name="name"' in _as(cs).get("/admin/practice/practice/add/").content.decode()
+    # Adding a practice is Set up a practice (decision 78): the name is typed once, for the company and the practice.
+    assert 'name="business_name"' in _as(cs).get("/admin/practice/practice/add/").content.decode()
 
 
 def test_staff_list_query_count_does_not_grow_with_members(setup, django_assert_max_num_queries):
@@ -501,11 +502,12 @@ def test_the_api_answers_staff_403_practice_admin_only_and_outsiders_404(setup):
         ("get", "/api/v1/practice/mandate"),
         ("delete", "/api/v1/practice/mandate"),
         ("get", "/api/v1/practice/settings"),
-        ("get", "/api/v1/practice/members"),
+        ("get", "/api/v1/practice/invitations"),
     ):
         response = getattr(client, method)(url)
         assert response.status_code == 403, url
         assert response.json()["code"] == "practice_admin_only", url
+    assert client.get("/api/v1/practice/members").status_code == 200  # the team, read-only (decision 79)
     outsider = _as(UserFactory.create())
     for url in ("/api/v1/practice/invoices", "/api/v1/practice/mandate", "/api/v1/practice/settings"):
         assert outsider.get(url).status_code == 404, url
