@@ -241,7 +241,9 @@ def test_owner_declines_and_the_practice_is_told(setup):
     assert not Client.all_objects.filter(pk=client.pk).exists()
     assert OutboundEmail.objects.filter(template="practice-connect-declined", to=["admin@hartley.test"]).exists()
     assert Message.objects.filter(practice=member.practice, subject__contains="declined").exists()
-    assert "Awaiting client approval" not in admin_http.get("/partner/clients/?tab=pending").content.decode()
+    pending = admin_http.get("/partner/clients/?tab=pending").content.decode()
+    assert f"/partner/clients/{client.pk}/" not in pending  # no row left (the empty tab explains the word)
+    assert 'id="empty-state"' in pending
 
 
 def test_an_unknown_decision_changes_nothing(setup):
