@@ -57,7 +57,7 @@ def open_manage(page: Page, client: Client):
     page.get_by_role("table").get_by_role("link", name=client.business_name).click()
     panel = page.locator("#side-panel")
     expect(panel.get_by_role("heading", name=client.business_name)).to_be_visible()
-    panel.get_by_role("link", name="Manage").click()
+    panel.get_by_role("link", name="Manage", exact=True).click()
     expect(panel.get_by_role("list", name=f"Manage {client.business_name}")).to_be_visible()
     return panel
 

@@ -121,7 +121,7 @@ def test_side_panel_from_the_keyboard(page, live_server, practice_admin, console
     # Manage -> Details -> Save with an error: focus on the field in error, then on "Details saved."
     page.keyboard.press("Enter")
     expect(heading).to_be_focused()
-    panel.get_by_role("link", name="Manage").focus()
+    panel.get_by_role("link", name="Manage", exact=True).focus()
     page.keyboard.press("Enter")
     details = panel.get_by_role("link", name="Details", exact=True)
     expect(details).to_be_visible()

@@ -54,7 +54,7 @@ def test_find_open_amend_hide_and_unhide(page, live_server, practice_admin, cons
     expect(page).to_have_url(re.compile(rf"/partner/clients/{beta.pk}/\?tab=active&sort=name&q=joinery"))
 
     # Manage -> amend details -> Save.
-    panel.get_by_role("link", name="Manage").click()
+    panel.get_by_role("link", name="Manage", exact=True).click()
     expect(panel.get_by_label("Business name")).to_have_value("Beta Joinery")
     panel.get_by_label("VAT number").fill("12345")
     panel.get_by_role("button", name="Save").click()
@@ -166,7 +166,7 @@ def test_the_spec_steps_select_a_row_hover_over_manage_select_details(
     expect(panel.get_by_role("heading", name="Gamma Garage")).to_be_visible()
     expect(page.get_by_label("Select Gamma Garage")).not_to_be_checked()  # the row opened, it wasn't ticked
 
-    panel.get_by_role("link", name="Manage").hover()
+    panel.get_by_role("link", name="Manage", exact=True).hover()
     expect(panel.get_by_role("list", name="Manage Gamma Garage")).to_be_visible()  # hovering is enough
     panel.get_by_role("link", name="Details", exact=True).click()
     expect(panel.get_by_label("Business name")).to_be_focused()
@@ -227,7 +227,7 @@ def test_closing_the_panel_keeps_the_lists_search_sort_filters_and_page(
 
     # Manage, then History (the address follows the panel's tab), then Escape.
     row_link.click()
-    panel.get_by_role("link", name="Manage").click()
+    panel.get_by_role("link", name="Manage", exact=True).click()
     expect(panel.get_by_label("Business name")).to_have_value("Baker 00 Ltd")
     expect(page).to_have_url(f"{panel_url}&panel=details")
     panel.get_by_role("link", name="History").click()

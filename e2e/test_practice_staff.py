@@ -88,7 +88,7 @@ def test_a_failed_htmx_request_is_said_in_the_page(page, live_server, console_me
     page.goto("/partner/clients/")
     page.get_by_role("table").get_by_role("link", name="Alpha Bakery").click()
     panel = page.locator("#side-panel")
-    panel.get_by_role("link", name="Manage").click()
+    panel.get_by_role("link", name="Manage", exact=True).click()
     expect(panel.get_by_label("Business name")).to_have_value("Alpha Bakery")
 
     ClientAssignment.objects.filter(member=member).delete()  # an admin unassigns it meanwhile
