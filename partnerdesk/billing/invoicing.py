@@ -26,6 +26,7 @@ from __future__ import annotations
 import calendar
 import csv
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -191,13 +192,13 @@ def _invoices_insert_sql(d: _Dialect) -> str:
     return (
         """
 INSERT INTO billing_invoice
-    (number, account_id, kind, practice_id, customer_number, billed_to_name, period, issued_at,
+    (number, account_id, kind, practice_id, customer_number, billed_to_name, period, issued_at, run,
      subtotal, discount_total, net_total, vat_total, total)"""  # noqa: S608
         + _segments_sql(d, licence_filter=not_invoiced)
         + """
 SELECT %(prefix)s || c.customer_number, a.account_id,
     CASE WHEN pp.id IS NULL THEN 'company' ELSE 'practice' END, pp.id, c.customer_number,
-    CASE WHEN pp.id IS NULL THEN c.business_name ELSE pp.name END, %(p0)s, %(now)s,
+    CASE WHEN pp.id IS NULL THEN c.business_name ELSE pp.name END, %(p0)s, %(now)s, %(run)s,
     0, 0, 0, 0, 0
 FROM (SELECT DISTINCT seg.account_id FROM seg) a
 JOIN identity_company c ON c.id = a.account_id
@@ -208,11 +209,10 @@ ON CONFLICT DO NOTHING"""
 
 
 def _lines_insert_sql(d: _Dialect) -> str:
-    """The lines of the invoices this run has just created (identified by period and issued_at), in pence:
+    """The lines of the invoices this run has just created (identified by the run's id, never by the clock: two runs
+    in the same instant must not both add lines), in pence:
     amount = round_half_up(rrp_p x days / dim), discount = round_half_up(amount_p x rate_bp / 10000)."""
-    run_invoice = (
-        f"JOIN billing_invoice ri ON ri.account_id = {_ACCOUNT} AND ri.period = %(p0)s AND ri.issued_at = %(now)s"
-    )
+    run_invoice = f"JOIN billing_invoice ri ON ri.account_id = {_ACCOUNT} AND ri.period = %(p0)s AND ri.run = %(run)s"
     return (
         """
 INSERT INTO billing_invoiceline
@@ -251,7 +251,7 @@ FROM (
         CAST(SUM(CAST(ROUND(l.discount * 100) AS BIGINT)) AS BIGINT) AS discount_p,
         CAST(SUM(CAST(ROUND(l.net * 100) AS BIGINT)) AS BIGINT) AS net_p
     FROM billing_invoiceline l
-    JOIN billing_invoice ri ON ri.id = l.invoice_id AND ri.period = %(p0)s AND ri.issued_at = %(now)s
+    JOIN billing_invoice ri ON ri.id = l.invoice_id AND ri.period = %(p0)s AND ri.run = %(run)s
     GROUP BY l.invoice_id
 ) t
 WHERE inv.id = t.invoice_id"""
@@ -259,15 +259,15 @@ WHERE inv.id = t.invoice_id"""
 # Never issue an invoice without lines (cannot happen with the same ranges on both sides; kept as a guard).
 _EMPTY_DELETE_SQL = """
 DELETE FROM billing_invoice
-WHERE period = %(p0)s AND issued_at = %(now)s
+WHERE period = %(p0)s AND run = %(run)s
   AND NOT EXISTS (SELECT 1 FROM billing_invoiceline l WHERE l.invoice_id = billing_invoice.id)"""
 
 _SUMMARY_SQL = """
 SELECT
-    COALESCE(SUM(CASE WHEN issued_at = %(now)s THEN 1 ELSE 0 END), 0),
-    COALESCE(SUM(CASE WHEN issued_at = %(now)s THEN 0 ELSE 1 END), 0),
-    COALESCE(SUM(CASE WHEN issued_at = %(now)s THEN CAST(ROUND(net_total * 100) AS BIGINT) ELSE 0 END), 0),
-    COALESCE(SUM(CASE WHEN issued_at = %(now)s THEN CAST(ROUND(vat_total * 100) AS BIGINT) ELSE 0 END), 0)
+    COALESCE(SUM(CASE WHEN run = %(run)s THEN 1 ELSE 0 END), 0),
+    COALESCE(SUM(CASE WHEN run = %(run)s THEN 0 ELSE 1 END), 0),
+    COALESCE(SUM(CASE WHEN run = %(run)s THEN CAST(ROUND(net_total * 100) AS BIGINT) ELSE 0 END), 0),
+    COALESCE(SUM(CASE WHEN run = %(run)s THEN CAST(ROUND(vat_total * 100) AS BIGINT) ELSE 0 END), 0)
 FROM billing_invoice WHERE period = %(p0)s"""
 
 
@@ -287,12 +287,16 @@ def invoice_run(*, period: dt.date, actor: User | None = None) -> RunResult:
                 # Sorts and hashes over every line of the month stay in memory (this transaction only).
                 cursor.execute("SET LOCAL work_mem = '64MB'")
             now = timezone.now()
+            # The run's own id, written on every invoice it creates: the later statements find "this run's
+            # invoices" by it (a frozen or coarse clock gives two runs the same ``now``).
+            run = uuid.uuid4()
             params: dict[str, Any] = {
                 "p0": period,
                 "p1": p1,
                 "dim": (p1 - period).days,
                 "now": connection.ops.adapt_datetimefield_value(now),
                 "prefix": _number_prefix(period),
+                "run": Invoice._meta.get_field("run").get_db_prep_value(run, connection),
             }
             cursor.execute(_invoices_insert_sql(d), params)
             cursor.execute(_lines_insert_sql(d), params)

@@ -223,6 +223,13 @@ class Invoice(models.Model):
     )
     period = models.DateField(help_text="First day of the invoiced month.")
     issued_at = models.DateTimeField(default=timezone.now)
+    run = models.UUIDField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The invoice run that issued it (set by the run's INSERT; how the run finds its own invoices, "
+        "whatever the clock says).",
+    )
     subtotal = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     discount_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     net_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))

@@ -546,3 +546,29 @@ def test_periodic_job_runs_on_the_first_and_catches_up_a_missed_month_only():
     assert again is not None
     assert (first.period, first.invoices_created, again.invoices_created) == (dt.date(2026, 12, 1), 1, 0)
     assert Invoice.objects.count() == 2
+
+
+def test_a_rerun_at_the_same_instant_changes_nothing(monkeypatch):
+    """A frozen or coarse clock gives both runs the same ``now``: the second must still find no invoice of its own
+    (the run's id, not its timestamp, says which invoices it created) and add no line to the first run's."""
+    service = make_service()
+    practice = make_practice()
+    for i in range(3):
+        company = make_company(f"Client {i}")
+        subscribe(company, service, nov(1 + i))
+        accountant_pays(company, practice) if i else client_pays(company)
+    frozen = dt.datetime(2026, 12, 1, 0, 5, tzinfo=dt.UTC)
+    monkeypatch.setattr("partnerdesk.billing.invoicing.timezone.now", lambda: frozen)
+
+    first = invoice_run(period=NOV)
+    before = _snapshot()
+    second = invoice_run(period=NOV)
+
+    assert _snapshot() == before
+    assert (first.invoices_created, first.lines_created) == (2, 3)
+    assert (second.invoices_created, second.lines_created, second.invoices_existing) == (0, 0, 2)
+    assert second.total == D("0.00")
+    assert InvoiceLine.objects.count() == 3
+    runs = set(Invoice.objects.values_list("run", flat=True))
+    assert len(runs) == 1
+    assert None not in runs
