@@ -39,6 +39,7 @@ from django_tasks import task
 
 from partnerdesk.audit.models import Action, Event
 from partnerdesk.audit.services import record_event
+from partnerdesk.billing.invoice_notices import notify_issued
 from partnerdesk.billing.models import Invoice, InvoiceLine
 from partnerdesk.identity.models import Company, User
 from partnerdesk.lib.errors import NotFound
@@ -305,6 +306,9 @@ def invoice_run(*, period: dt.date, actor: User | None = None) -> RunResult:
             cursor.execute(_EMPTY_DELETE_SQL, params)
             cursor.execute(_SUMMARY_SQL, params)
             created, existing, net_p, vat_p = (int(v) for v in cursor.fetchone())
+        # Whoever pays each new invoice is told, in this transaction (bulk inserts: a fixed number of statements).
+        if created:
+            notify_issued(period=period, run=run)
         result = RunResult(
             period=period,
             invoices_created=created,

@@ -72,6 +72,58 @@ def send_email(
     return email
 
 
+def send_emails_bulk(emails: Sequence[tuple[str, Sequence[str], dict[str, Any]]]) -> list[OutboundEmail]:
+    """Queue many emails at once, inside the caller's transaction: ``emails`` are (template, recipients, context)
+    with the context complete (``recipient_name`` included: nothing is looked up per email). The outbox rows are
+    written by one bulk insert and their delivery tasks by another (one ``deliver_email`` task per email, as
+    ``send_email`` queues it), so a run issuing thousands of invoices makes a fixed number of statements.
+    Delivery is exactly as for ``send_email``: the worker renders and sends each after the transaction commits."""
+    from partnerdesk.notifications.tasks import deliver_email
+
+    rows = []
+    for template, recipients, context in emails:
+        if not recipients or any(not address for address in recipients):
+            raise ValueError("send_emails_bulk needs at least one non-empty recipient per email")
+        safe_context = json.loads(json.dumps(context, cls=DjangoJSONEncoder))
+        rows.append(OutboundEmail(template=template, to=list(recipients), context=safe_context))
+    if not rows:
+        return []
+    OutboundEmail.objects.bulk_create(rows)
+    enqueue_bulk(deliver_email, [(str(row.id),) for row in rows])
+    return rows
+
+
+def enqueue_bulk(task: Any, args_list: Sequence[tuple[Any, ...]]) -> None:
+    """``task.enqueue(*args)`` for each args, in one insert when the backend is django-tasks' database backend (the
+    worker picks the rows up exactly as if each had been enqueued alone: same columns, ``run_after`` set as its
+    pre_save handler sets it); any other backend (tests' immediate or dummy ones) gets one ``enqueue`` each."""
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.compat import normalize_json
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    backend = task.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+        for args in args_list:
+            task.enqueue(*args)
+        return
+    backend.validate_task(task)
+    run_after = task.run_after if task.run_after is not None else get_date_max()
+    DBTaskResult.objects.bulk_create(
+        [
+            DBTaskResult(
+                id=backend._get_id(),
+                args_kwargs=normalize_json({"args": args, "kwargs": {}}),
+                priority=task.priority,
+                task_path=task.module_path,
+                queue_name=task.queue_name,
+                run_after=run_after,
+                backend_name=backend.alias,
+            )
+            for args in args_list
+        ]
+    )
+
+
 def send_email_each(
     *, template: str, recipients: Sequence[tuple[str, str]], context: dict[str, Any] | None = None
 ) -> list[OutboundEmail]:
