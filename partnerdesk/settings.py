@@ -16,8 +16,10 @@ from partnerdesk.lib.env import (
     env_bool,
     env_email,
     env_int,
+    env_lines,
     env_list,
     env_str,
+    env_vat_number,
     parse_database_url,
     parse_email_url,
     parse_fernet_keys,
@@ -78,6 +80,15 @@ ADMIN_TEAM_EMAIL = env_email("ADMIN_TEAM_EMAIL", "admin-team@partnerdesk.invalid
 # Customer Services (business-name changes, invoices, anything a customer asks): not the administration team, which
 # handles practices' changes to their clients.
 CUSTOMER_SERVICES_EMAIL = env_email("CUSTOMER_SERVICES_EMAIL", "customer-services@partnerdesk.invalid")
+# The supplier every invoice names (a UK VAT invoice must give the supplier's name, address and VAT registration
+# number). DEBUG has demo values; without DEBUG they come from the environment only, and while any is missing the
+# system check billing.E001 stops `migrate`, the task worker and runserver from starting (decision: invoices would
+# not be valid VAT invoices; settings themselves don't refuse, so tests run without them).
+INVOICE_SUPPLIER_NAME = env_str("INVOICE_SUPPLIER_NAME", "Partnerdesk Ltd" if DEBUG else "")
+INVOICE_SUPPLIER_ADDRESS = env_lines(
+    "INVOICE_SUPPLIER_ADDRESS", ["1 Demo Street", "London", "EC1A 1AA", "United Kingdom"] if DEBUG else []
+)
+INVOICE_SUPPLIER_VAT_NUMBER = env_vat_number("INVOICE_SUPPLIER_VAT_NUMBER", "GB999999973" if DEBUG else "")
 DEFAULT_FROM_EMAIL = env_email("DEFAULT_FROM_EMAIL", "no-reply@partnerdesk.invalid")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

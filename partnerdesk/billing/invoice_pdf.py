@@ -23,12 +23,13 @@ PDF_MAX_LINES = 400
 _BASE_URL = "https://partnerdesk.invalid/"
 # WeasyPrint lays out the browser's flex header and its max-content grid badly (one character per line): the
 # header is stacked instead, the facts in fixed columns. It also paints a visually hidden caption (clipped, but its
-# text is in the PDF, after the table): a PDF has no use for it. Extra stylesheets rank below the page's, hence
+# text is in the PDF, after the table): a PDF has no use for it. Each page says "Page X of Y" at its foot. Extra stylesheets rank below the page's, hence
 # !important.
 PDF_CSS = """
 .visually-hidden { display: none !important; }
 .invoice-header { display: block !important; }
-.invoice-header .facts { display: grid !important; grid-template-columns: 9rem auto !important; margin: 0 0 1rem; }
+.invoice-header .facts { display: grid !important; grid-template-columns: 11rem auto !important; margin: 0 0 1rem; }
+@page { @bottom-right { content: "Page " counter(page) " of " counter(pages); font-size: 9pt; color: #555; } }
 """
 # WeasyPrint logs each rendering step at INFO: not worth a line in the server's log per download.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)

@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -18,6 +19,7 @@ from django.urls import reverse
 
 from partnerdesk.billing.invoice_pdf import PDF_MAX_LINES, PdfUnavailable, invoice_pdf
 from partnerdesk.billing.invoicing import (
+    VAT_RATE_PERCENT,
     invoice_breakdown,
     invoice_csv,
     invoice_for_account,
@@ -73,6 +75,15 @@ def _csv_response(invoice: Invoice) -> StreamingHttpResponse:
     return response
 
 
+def supplier() -> dict[str, Any]:
+    """Who issues every invoice (a UK VAT invoice names the supplier, its address and VAT registration number)."""
+    return {
+        "name": settings.INVOICE_SUPPLIER_NAME,
+        "address": settings.INVOICE_SUPPLIER_ADDRESS,
+        "vat_number": settings.INVOICE_SUPPLIER_VAT_NUMBER,
+    }
+
+
 def _detail_context(invoice: Invoice) -> dict[str, Any]:
     groups = invoice_breakdown(invoice=invoice)
     line_count = sum(len(g.rows) for g in groups)
@@ -83,6 +94,8 @@ def _detail_context(invoice: Invoice) -> dict[str, Any]:
         "line_count": line_count,
         "prorated_count": sum(1 for g in groups for row in g.rows if row.line.prorated),
         "pdf_available": line_count <= PDF_MAX_LINES,
+        "supplier": supplier(),
+        "vat_rate": VAT_RATE_PERCENT,
         # How this invoice is paid: by the billing account's Direct Debit, if it has one.
         "mandate": DirectDebitMandate.objects.filter(
             company_id=invoice.account_id, status=DirectDebitMandate.Status.ACTIVE

@@ -7,6 +7,7 @@ malformed, so a bad deployment stops at start-up instead of misbehaving later.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -82,6 +83,30 @@ def env_email(name: str, default: str, *, environ: Mapping[str, str] | None = No
     except Exception:
         raise ImproperlyConfigured(f"{name} must be an email address, got {value!r}") from None
     return value
+
+
+def env_lines(name: str, default: list[str], *, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Lines of text such as a postal address: separated by "|" or newlines, each stripped, blank ones dropped."""
+    value = env_str(name, "", environ=environ)
+    if not value:
+        return list(default)
+    return [line.strip() for line in value.replace("\n", "|").split("|") if line.strip()]
+
+
+_UK_VAT_NUMBER = re.compile(r"GB(\d{9}|\d{12}|GD[0-4]\d{2}|HA[5-9]\d{2})")
+
+
+def env_vat_number(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
+    """A UK VAT registration number, e.g. ``GB123456789`` (spaces allowed): returned as HMRC prints it,
+    ``GB 123 4567 89`` (12-digit group numbers and GD/HA ones as given, without spaces)."""
+    value = env_str(name, default, environ=environ)
+    if not value:
+        return ""
+    compact = "".join(value.split()).upper()
+    if not _UK_VAT_NUMBER.fullmatch(compact):
+        raise ImproperlyConfigured(f"{name} must be a UK VAT registration number such as GB123456789, got {value!r}")
+    digits = compact[2:]
+    return f"GB {digits[:3]} {digits[3:7]} {digits[7:]}" if len(digits) == 9 else compact
 
 
 def env_base_url(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:

@@ -12,7 +12,9 @@ from partnerdesk.lib.env import (
     env_bool,
     env_email,
     env_int,
+    env_lines,
     env_list,
+    env_vat_number,
     parse_database_url,
     parse_email_url,
     parse_fernet_keys,
@@ -162,6 +164,9 @@ PRODUCTION = {
     "EMAIL_URL": "smtp://mail.example.com:587?tls=1",
     "ALLOWED_HOSTS": "pd.example.com",
     "BASE_URL": "https://pd.example.com",
+    "INVOICE_SUPPLIER_NAME": "Partnerdesk Ltd",
+    "INVOICE_SUPPLIER_ADDRESS": "1 High Street|London|EC1A 1AA",
+    "INVOICE_SUPPLIER_VAT_NUMBER": "GB 123 4567 89",
 }
 
 
@@ -214,3 +219,47 @@ def test_deploy_check_is_clean_with_debug_off():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("GB123456789", "GB 123 4567 89"),
+        ("gb 123 4567 89", "GB 123 4567 89"),
+        ("GB123456789012", "GB123456789012"),
+        ("GBGD001", "GBGD001"),
+        ("", ""),
+    ],
+)
+def test_vat_number_is_a_uk_one_printed_as_hmrc_does(value, expected):
+    assert env_vat_number("INVOICE_SUPPLIER_VAT_NUMBER", "", environ={"INVOICE_SUPPLIER_VAT_NUMBER": value}) == expected
+
+
+@pytest.mark.parametrize("bad", ["123456789", "GB12345678", "FR12345678901", "GB 123 4567 8X"])
+def test_vat_number_rejects_anything_else(bad):
+    with pytest.raises(ImproperlyConfigured, match="INVOICE_SUPPLIER_VAT_NUMBER must be a UK VAT registration number"):
+        env_vat_number("INVOICE_SUPPLIER_VAT_NUMBER", "", environ={"INVOICE_SUPPLIER_VAT_NUMBER": bad})
+
+
+def test_address_lines_split_on_bars_or_newlines():
+    environ = {"A": " 1 High Street | London\nEC1A 1AA || "}
+    assert env_lines("A", ["x"], environ=environ) == ["1 High Street", "London", "EC1A 1AA"]
+    assert env_lines("A", ["x"], environ={}) == ["x"]
+
+
+def test_production_without_the_supplier_details_does_not_start(tmp_path):
+    """Settings load (tests run without them), but the system check stops migrate, the worker and runserver."""
+    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
+    incomplete = {k: v for k, v in PRODUCTION.items() if k != "INVOICE_SUPPLIER_VAT_NUMBER"}
+    env.update(incomplete, DATABASE_URL=f"sqlite:///{tmp_path}/check.sqlite3")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[3],
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "billing.E001" in result.stderr
+    assert "INVOICE_SUPPLIER_VAT_NUMBER not set: invoices would not be valid UK VAT invoices" in result.stderr
