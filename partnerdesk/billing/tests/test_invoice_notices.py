@@ -26,6 +26,7 @@ from partnerdesk.billing.tests.invoice_factories import (
     make_service,
     subscribe,
 )
+from partnerdesk.billing.tests.test_invoice_views import _as
 from partnerdesk.identity.tests.factories import UserFactory
 from partnerdesk.notifications.models import Message, OutboundEmail
 from partnerdesk.notifications.tasks import render_email
@@ -62,6 +63,9 @@ def test_each_practice_admin_gets_an_email_by_name_and_the_practice_a_message(bi
     assert "No Direct Debit is set up" in rendered.body  # this practice has none
     assert f"/partner/invoices/{invoice.number}/" in rendered.body
     assert "/partner/payment/" in rendered.body
+    page = _as(admin).get("/partner/messages/").content.decode()
+    assert f"Your November 2026 invoice {invoice.number} is ready" in page
+    assert "your monthly invoices as they are issued" in page
     message = Message.objects.get(practice=practice, link=f"/partner/invoices/{invoice.number}/")
     assert message.subject == f"Your November 2026 invoice {invoice.number} is ready"
     assert "No Direct Debit is set up" in message.body
