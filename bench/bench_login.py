@@ -178,6 +178,10 @@ def child_env(db_url: str, port: int) -> dict[str, str]:
             "EMAIL_URL": "locmem://",  # nothing here sends email; the outbox rows stay in the database
             "SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback (a deployment terminates TLS in front)
             "SECURE_HSTS_SECONDS": "0",
+            # Printed on invoices; without them the system check billing.E001 stops manage.py (no invoice here).
+            "INVOICE_SUPPLIER_NAME": "Partnerdesk Bench Ltd",
+            "INVOICE_SUPPLIER_ADDRESS": "1 Bench Street|London|EC1A 1AA",
+            "INVOICE_SUPPLIER_VAT_NUMBER": "GB999999973",
         }
     )
     return env
