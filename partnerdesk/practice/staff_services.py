@@ -144,8 +144,6 @@ def invitation_create(
     email = _clean_email(email)
     if role not in PracticeMember.Role.values:
         raise InvalidInput("Choose admin or staff.", code="invalid_role")
-    now = timezone.now()
-    token = new_token(INVITATION_TOKEN_PREFIX)
     try:
         with transaction.atomic():
             _lock_practice_as_admin(actor=actor, practice=practice)
@@ -155,24 +153,14 @@ def invitation_create(
                 practice=practice, email=email, status=PracticeInvitation.Status.PENDING
             ).exists():
                 raise AlreadyInvited()
-            invitation = PracticeInvitation.objects.create(
+            invitation = _invitation_issue(
+                actor=actor,
                 practice=practice,
                 email=email,
                 role=role,
                 sees_all_clients=sees_all_clients,
-                token_hash=hash_token(token),
-                invited_by=actor,
-                created_at=now,
-                expires_at=now + timedelta(days=INVITATION_DAYS),
-            )
-            record_event(
-                action=Action.STAFF_INVITE,
-                actor=actor,
                 request=request,
-                practice=practice,
-                data={"invitation": invitation.pk, "email": email, "role": role, "sees_all_clients": sees_all_clients},
             )
-            _send_invitation(invitation, token, actor=actor)
     except IntegrityError:  # a concurrent invitation to the same address won the partial unique index
         raise AlreadyInvited() from None
     return invitation
@@ -187,13 +175,36 @@ def first_admin_invite(
     clean and lower-case."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("first_admin_invite must run inside the calling service's transaction")
+    return _invitation_issue(
+        actor=actor,
+        practice=practice,
+        email=email,
+        role=PracticeMember.Role.ADMIN,
+        sees_all_clients=True,
+        request=request,
+        inviter_name=inviter_name,
+    )
+
+
+def _invitation_issue(
+    *,
+    actor: User,
+    practice: Practice,
+    email: str,
+    role: str,
+    sees_all_clients: bool,
+    request: HttpRequest | None,
+    inviter_name: str = "",
+) -> PracticeInvitation:
+    """The invitation row (single-use link stored hashed, 14 days), its audit event and its email, inside the
+    caller's transaction once the caller has checked who may invite whom."""
     now = timezone.now()
     token = new_token(INVITATION_TOKEN_PREFIX)
     invitation = PracticeInvitation.objects.create(
         practice=practice,
         email=email,
-        role=PracticeMember.Role.ADMIN,
-        sees_all_clients=True,
+        role=role,
+        sees_all_clients=sees_all_clients,
         token_hash=hash_token(token),
         invited_by=actor,
         created_at=now,
@@ -204,7 +215,7 @@ def first_admin_invite(
         actor=actor,
         request=request,
         practice=practice,
-        data={"invitation": invitation.pk, "email": email, "role": "admin", "sees_all_clients": True},
+        data={"invitation": invitation.pk, "email": email, "role": role, "sees_all_clients": sees_all_clients},
     )
     _send_invitation(invitation, token, actor=actor, inviter_name=inviter_name)
     return invitation
