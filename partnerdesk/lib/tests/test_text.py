@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from partnerdesk.lib.text import refuse_hidden_characters
+from partnerdesk.lib.text import ELLIPSIS, fill, fit, refuse_hidden_characters, shorten
 
 
 @pytest.mark.parametrize(
@@ -31,8 +31,6 @@ def test_ordinary_text_in_any_script_and_address_lines_are_accepted(value):
 
 
 # --- Subjects made from names: shorten and fill ------------------------------------------------------------------
-
-from partnerdesk.lib.text import ELLIPSIS, fill, fit, shorten  # noqa: E402
 
 
 def test_shorten_leaves_text_that_fits_and_cuts_the_rest_with_an_ellipsis_at_a_words_end():
