@@ -1,4 +1,8 @@
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from partnerdesk.compliance.models import AccountsPeriod, Submission
 
@@ -9,10 +13,10 @@ class SubmissionInline(admin.TabularInline[Submission, AccountsPeriod]):
     can_delete = False
     readonly_fields = ["kind", "reference", "submitted_at", "created_by", "created_at"]
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
         # Each row shows who recorded it: joined, not fetched per submission.
         return super().get_queryset(request).select_related("created_by")
 
